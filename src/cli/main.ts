@@ -1,0 +1,66 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { VirtusError } from "../machine/errors.ts";
+import { runCommand } from "./run.ts";
+import { runElfCommand } from "./run-elf.ts";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+/** Parses a positive integer option, e.g. --max-insns. */
+export function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v.replace(/_/g, ""));
+    if (!Number.isSafeInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} takes a positive whole number`);
+    return n;
+  };
+}
+
+const program = new Command()
+  .name("virtus")
+  .description("Virtus: a RISC-V (RV64GC) virtualization platform")
+  .version(pkg.version, "-V, --version")
+  .showSuggestionAfterError()
+  .configureOutput({ outputError: (s, write) => write(`virtus: ${s.replace(/^error: /, "")}`) })
+  .exitOverride();
+
+program
+  .command("run-elf")
+  .description(
+    "run a bare-metal RV64 ELF in M-mode until it writes its tohost symbol (riscv-tests HTIF convention)",
+  )
+  .argument("<file>", "ELF64 RISC-V executable linked at 0x80000000 with a tohost symbol")
+  .option(
+    "--max-insns <n>",
+    "instruction budget; exit 124 when exhausted",
+    positiveInt("--max-insns"),
+    5_000_000_000,
+  )
+  .option("--trace", "print every retired instruction with the registers it wrote")
+  .option("--mem <size>", "RAM size, e.g. 64M", "128M")
+  .action((file: string, opts: { maxInsns: number; trace?: boolean; mem: string }) => {
+    process.exitCode = runElfCommand(file, opts);
+  });
+
+program
+  .command("run")
+  .description("boot a Linux guest (default: the guest built by `npm run guest`)")
+  .allowUnknownOption()
+  .action(() => {
+    process.exitCode = runCommand();
+  });
+
+try {
+  program.parse();
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof VirtusError) {
+    process.stderr.write(`virtus: ${e.message}\n`);
+    process.exitCode = e.exitCode;
+  } else {
+    throw e;
+  }
+}

@@ -1,0 +1,116 @@
+import { Bus } from "../bus/mmio.ts";
+import { MIP_STIP } from "../cpu/constants.ts";
+import { S_MENVCFG, S_MHARTID, S_STIMECMP } from "../cpu/csr-slots.ts";
+import { Hart } from "../cpu/hart.ts";
+import { runSlice } from "../cpu/interpreter.ts";
+import { CLINT_BASE, CLINT_SIZE, Clint, type Clock } from "../devices/clint.ts";
+import { GuestMemory } from "../memory/guest-memory.ts";
+
+/** Timebase of mtime, as on QEMU virt: 10 MHz. */
+export const TIMEBASE_HZ = 10_000_000;
+/** Deterministic mode: one mtime tick per this many retired instructions (design 2.6). */
+export const INSNS_PER_TICK = 10;
+/** Instructions a hart runs before the machine looks at devices and timers. */
+export const SLICE = 4096;
+
+export interface MachineOptions {
+  ramSize: number;
+  harts?: number;
+  /** Real-time clock source in ticks; omitted → deterministic (instruction-count) time. */
+  clock?: Clock;
+}
+
+/** Why Machine.run returned. */
+export type StopReason = "budget" | "stopped" | "idle";
+
+/**
+ * A machine: RAM, harts, the physical bus and the timer. Harts are
+ * interleaved in one thread, SLICE instructions at a time, in a fixed order,
+ * so a deterministic run gives the same result every time (design 2.7).
+ */
+export class Machine {
+  readonly mem: GuestMemory;
+  readonly bus = new Bus();
+  readonly harts: Hart[] = [];
+  readonly clint: Clint;
+  readonly clock: Clock;
+  /** True when time follows the retired-instruction count. */
+  readonly deterministic: boolean;
+  /** Ticks skipped while every hart waited for an interrupt (deterministic mode). */
+  private idleTicks = 0;
+  /** Set by a device or hook to stop run() at the next slice boundary. */
+  stopRequested = false;
+  /** Called after every round of slices (devices polling, HTIF). */
+  readonly pollers: (() => void)[] = [];
+
+  constructor(opts: MachineOptions) {
+    this.mem = new GuestMemory(opts.ramSize);
+    const n = opts.harts ?? 1;
+    const env = { time: () => this.clock.now() };
+    for (let i = 0; i < n; i++) {
+      const h = new Hart(i, this.mem, this.bus, env);
+      h.c[S_MHARTID * 2] = i;
+      this.harts.push(h);
+    }
+    this.deterministic = opts.clock === undefined;
+    this.clock = opts.clock ?? { now: () => Math.floor(this.retired() / INSNS_PER_TICK) + this.idleTicks };
+    this.clint = new Clint(this.harts, this.clock);
+    this.bus.map(CLINT_BASE, CLINT_SIZE, this.clint);
+  }
+
+  /** Instructions retired by all harts. */
+  retired(): number {
+    let n = 0;
+    for (const h of this.harts) n += h.icount;
+    return n;
+  }
+
+  /** Updates MTIP (CLINT) and STIP (Sstc stimecmp) from the current time. */
+  updateTimers(): void {
+    this.clint.update();
+    const t = this.clock.now();
+    for (const h of this.harts) {
+      if (h.c[S_MENVCFG * 2 + 1] < 0) {
+        const cmp = (h.c[S_STIMECMP * 2] >>> 0) + (h.c[S_STIMECMP * 2 + 1] >>> 0) * 2 ** 32;
+        h.setIrqLine(MIP_STIP, t >= cmp);
+      }
+    }
+  }
+
+  /**
+   * Runs until about `maxInsns` more instructions retire, stop is requested,
+   * or every hart waits for an interrupt that no timer will bring.
+   */
+  run(maxInsns: number): StopReason {
+    const end = this.retired() + maxInsns;
+    for (;;) {
+      if (this.stopRequested) return "stopped";
+      const left = end - this.retired();
+      if (left <= 0) return "budget";
+      let active = 0;
+      for (const h of this.harts) {
+        if (h.waiting && (h.checkInterrupts(), h.waiting)) continue;
+        active++;
+        runSlice(h, Math.min(SLICE, left));
+      }
+      this.updateTimers();
+      for (const p of this.pollers) p();
+      if (active === 0 && (!this.deterministic || !this.skipToNextTimer())) return "idle";
+    }
+  }
+
+  /** Deterministic idle: jump time to the next timer deadline. Returns false if none will fire. */
+  private skipToNextTimer(): boolean {
+    const now = this.clock.now();
+    let next = this.clint.nextDeadline();
+    for (const h of this.harts) {
+      if (h.c[S_MENVCFG * 2 + 1] < 0) {
+        next = Math.min(next, (h.c[S_STIMECMP * 2] >>> 0) + (h.c[S_STIMECMP * 2 + 1] >>> 0) * 2 ** 32);
+      }
+    }
+    if (!Number.isFinite(next) || next >= 2 ** 63) return false;
+    if (next > now) this.idleTicks += next - now;
+    this.updateTimers();
+    return true;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * CSR storage slots: each CSR the hart keeps is one i64 in linear memory
+ * (layout.ts, HART_CSR), so a snapshot is a dump and JIT code can load them.
+ * Word index of slot s in the hart's `c` view: lo = 2*s, hi = 2*s + 1.
+ */
+export const S_MSTATUS = 0;
+export const S_MEDELEG = 1;
+export const S_MIDELEG = 2;
+export const S_MIE = 3;
+export const S_MTVEC = 4;
+export const S_MCOUNTEREN = 5;
+export const S_MENVCFG = 6;
+export const S_MCOUNTINHIBIT = 7;
+export const S_MSCRATCH = 8;
+export const S_MEPC = 9;
+export const S_MCAUSE = 10;
+export const S_MTVAL = 11;
+/** Software-writable mip bits; device lines are in S_MIP_HW and OR-ed on read. */
+export const S_MIP = 12;
+export const S_STVEC = 13;
+export const S_SCOUNTEREN = 14;
+export const S_SENVCFG = 15;
+export const S_SSCRATCH = 16;
+export const S_SEPC = 17;
+export const S_SCAUSE = 18;
+export const S_STVAL = 19;
+export const S_STIMECMP = 20;
+export const S_SATP = 21;
+/** fflags in bits 4..0, frm in bits 7..5 (fcsr layout). */
+export const S_FCSR = 22;
+/** Current privilege level (0, 1, 3). */
+export const S_PRIV = 23;
+/** Interrupt lines driven by devices (MSIP, MTIP, MEIP, SEIP from the PLIC, STIP from Sstc). */
+export const S_MIP_HW = 24;
+/** minstret = retired count + offset (writes adjust the offset). */
+export const S_INSTRET_OFF = 25;
+export const S_CYCLE_OFF = 26;
+export const S_MHARTID = 27;
+export const CSR_SLOTS = 28;

@@ -1,0 +1,402 @@
+import {
+  MIP_SEIP,
+  MIP_SSIP,
+  MIP_STIP,
+  MSTATUS_FS,
+  MSTATUS_HI_SD,
+  MSTATUS_MPP,
+  MSTATUS_MPRV,
+  MSTATUS_MXR,
+  MSTATUS_SUM,
+  MSTATUS_TVM,
+  PRV_M,
+  PRV_S,
+  PRV_U,
+  S_INTERRUPTS,
+} from "./constants.ts";
+import {
+  S_CYCLE_OFF,
+  S_FCSR,
+  S_INSTRET_OFF,
+  S_MCAUSE,
+  S_MCOUNTEREN,
+  S_MCOUNTINHIBIT,
+  S_MEDELEG,
+  S_MENVCFG,
+  S_MEPC,
+  S_MHARTID,
+  S_MIDELEG,
+  S_MIE,
+  S_MIP,
+  S_MSCRATCH,
+  S_MSTATUS,
+  S_MTVAL,
+  S_MTVEC,
+  S_SATP,
+  S_SCAUSE,
+  S_SCOUNTEREN,
+  S_SENVCFG,
+  S_SEPC,
+  S_SSCRATCH,
+  S_STIMECMP,
+  S_STVAL,
+  S_STVEC,
+} from "./csr-slots.ts";
+import type { Hart } from "./hart.ts";
+
+/**
+ * The CSR table (priv spec 1.12, chapter 2): access rules are data. Each
+ * entry has a predicate (may this hart access it now?), a read returning
+ * the low word with the high word in `csrHi`, and a write taking both
+ * words. The CSR address's own bits give the minimum privilege (9:8) and
+ * read-only-ness (11:10 = 3); predicates add the extension-specific rules.
+ */
+export interface CsrDef {
+  readonly name: string;
+  readonly addr: number;
+  /** Extra access rule beyond the address bits; false → illegal instruction. */
+  readonly allowed?: (h: Hart, write: boolean) => boolean;
+  readonly read: (h: Hart) => number;
+  readonly write?: (h: Hart, lo: number, hi: number) => void;
+}
+
+/** High word of the last CSR read. */
+export const csrOut = { hi: 0 };
+
+/** misa: RV64 (MXL=2) with A C D F I M S U (priv spec 3.1.1). */
+const MISA_LO = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
+const MISA_HI = 2 << 30;
+
+/** mstatus bits software may write (low word). */
+const MSTATUS_W = 0x007e19aa | MSTATUS_FS; // SIE MIE SPIE MPIE SPP MPP FS MPRV SUM MXR TVM TW TSR
+/** sstatus view of mstatus (priv spec 4.1.1): SIE SPIE SPP VS FS XS SUM MXR; UXL and SD in the high word. */
+const SSTATUS_R = 0x000de722;
+const SSTATUS_W = 0x000c6122;
+/** Delegable: all synchronous exceptions except ecall from M (11); interrupts: S-level only. */
+const MEDELEG_W = 0xb3ff;
+/** menvcfg: FIOM (bit 0) and STCE (bit 63, Sstc). */
+const MENVCFG_STCE_HI = 1 << 31;
+
+function slot(h: Hart, s: number): number {
+  csrOut.hi = h.c[s * 2 + 1];
+  return h.c[s * 2];
+}
+
+function setSlot(h: Hart, s: number, lo: number, hi: number): void {
+  h.c[s * 2] = lo;
+  h.c[s * 2 + 1] = hi;
+}
+
+/** A plain read/write slot with a write mask. */
+function plain(name: string, addr: number, s: number, maskLo: number, maskHi = 0): CsrDef {
+  return {
+    name,
+    addr,
+    read: (h) => slot(h, s),
+    write: (h, lo, hi) =>
+      setSlot(h, s, (h.c[s * 2] & ~maskLo) | (lo & maskLo), (h.c[s * 2 + 1] & ~maskHi) | (hi & maskHi)),
+  };
+}
+
+function readMstatus(h: Hart): number {
+  const lo = h.c[S_MSTATUS * 2];
+  // SD summarizes FS (VS and XS are always Off here).
+  csrOut.hi =
+    (h.c[S_MSTATUS * 2 + 1] & ~MSTATUS_HI_SD) | ((lo & MSTATUS_FS) === MSTATUS_FS ? MSTATUS_HI_SD : 0);
+  return lo;
+}
+
+function writeMstatus(h: Hart, lo: number): void {
+  const old = h.c[S_MSTATUS * 2];
+  let v = (old & ~MSTATUS_W) | (lo & MSTATUS_W);
+  // MPP is WARL over {U, S, M}: the reserved value 2 keeps the old field.
+  if ((v & MSTATUS_MPP) === 2 << 11) v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
+  h.c[S_MSTATUS * 2] = v;
+  h.c[S_MSTATUS * 2 + 1] = 2 | (2 << 2);
+  // Translation depends on MPRV/MPP/SUM/MXR; interrupts on the enables.
+  if ((old ^ v) & (MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR)) h.tlb.flush();
+  h.sliceEnd = 0;
+}
+
+/** Counter access from S/U (priv spec 3.1.11, 4.1.5): mcounteren, then scounteren for U. */
+function counterAllowed(bit: number) {
+  return (h: Hart) => {
+    const p = h.priv;
+    if (p === PRV_M) return true;
+    if (!((h.c[S_MCOUNTEREN * 2] >> bit) & 1)) return false;
+    return p === PRV_S || ((h.c[S_SCOUNTEREN * 2] >> bit) & 1) === 1;
+  };
+}
+
+/** A 64-bit counter = icount + offset (offset slot), unless inhibited. */
+function counterRead(h: Hart, offSlot: number): number {
+  const n = h.icount;
+  const nLo = (n % 2 ** 32) | 0;
+  const nHi = Math.floor(n / 2 ** 32) | 0;
+  const oLo = h.c[offSlot * 2];
+  const lo = (nLo + oLo) | 0;
+  csrOut.hi = (nHi + h.c[offSlot * 2 + 1] + (lo >>> 0 < nLo >>> 0 ? 1 : 0)) | 0;
+  return lo;
+}
+
+function counterWrite(h: Hart, offSlot: number, lo: number, hi: number): void {
+  // offset = value - icount (mod 2^64); the write instruction itself retires afterwards, so count it.
+  const n = h.icount + 1;
+  const nLo = (n % 2 ** 32) | 0;
+  const nHi = Math.floor(n / 2 ** 32) | 0;
+  const oLo = (lo - nLo) | 0;
+  h.c[offSlot * 2] = oLo;
+  h.c[offSlot * 2 + 1] = (hi - nHi - (lo >>> 0 < nLo >>> 0 ? 1 : 0)) | 0;
+}
+
+function timeRead(h: Hart): number {
+  const t = h.env.time();
+  csrOut.hi = Math.floor(t / 2 ** 32) | 0;
+  return (t % 2 ** 32) | 0;
+}
+
+const fpAllowed = (h: Hart) => h.fpEnabled();
+
+function writeSatp(h: Hart, lo: number, hi: number): void {
+  const mode = hi >>> 28;
+  // Unsupported modes leave satp unchanged (priv spec 4.1.11). ASIDLEN = 16.
+  if (mode !== 0 && mode !== 8 && mode !== 9 && mode !== 10) return;
+  h.c[S_SATP * 2] = lo;
+  h.c[S_SATP * 2 + 1] = hi & 0xf0ff_ffff;
+  h.tlb.flush();
+}
+
+const defs: CsrDef[] = [
+  // Unprivileged FP CSRs (unpriv spec 11.2)
+  {
+    name: "fflags",
+    addr: 0x001,
+    allowed: fpAllowed,
+    read: (h) => ((csrOut.hi = 0), h.c[S_FCSR * 2] & 0x1f),
+    write: (h, lo) => {
+      h.c[S_FCSR * 2] = (h.c[S_FCSR * 2] & ~0x1f) | (lo & 0x1f);
+      h.fpDirty();
+    },
+  },
+  {
+    name: "frm",
+    addr: 0x002,
+    allowed: fpAllowed,
+    read: (h) => ((csrOut.hi = 0), (h.c[S_FCSR * 2] >> 5) & 7),
+    write: (h, lo) => {
+      h.c[S_FCSR * 2] = (h.c[S_FCSR * 2] & 0x1f) | ((lo & 7) << 5);
+      h.fpDirty();
+    },
+  },
+  {
+    name: "fcsr",
+    addr: 0x003,
+    allowed: fpAllowed,
+    read: (h) => ((csrOut.hi = 0), h.c[S_FCSR * 2] & 0xff),
+    write: (h, lo) => {
+      h.c[S_FCSR * 2] = lo & 0xff;
+      h.fpDirty();
+    },
+  },
+  // Counters (Zicntr, Zihpm: hpmcounters read zero)
+  { name: "cycle", addr: 0xc00, allowed: counterAllowed(0), read: (h) => counterRead(h, S_CYCLE_OFF) },
+  { name: "time", addr: 0xc01, allowed: counterAllowed(1), read: timeRead },
+  { name: "instret", addr: 0xc02, allowed: counterAllowed(2), read: (h) => counterRead(h, S_INSTRET_OFF) },
+  // Supervisor
+  {
+    name: "sstatus",
+    addr: 0x100,
+    read: (h) => {
+      const lo = readMstatus(h) & SSTATUS_R;
+      csrOut.hi &= MSTATUS_HI_SD | 3;
+      return lo;
+    },
+    write: (h, lo) => writeMstatus(h, (h.c[S_MSTATUS * 2] & ~SSTATUS_W) | (lo & SSTATUS_W)),
+  },
+  {
+    name: "sie",
+    addr: 0x104,
+    read: (h) => ((csrOut.hi = 0), h.c[S_MIE * 2] & h.c[S_MIDELEG * 2]),
+    write: (h, lo) => {
+      const m = h.c[S_MIDELEG * 2];
+      h.c[S_MIE * 2] = (h.c[S_MIE * 2] & ~m) | (lo & m);
+      h.sliceEnd = 0;
+    },
+  },
+  {
+    name: "stvec",
+    addr: 0x105,
+    read: (h) => slot(h, S_STVEC),
+    write: (h, lo, hi) => setSlot(h, S_STVEC, (lo & 3) >= 2 ? (lo & ~3) | (h.c[S_STVEC * 2] & 3) : lo, hi),
+  },
+  plain("scounteren", 0x106, S_SCOUNTEREN, -1),
+  plain("senvcfg", 0x10a, S_SENVCFG, 1),
+  plain("sscratch", 0x140, S_SSCRATCH, -1, -1),
+  plain("sepc", 0x141, S_SEPC, ~1, -1),
+  plain("scause", 0x142, S_SCAUSE, -1, -1),
+  plain("stval", 0x143, S_STVAL, -1, -1),
+  {
+    name: "sip",
+    addr: 0x144,
+    read: (h) => ((csrOut.hi = 0), h.mip() & h.c[S_MIDELEG * 2]),
+    write: (h, lo) => {
+      // Only SSIP is writable through sip, and only when delegated.
+      const m = h.c[S_MIDELEG * 2] & MIP_SSIP;
+      h.c[S_MIP * 2] = (h.c[S_MIP * 2] & ~m) | (lo & m);
+      h.sliceEnd = 0;
+    },
+  },
+  {
+    name: "stimecmp",
+    addr: 0x14d,
+    // Sstc: S-mode access needs menvcfg.STCE and mcounteren.TM.
+    allowed: (h) =>
+      h.priv === PRV_M ||
+      ((h.c[S_MENVCFG * 2 + 1] & MENVCFG_STCE_HI) !== 0 && (h.c[S_MCOUNTEREN * 2] & 2) !== 0),
+    read: (h) => slot(h, S_STIMECMP),
+    write: (h, lo, hi) => {
+      setSlot(h, S_STIMECMP, lo, hi);
+      h.sliceEnd = 0;
+    },
+  },
+  {
+    name: "satp",
+    addr: 0x180,
+    allowed: (h) => h.priv === PRV_M || (h.c[S_MSTATUS * 2] & MSTATUS_TVM) === 0,
+    read: (h) => slot(h, S_SATP),
+    write: writeSatp,
+  },
+  // Machine information (read-only)
+  { name: "mvendorid", addr: 0xf11, read: () => ((csrOut.hi = 0), 0) },
+  { name: "marchid", addr: 0xf12, read: () => ((csrOut.hi = 0), 0) },
+  { name: "mimpid", addr: 0xf13, read: () => ((csrOut.hi = 0), 0) },
+  { name: "mhartid", addr: 0xf14, read: (h) => slot(h, S_MHARTID) },
+  { name: "mconfigptr", addr: 0xf15, read: () => ((csrOut.hi = 0), 0) },
+  // Machine trap setup
+  { name: "mstatus", addr: 0x300, read: readMstatus, write: (h, lo) => writeMstatus(h, lo) },
+  { name: "misa", addr: 0x301, read: () => ((csrOut.hi = MISA_HI), MISA_LO), write: () => {} },
+  plain("medeleg", 0x302, S_MEDELEG, MEDELEG_W),
+  {
+    name: "mideleg",
+    addr: 0x303,
+    read: (h) => slot(h, S_MIDELEG),
+    write: (h, lo) => {
+      setSlot(h, S_MIDELEG, lo & S_INTERRUPTS, 0);
+      h.sliceEnd = 0;
+    },
+  },
+  {
+    name: "mie",
+    addr: 0x304,
+    read: (h) => slot(h, S_MIE),
+    write: (h, lo) => {
+      setSlot(h, S_MIE, lo & 0xaaa, 0);
+      h.sliceEnd = 0;
+    },
+  },
+  {
+    name: "mtvec",
+    addr: 0x305,
+    read: (h) => slot(h, S_MTVEC),
+    write: (h, lo, hi) => setSlot(h, S_MTVEC, (lo & 3) >= 2 ? (lo & ~3) | (h.c[S_MTVEC * 2] & 3) : lo, hi),
+  },
+  plain("mcounteren", 0x306, S_MCOUNTEREN, -1),
+  plain("menvcfg", 0x30a, S_MENVCFG, 1, MENVCFG_STCE_HI),
+  plain("mcountinhibit", 0x320, S_MCOUNTINHIBIT, ~2),
+  plain("mscratch", 0x340, S_MSCRATCH, -1, -1),
+  plain("mepc", 0x341, S_MEPC, ~1, -1),
+  plain("mcause", 0x342, S_MCAUSE, -1, -1),
+  plain("mtval", 0x343, S_MTVAL, -1, -1),
+  {
+    name: "mip",
+    addr: 0x344,
+    read: (h) => ((csrOut.hi = 0), h.mip()),
+    write: (h, lo) => {
+      // SSIP, STIP and SEIP are writable from M; STIP is read-only under Sstc (menvcfg.STCE).
+      const m = MIP_SSIP | MIP_SEIP | ((h.c[S_MENVCFG * 2 + 1] & MENVCFG_STCE_HI) !== 0 ? 0 : MIP_STIP);
+      h.c[S_MIP * 2] = (h.c[S_MIP * 2] & ~m) | (lo & m);
+      h.sliceEnd = 0;
+    },
+  },
+  // Machine counters
+  {
+    name: "mcycle",
+    addr: 0xb00,
+    read: (h) => counterRead(h, S_CYCLE_OFF),
+    write: (h, lo, hi) => counterWrite(h, S_CYCLE_OFF, lo, hi),
+  },
+  {
+    name: "minstret",
+    addr: 0xb02,
+    read: (h) => counterRead(h, S_INSTRET_OFF),
+    write: (h, lo, hi) => counterWrite(h, S_INSTRET_OFF, lo, hi),
+  },
+];
+
+// PMP: pmpcfg0 and pmpcfg2 (odd numbers do not exist on RV64), pmpaddr0..15.
+for (const n of [0, 2]) {
+  defs.push({
+    name: `pmpcfg${n}`,
+    addr: 0x3a0 + n,
+    read: (h) => {
+      const cfg = h.pmp.cfg;
+      const b = n * 4;
+      csrOut.hi = cfg[b + 4] | (cfg[b + 5] << 8) | (cfg[b + 6] << 16) | (cfg[b + 7] << 24);
+      return cfg[b] | (cfg[b + 1] << 8) | (cfg[b + 2] << 16) | (cfg[b + 3] << 24);
+    },
+    write: (h, lo, hi) => {
+      for (let k = 0; k < 8; k++) h.pmp.writeCfg(n * 4 + k, ((k < 4 ? lo : hi) >>> (8 * (k & 3))) & 0xff);
+      h.tlb.flush();
+    },
+  });
+}
+for (let i = 0; i < 16; i++) {
+  defs.push({
+    name: `pmpaddr${i}`,
+    addr: 0x3b0 + i,
+    read: (h) => {
+      const v = h.pmp.addr[i];
+      csrOut.hi = Math.floor(v / 2 ** 32) | 0;
+      return (v % 2 ** 32) | 0;
+    },
+    write: (h, lo, hi) => {
+      h.pmp.writeAddr(i, (lo >>> 0) + (hi & 0x3fffff) * 2 ** 32);
+      h.tlb.flush();
+    },
+  });
+}
+// hpmcounter3..31 / mhpmcounter3..31 / mhpmevent3..31: implemented as read-only zero / WARL zero.
+for (let i = 3; i < 32; i++) {
+  defs.push({
+    name: `hpmcounter${i}`,
+    addr: 0xc00 + i,
+    allowed: counterAllowed(i),
+    read: () => ((csrOut.hi = 0), 0),
+  });
+  defs.push({ name: `mhpmcounter${i}`, addr: 0xb00 + i, read: () => ((csrOut.hi = 0), 0), write: () => {} });
+  defs.push({ name: `mhpmevent${i}`, addr: 0x320 + i, read: () => ((csrOut.hi = 0), 0), write: () => {} });
+}
+
+/** CSR definitions by address (undefined → illegal instruction). */
+export const CSRS: readonly (CsrDef | undefined)[] = (() => {
+  const t: (CsrDef | undefined)[] = new Array(4096).fill(undefined);
+  for (const d of defs) {
+    if (t[d.addr]) throw new Error(`CSR 0x${d.addr.toString(16)} defined twice`);
+    t[d.addr] = d;
+  }
+  return t;
+})();
+
+/** Name of a CSR for the disassembler, or its hex address. */
+export function csrName(addr: number): string {
+  return CSRS[addr]?.name ?? `0x${addr.toString(16)}`;
+}
+
+/** Whether the current privilege may access CSR `addr` (address bits + the entry's rule). */
+export function csrAccessible(h: Hart, def: CsrDef, write: boolean): boolean {
+  if (h.priv < ((def.addr >>> 8) & 3)) return false;
+  if (write && def.addr >>> 10 === 3) return false;
+  return def.allowed ? def.allowed(h, write) : true;
+}
+
+export { PRV_U, S_MHARTID };

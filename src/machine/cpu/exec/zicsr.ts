@@ -1,0 +1,37 @@
+import { CSRS, csrAccessible, csrOut } from "../csr.ts";
+import type { Hart } from "../hart.ts";
+
+/**
+ * Zicsr (unpriv spec chapter 9): atomic read-modify-write of a CSR. csrrs
+ * and csrrc with rs1 = x0 (or zimm = 0) do not write, so they may read
+ * read-only CSRs. Unknown or inaccessible CSRs raise illegal instruction.
+ */
+export function execZicsr(h: Hart, op: number, insn: number): void {
+  const x = h.x;
+  const rd = (insn >>> 6) & 62;
+  const rs1 = (insn >>> 15) & 31;
+  const def = CSRS[insn >>> 20];
+  const imm = op >= 61 /* csrrwi */;
+  const srcLo = imm ? rs1 : x[rs1 * 2];
+  const srcHi = imm ? 0 : x[rs1 * 2 + 1];
+  const kind = op - (imm ? 61 /* csrrwi */ : 58) /* csrrw */; // 0 rw, 1 rs, 2 rc
+  const writes = kind === 0 || rs1 !== 0;
+  if (def === undefined || !csrAccessible(h, def, writes) || (writes && def.write === undefined)) h.illegal();
+  const oldLo = def.read(h);
+  const oldHi = csrOut.hi;
+  if (writes) {
+    let lo = srcLo;
+    let hi = srcHi;
+    if (kind === 1) {
+      lo = oldLo | srcLo;
+      hi = oldHi | srcHi;
+    } else if (kind === 2) {
+      lo = oldLo & ~srcLo;
+      hi = oldHi & ~srcHi;
+    }
+    def.write!(h, lo, hi);
+    h.sliceEnd = 0; // a CSR write may enable an interrupt or change translation
+  }
+  x[rd] = oldLo;
+  x[rd + 1] = oldHi;
+}

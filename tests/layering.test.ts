@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { test } from "node:test";
+
+const root = join(import.meta.dirname, "..");
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".ts"))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+const importsOf = (src: string) => [...src.matchAll(/(?:import|export)[^"']*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2]);
+
+test("src/machine is platform-neutral: no node: imports, no host globals (design 2.2)", () => {
+  const offenders: string[] = [];
+  for (const f of filesUnder(join(root, "src/machine"))) {
+    const src = readFileSync(f, "utf8");
+    for (const spec of importsOf(src)) {
+      if (spec.startsWith("node:") || !spec.startsWith(".")) offenders.push(`${relative(root, f)} imports ${spec}`);
+    }
+    if (/\b(process|require|Buffer|__dirname)\b\s*[.(]/.test(src)) offenders.push(`${relative(root, f)} uses a Node global`);
+  }
+  assert.deepEqual(offenders, []);
+});
+
+test("imports only go down the layers: machine and isa never import cli, host, daemon or api", () => {
+  const upper = ["/cli/", "/host/", "/daemon/", "/api/"];
+  const offenders: string[] = [];
+  for (const dir of ["src/machine", "src/isa"]) {
+    for (const f of filesUnder(join(root, dir))) {
+      for (const spec of importsOf(readFileSync(f, "utf8"))) {
+        const target = join(f, "..", spec);
+        if (upper.some((u) => target.includes(u))) offenders.push(`${relative(root, f)} imports ${spec}`);
+      }
+    }
+  }
+  for (const f of filesUnder(join(root, "src/isa"))) {
+    for (const spec of importsOf(readFileSync(f, "utf8"))) {
+      if (join(f, "..", spec).includes("/machine/")) offenders.push(`${relative(root, f)} imports ${spec}`);
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
+
+test("the generated decoder and op tags are up to date with the table", async () => {
+  const { execFileSync } = await import("node:child_process");
+  execFileSync(process.execPath, [join(root, "scripts/gen-isa.ts"), "--check"], { stdio: "pipe" });
+});

@@ -1,3 +1,4 @@
+import { CodeCache } from "./code-cache.ts";
 import { RAM_BASE, RAM_LINEAR, WASM_PAGE } from "./layout.ts";
 
 /**
@@ -18,6 +19,8 @@ export class GuestMemory {
   readonly ramSize: number;
   /** Byte offset of guest RAM inside the linear memory. */
   readonly ramLinear = RAM_LINEAR;
+  /** Decoded instructions of RAM pages that have been executed. */
+  readonly code: CodeCache;
 
   constructor(ramSize: number) {
     if (ramSize <= 0 || ramSize % 4096 !== 0)
@@ -32,6 +35,7 @@ export class GuestMemory {
     this.i16 = new Int16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
     this.ramSize = ramSize;
+    this.code = new CodeCache(ramSize, RAM_LINEAR);
   }
 
   /** Linear offset of guest-physical `paddr` when the `len` bytes lie in RAM, else -1. */
@@ -45,6 +49,7 @@ export class GuestMemory {
     const at = this.ramOffset(paddr, data.length);
     if (at < 0) throw new RangeError(`0x${paddr.toString(16)}+${data.length} is outside RAM`);
     this.u8.set(data, at);
+    this.code.invalidateRange(at - this.ramLinear, data.length);
   }
 
   readPhys(paddr: number, len: number): Uint8Array {

@@ -23,8 +23,12 @@ export class Tlb {
   readonly tagHi = new Int32Array(3 * TLB_SIZE);
   readonly off = new Uint32Array(3 * TLB_SIZE);
 
+  /** Called after every flush (the interpreter ends its slice: it caches the current fetch page). */
+  onFlush: () => void = () => {};
+
   flush(): void {
     this.tagLo.fill(TLB_EMPTY);
+    this.onFlush();
   }
 
   /** Enters the page of (vaLo, vaHi) in `bank` (TLB_FETCH/LOAD/STORE). */
@@ -35,8 +39,8 @@ export class Tlb {
     this.off[i] = pageLinear;
   }
 
-  /** Drops every entry whose page maps to linear page `pageLinear` (used when code pages are written). */
+  /** Drops the store entries that map to linear page `pageLinear` (it now holds decoded code). */
   flushLinearPage(pageLinear: number): void {
-    for (let i = 0; i < this.off.length; i++) if (this.off[i] === pageLinear) this.tagLo[i] = TLB_EMPTY;
+    for (let i = TLB_STORE; i < TLB_STORE + TLB_SIZE; i++) if (this.off[i] === pageLinear) this.tagLo[i] = TLB_EMPTY;
   }
 }

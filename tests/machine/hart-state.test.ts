@@ -68,3 +68,11 @@ test("a corrupt hart state is rejected and changes nothing", () => {
     assert.deepStrictEqual(saveHartState(m.harts[0]), before, name);
   }
 });
+
+test("Machine.run returns even when a hart only traps and never retires an instruction", () => {
+  const m = new Machine({ ramSize: 1 << 20 });
+  // pc and mtvec at an address with no memory: every fetch faults into a vector that faults again.
+  m.harts[0].setPc(0x1000, 0);
+  assert.equal(m.run(100_000), "budget");
+  assert.equal(m.retired(), 0);
+});

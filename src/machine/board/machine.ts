@@ -1,5 +1,5 @@
 import { Bus } from "../bus/mmio.ts";
-import { MIP_STIP } from "../cpu/constants.ts";
+import { updateSstcTimer } from "../cpu/csr.ts";
 import { S_MENVCFG, S_MHARTID, S_STIMECMP } from "../cpu/csr-slots.ts";
 import { Hart } from "../cpu/hart.ts";
 import { runSlice } from "../cpu/interpreter.ts";
@@ -69,12 +69,7 @@ export class Machine {
   updateTimers(): void {
     this.clint.update();
     const t = this.clock.now();
-    for (const h of this.harts) {
-      if (h.c[S_MENVCFG * 2 + 1] < 0) {
-        const cmp = (h.c[S_STIMECMP * 2] >>> 0) + (h.c[S_STIMECMP * 2 + 1] >>> 0) * 2 ** 32;
-        h.setIrqLine(MIP_STIP, t >= cmp);
-      }
-    }
+    for (const h of this.harts) updateSstcTimer(h, t);
   }
 
   /**
@@ -83,7 +78,9 @@ export class Machine {
    */
   run(maxInsns: number): StopReason {
     const end = this.retired() + maxInsns;
-    for (;;) {
+    // Slices can end without retiring anything (a hart whose trap vector itself faults), so
+    // rounds are bounded too: a guest in such a storm cannot keep the host from returning.
+    for (let rounds = Math.ceil(maxInsns / 16) + 1; rounds > 0; rounds--) {
       if (this.stopRequested) return "stopped";
       const left = end - this.retired();
       if (left <= 0) return "budget";
@@ -97,19 +94,26 @@ export class Machine {
       for (const p of this.pollers) p();
       if (active === 0 && (!this.deterministic || !this.skipToNextTimer())) return "idle";
     }
+    return "budget";
   }
 
-  /** Deterministic idle: jump time to the next timer deadline. Returns false if none will fire. */
+  /**
+   * Deterministic idle: jump time to the next timer deadline still ahead.
+   * Returns false if there is none (a deadline already reached has raised
+   * its line, and that woke nobody).
+   */
   private skipToNextTimer(): boolean {
     const now = this.clock.now();
-    let next = this.clint.nextDeadline();
+    let next = Number.POSITIVE_INFINITY;
+    for (const v of this.clint.mtimecmp) if (v > now && v < next) next = v;
     for (const h of this.harts) {
       if (h.c[S_MENVCFG * 2 + 1] < 0) {
-        next = Math.min(next, (h.c[S_STIMECMP * 2] >>> 0) + (h.c[S_STIMECMP * 2 + 1] >>> 0) * 2 ** 32);
+        const v = (h.c[S_STIMECMP * 2] >>> 0) + (h.c[S_STIMECMP * 2 + 1] >>> 0) * 2 ** 32;
+        if (v > now && v < next) next = v;
       }
     }
-    if (!Number.isFinite(next) || next >= 2 ** 63) return false;
-    if (next > now) this.idleTicks += next - now;
+    if (next >= 2 ** 63) return false;
+    this.idleTicks += next - now;
     this.updateTimers();
     return true;
   }

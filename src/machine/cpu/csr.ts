@@ -28,6 +28,7 @@ import {
   S_MIDELEG,
   S_MIE,
   S_MIP,
+  S_MIP_HW,
   S_MSCRATCH,
   S_MSTATUS,
   S_MTVAL,
@@ -58,6 +59,8 @@ export interface CsrDef {
   readonly allowed?: (h: Hart, write: boolean) => boolean;
   readonly read: (h: Hart) => number;
   readonly write?: (h: Hart, lo: number, hi: number) => void;
+  /** The value csrrs/csrrc modify, when it differs from what a read returns (mip.SEIP). */
+  readonly rmwRead?: (h: Hart) => number;
 }
 
 /** High word of the last CSR read. */
@@ -128,9 +131,19 @@ function counterAllowed(bit: number) {
   };
 }
 
-/** A 64-bit counter = icount + offset (offset slot), unless inhibited. */
-function counterRead(h: Hart, offSlot: number): number {
-  const n = h.icount;
+/**
+ * mcycle / minstret (bits 0 and 2 of mcountinhibit). While counting, the
+ * slot holds an offset: value = icount + offset (mod 2^64). While inhibited
+ * (priv spec 3.1.12) the slot holds the frozen value itself.
+ */
+function inhibited(h: Hart, bit: number): boolean {
+  return ((h.c[S_MCOUNTINHIBIT * 2] >>> bit) & 1) !== 0;
+}
+
+/** The counter's value as seen by the current instruction (or the next one, `ahead` = 1). */
+function counterRead(h: Hart, offSlot: number, bit: number, ahead = 0): number {
+  if (inhibited(h, bit)) return slot(h, offSlot);
+  const n = h.icount + ahead;
   const nLo = (n % 2 ** 32) | 0;
   const nHi = Math.floor(n / 2 ** 32) | 0;
   const oLo = h.c[offSlot * 2];
@@ -139,7 +152,12 @@ function counterRead(h: Hart, offSlot: number): number {
   return lo;
 }
 
-function counterWrite(h: Hart, offSlot: number, lo: number, hi: number): void {
+/** Makes the next instruction read (lo, hi): the write replaces the writer's own increment. */
+function counterWrite(h: Hart, offSlot: number, bit: number, lo: number, hi: number): void {
+  if (inhibited(h, bit)) {
+    setSlot(h, offSlot, lo, hi);
+    return;
+  }
   // offset = value - icount (mod 2^64); the write instruction itself retires afterwards, so count it.
   const n = h.icount + 1;
   const nLo = (n % 2 ** 32) | 0;
@@ -147,6 +165,37 @@ function counterWrite(h: Hart, offSlot: number, lo: number, hi: number): void {
   const oLo = (lo - nLo) | 0;
   h.c[offSlot * 2] = oLo;
   h.c[offSlot * 2 + 1] = (hi - nHi - (lo >>> 0 < nLo >>> 0 ? 1 : 0)) | 0;
+}
+
+/** mcountinhibit: CY and IR freeze or resume their counter at the value the next instruction would read. */
+function writeCountInhibit(h: Hart, v: number): void {
+  for (const [bit, s] of [
+    [0, S_CYCLE_OFF],
+    [2, S_INSTRET_OFF],
+  ]) {
+    const now = inhibited(h, bit);
+    const next = ((v >>> bit) & 1) !== 0;
+    if (now === next) continue;
+    const lo = counterRead(h, s, bit, 1);
+    const hi = csrOut.hi;
+    h.c[S_MCOUNTINHIBIT * 2] ^= 1 << bit;
+    counterWrite(h, s, bit, lo, hi);
+  }
+  h.c[S_MCOUNTINHIBIT * 2] = v & ~2; // TM is read-only zero
+}
+
+/**
+ * Sstc (menvcfg.STCE set): the STIP line follows time >= stimecmp. With
+ * STCE clear, stimecmp drives nothing and the line is low (mip.STIP is then
+ * the software-written bit only). Called on every stimecmp/menvcfg write and
+ * by the machine's timer update with the current time.
+ */
+export function updateSstcTimer(h: Hart, now: number): void {
+  const c = h.c;
+  if (c[S_MENVCFG * 2 + 1] & MENVCFG_STCE_HI) {
+    const cmp = (c[S_STIMECMP * 2] >>> 0) + (c[S_STIMECMP * 2 + 1] >>> 0) * 2 ** 32;
+    h.setIrqLine(MIP_STIP, now >= cmp);
+  } else h.setIrqLine(MIP_STIP, false);
 }
 
 function timeRead(h: Hart): number {
@@ -162,7 +211,7 @@ function writeSatp(h: Hart, lo: number, hi: number): void {
   // Unsupported modes leave satp unchanged (priv spec 4.1.11). ASIDLEN = 16.
   if (mode !== 0 && mode !== 8 && mode !== 9 && mode !== 10) return;
   h.c[S_SATP * 2] = lo;
-  h.c[S_SATP * 2 + 1] = hi & 0xf0ff_ffff;
+  h.c[S_SATP * 2 + 1] = hi;
   h.tlb.flush();
 }
 
@@ -199,9 +248,9 @@ const defs: CsrDef[] = [
     },
   },
   // Counters (Zicntr, Zihpm: hpmcounters read zero)
-  { name: "cycle", addr: 0xc00, allowed: counterAllowed(0), read: (h) => counterRead(h, S_CYCLE_OFF) },
+  { name: "cycle", addr: 0xc00, allowed: counterAllowed(0), read: (h) => counterRead(h, S_CYCLE_OFF, 0) },
   { name: "time", addr: 0xc01, allowed: counterAllowed(1), read: timeRead },
-  { name: "instret", addr: 0xc02, allowed: counterAllowed(2), read: (h) => counterRead(h, S_INSTRET_OFF) },
+  { name: "instret", addr: 0xc02, allowed: counterAllowed(2), read: (h) => counterRead(h, S_INSTRET_OFF, 2) },
   // Supervisor
   {
     name: "sstatus",
@@ -256,6 +305,7 @@ const defs: CsrDef[] = [
     read: (h) => slot(h, S_STIMECMP),
     write: (h, lo, hi) => {
       setSlot(h, S_STIMECMP, lo, hi);
+      updateSstcTimer(h, h.env.time());
       h.sliceEnd = 0;
     },
   },
@@ -301,8 +351,24 @@ const defs: CsrDef[] = [
     write: (h, lo, hi) => setSlot(h, S_MTVEC, (lo & 3) >= 2 ? (lo & ~3) | (h.c[S_MTVEC * 2] & 3) : lo, hi),
   },
   plain("mcounteren", 0x306, S_MCOUNTEREN, -1),
-  plain("menvcfg", 0x30a, S_MENVCFG, 1, MENVCFG_STCE_HI),
-  plain("mcountinhibit", 0x320, S_MCOUNTINHIBIT, ~2),
+  {
+    name: "menvcfg",
+    addr: 0x30a,
+    read: (h) => slot(h, S_MENVCFG),
+    write: (h, lo, hi) => {
+      const stce = hi & MENVCFG_STCE_HI;
+      setSlot(h, S_MENVCFG, lo & 1, stce);
+      // Under Sstc mip.STIP is stimecmp's alone: drop a software-written STIP.
+      if (stce) h.c[S_MIP * 2] &= ~MIP_STIP;
+      updateSstcTimer(h, h.env.time());
+    },
+  },
+  {
+    name: "mcountinhibit",
+    addr: 0x320,
+    read: (h) => slot(h, S_MCOUNTINHIBIT),
+    write: (h, lo) => writeCountInhibit(h, lo),
+  },
   plain("mscratch", 0x340, S_MSCRATCH, -1, -1),
   plain("mepc", 0x341, S_MEPC, ~1, -1),
   plain("mcause", 0x342, S_MCAUSE, -1, -1),
@@ -311,6 +377,8 @@ const defs: CsrDef[] = [
     name: "mip",
     addr: 0x344,
     read: (h) => ((csrOut.hi = 0), h.mip()),
+    // Reads OR the external SEIP line in, but csrrs/csrrc modify only the software SEIP bit (priv spec 3.1.9).
+    rmwRead: (h) => ((csrOut.hi = 0), h.c[S_MIP * 2] | (h.c[S_MIP_HW * 2] & ~MIP_SEIP)),
     write: (h, lo) => {
       // SSIP, STIP and SEIP are writable from M; STIP is read-only under Sstc (menvcfg.STCE).
       const m = MIP_SSIP | MIP_SEIP | ((h.c[S_MENVCFG * 2 + 1] & MENVCFG_STCE_HI) !== 0 ? 0 : MIP_STIP);
@@ -322,14 +390,14 @@ const defs: CsrDef[] = [
   {
     name: "mcycle",
     addr: 0xb00,
-    read: (h) => counterRead(h, S_CYCLE_OFF),
-    write: (h, lo, hi) => counterWrite(h, S_CYCLE_OFF, lo, hi),
+    read: (h) => counterRead(h, S_CYCLE_OFF, 0),
+    write: (h, lo, hi) => counterWrite(h, S_CYCLE_OFF, 0, lo, hi),
   },
   {
     name: "minstret",
     addr: 0xb02,
-    read: (h) => counterRead(h, S_INSTRET_OFF),
-    write: (h, lo, hi) => counterWrite(h, S_INSTRET_OFF, lo, hi),
+    read: (h) => counterRead(h, S_INSTRET_OFF, 2),
+    write: (h, lo, hi) => counterWrite(h, S_INSTRET_OFF, 2, lo, hi),
   },
 ];
 
@@ -355,16 +423,21 @@ for (let i = 0; i < 16; i++) {
     name: `pmpaddr${i}`,
     addr: 0x3b0 + i,
     read: (h) => {
-      const v = h.pmp.addr[i];
-      csrOut.hi = Math.floor(v / 2 ** 32) | 0;
-      return (v % 2 ** 32) | 0;
+      csrOut.hi = h.pmp.addrHi[i] | 0;
+      return h.pmp.addrLo[i] | 0;
     },
     write: (h, lo, hi) => {
-      h.pmp.writeAddr(i, (lo >>> 0) + (hi & 0x3fffff) * 2 ** 32);
+      h.pmp.writeAddrWords(i, lo, hi);
       h.tlb.flush();
     },
   });
 }
+// The rest of the 64-entry PMP CSR space: entries past 16 are read-only zero (priv spec 3.7.1).
+const zero = () => ((csrOut.hi = 0), 0);
+for (let n = 4; n < 16; n += 2)
+  defs.push({ name: `pmpcfg${n}`, addr: 0x3a0 + n, read: zero, write: () => {} });
+for (let i = 16; i < 64; i++)
+  defs.push({ name: `pmpaddr${i}`, addr: 0x3b0 + i, read: zero, write: () => {} });
 // hpmcounter3..31 / mhpmcounter3..31 / mhpmevent3..31: implemented as read-only zero / WARL zero.
 for (let i = 3; i < 32; i++) {
   defs.push({

@@ -45,7 +45,8 @@ export function restoreHartState(h: Hart, s: HartState): void {
   const f = expectInt32Array(who, "f", s.f, 64);
   const csr = expectInt32Array(who, "csr", s.csr, CSR_SLOTS * 2);
   const pmpCfg = expectInt32Array(who, "pmpCfg", s.pmpCfg, PMP_COUNT);
-  if (!Array.isArray(s.pmpAddr) || s.pmpAddr.length !== PMP_COUNT) throw new StateError(who, "pmpAddr must have 16 entries");
+  if (!Array.isArray(s.pmpAddr) || s.pmpAddr.length !== PMP_COUNT)
+    throw new StateError(who, "pmpAddr must have 16 entries");
   for (const a of s.pmpAddr) expectNumber(who, "pmpAddr", a, 0, 2 ** 54 - 1);
   for (const c of pmpCfg) expectNumber(who, "pmpCfg", c, 0, 255);
   const priv = csr[S_PRIV * 2];
@@ -54,8 +55,10 @@ export function restoreHartState(h: Hart, s: HartState): void {
   const pcHi = expectNumber(who, "pcHi", s.pcHi, ...I32);
   const icount = expectNumber(who, "icount", s.icount, 0, Number.MAX_SAFE_INTEGER);
   const r = s.reservation;
-  if (typeof r !== "object" || r === null || typeof r.valid !== "boolean") throw new StateError(who, "bad reservation");
-  for (const k of ["lo", "hi", "valLo", "valHi"] as const) expectNumber(who, `reservation.${k}`, r[k], ...I32);
+  if (typeof r !== "object" || r === null || typeof r.valid !== "boolean")
+    throw new StateError(who, "bad reservation");
+  for (const k of ["lo", "hi", "valLo", "valHi"] as const)
+    expectNumber(who, `reservation.${k}`, r[k], ...I32);
   if (typeof s.waiting !== "boolean") throw new StateError(who, "waiting must be a boolean");
 
   h.x.set(x);

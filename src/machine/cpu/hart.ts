@@ -12,6 +12,7 @@ import {
   CAUSE_ILLEGAL_INSTRUCTION,
   CAUSE_LOAD_ACCESS,
   CAUSE_STORE_ACCESS,
+  CAUSE_SUPERVISOR_ECALL,
   MIP_MEIP,
   MIP_MSIP,
   MIP_MTIP,
@@ -38,6 +39,7 @@ import {
   S_MCAUSE,
   S_MEDELEG,
   S_MEPC,
+  S_MHARTID,
   S_MIDELEG,
   S_MIE,
   S_MIP,
@@ -121,6 +123,8 @@ export class Hart {
   trapTvalHi = 0;
   /** Bits of the instruction being executed (for illegal-instruction tval). */
   insnBits = 0;
+  /** Serves `ecall` from S-mode in the host (built-in SBI); returns false to take the trap instead. */
+  sbiHook: ((h: Hart) => boolean) | undefined = undefined;
   /** Physical address of the last translate() (a double). */
   private lastPa = 0;
 
@@ -140,6 +144,10 @@ export class Hart {
     this.u16 = mem.u16;
     this.i16 = mem.i16;
     this.i32 = mem.i32;
+    this.tlb.onFlush = () => {
+      this.sliceEnd = 0;
+    };
+    mem.code.tlbs.push(this.tlb);
     this.reset();
   }
 
@@ -149,6 +157,7 @@ export class Hart {
     this.f.fill(0);
     this.c.fill(0);
     this.c[S_PRIV * 2] = PRV_M;
+    this.c[S_MHARTID * 2] = this.id;
     this.c[S_MSTATUS * 2 + 1] = 2 | (2 << 2); // UXL = SXL = 64-bit
     this.pcLo = this.pcHi = 0;
     this.icount = 0;
@@ -224,6 +233,8 @@ export class Hart {
       c[S_MTVAL * 2 + 1] = tvalHi;
       st = (st & ~(MSTATUS_MPIE | MSTATUS_MPP | MSTATUS_MIE)) | (st & MSTATUS_MIE ? MSTATUS_MPIE : 0);
       st |= priv << MSTATUS_MPP_SHIFT;
+      // Under MPRV, data accesses translate per MPP, which just changed.
+      if (priv === PRV_M && st & MSTATUS_MPRV) this.tlb.flush();
       c[S_MSTATUS * 2] = st;
       this.setPriv(PRV_M);
       this.jumpToVector(c[S_MTVEC * 2], c[S_MTVEC * 2 + 1], cause, interrupt);
@@ -241,6 +252,15 @@ export class Hart {
 
   /** Takes the exception recorded by raise(). */
   takeTrap(): void {
+    // Built-in firmware (--bios builtin): SBI calls from S-mode are served by
+    // the host instead of M-mode code; the hook returns false to trap as usual.
+    if (this.trapCause === CAUSE_SUPERVISOR_ECALL && this.sbiHook !== undefined && this.sbiHook(this)) {
+      const lo = (this.pcLo + 4) | 0;
+      this.pcHi = lo >>> 0 < this.pcLo >>> 0 ? (this.pcHi + 1) | 0 : this.pcHi;
+      this.pcLo = lo;
+      this.icount++;
+      return;
+    }
     this.enterTrap(this.trapCause, false, this.trapTvalLo, this.trapTvalHi);
   }
 
@@ -357,6 +377,16 @@ export class Hart {
     const page = pa - (vaLo & 0xfff);
     const linear = this.mem.ramOffset(page, 4096);
     if (linear >= 0) {
+      if (kind === ACCESS_STORE) {
+        // A store to a page holding decoded instructions drops them first (and ends the
+        // slice, whose loop may be executing from that page).
+        const code = this.mem.code;
+        const idx = (linear - this.mem.ramLinear) >>> 12;
+        if (code.pages[idx] !== undefined) {
+          code.invalidate(idx);
+          this.sliceEnd = 0;
+        }
+      }
       if (this.pmp.uniformPage(page)) {
         const bank = kind === ACCESS_FETCH ? TLB_FETCH : kind === ACCESS_STORE ? TLB_STORE : TLB_LOAD;
         this.tlb.fill(bank, vaLo, vaHi, linear);
@@ -379,6 +409,14 @@ export class Hart {
       return this.u16[(tlb.off[i] + (lo & 0xfff)) >>> 1];
     const at = this.resolve(lo, hi, 2, ACCESS_FETCH);
     return this.u16[at >>> 1];
+  }
+
+  /** Linear offset of the byte at virtual pc (lo, hi) for execution; raises fetch faults. */
+  fetchLinear(lo: number, hi: number): number {
+    const tlb = this.tlb;
+    const i = TLB_FETCH + ((lo >>> 12) & TLB_MASK);
+    if (tlb.tagLo[i] === (lo & ~0xfff) && tlb.tagHi[i] === hi) return tlb.off[i] + (lo & 0xfff);
+    return this.resolve(lo, hi, 2, ACCESS_FETCH);
   }
 
   /** Fetches the instruction at pc: a 32-bit word, or a 16-bit parcel whose low bits are not 0b11. */
@@ -430,16 +468,20 @@ export class Hart {
     return this.loadMisaligned(vaLo, vaHi, size, signed);
   }
 
-  /** Misaligned loads are done in hardware, byte by byte, each byte translated (may span pages). */
+  /**
+   * Misaligned loads are done in hardware, byte by byte, each byte translated
+   * (may span pages). Lowest byte first, so a fault reports the address of
+   * the part that faulted: the access's own address when the first part does.
+   */
   private loadMisaligned(vaLo: number, vaHi: number, size: number, signed: boolean): number {
     let lo = 0;
     let hi = 0;
-    for (let k = size - 1; k >= 0; k--) {
+    for (let k = 0; k < size; k++) {
       const alo = (vaLo + k) | 0;
       const ahi = alo >>> 0 < vaLo >>> 0 ? (vaHi + 1) | 0 : vaHi;
       const b = this.load(alo, ahi, 1, false);
-      hi = (hi << 8) | (lo >>> 24);
-      lo = (lo << 8) | b;
+      if (k < 4) lo |= b << (8 * k);
+      else hi |= b << (8 * (k - 4));
     }
     if (size === 8) {
       this.ldHi = hi;

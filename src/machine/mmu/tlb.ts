@@ -41,6 +41,7 @@ export class Tlb {
 
   /** Drops the store entries that map to linear page `pageLinear` (it now holds decoded code). */
   flushLinearPage(pageLinear: number): void {
-    for (let i = TLB_STORE; i < TLB_STORE + TLB_SIZE; i++) if (this.off[i] === pageLinear) this.tagLo[i] = TLB_EMPTY;
+    for (let i = TLB_STORE; i < TLB_STORE + TLB_SIZE; i++)
+      if (this.off[i] === pageLinear) this.tagLo[i] = TLB_EMPTY;
   }
 }

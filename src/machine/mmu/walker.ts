@@ -81,7 +81,8 @@ export function walk(
     if (!(lo & PTE_V) || (!(lo & PTE_R) && lo & PTE_W) || hi >>> 22 !== 0) return -(pageFault[kind] + 1);
     const ppn = (lo >>> 10) + (hi & 0x3fffff) * 2 ** 22;
     if (!(lo & (PTE_R | PTE_X))) {
-      if (level === 0) break;
+      // A pointer: D, A and U are reserved there (priv spec 4.3.1); like Spike and QEMU, fault.
+      if (level === 0 || lo & (PTE_A | PTE_D | PTE_U)) break;
       table = ppn * 4096;
       continue;
     }

@@ -19,11 +19,13 @@ export class StateError extends Error {
 
 export function expectVersion(component: string, state: { version?: unknown }, version: number): void {
   if (typeof state !== "object" || state === null) throw new StateError(component, "not a record");
-  if (state.version !== version) throw new StateError(component, `version ${String(state.version)}, expected ${version}`);
+  if (state.version !== version)
+    throw new StateError(component, `version ${String(state.version)}, expected ${version}`);
 }
 
 export function expectInt32Array(component: string, name: string, v: unknown, length: number): Int32Array {
-  if (!(v instanceof Int32Array) || v.length !== length) throw new StateError(component, `${name} must be ${length} int32 words`);
+  if (!(v instanceof Int32Array) || v.length !== length)
+    throw new StateError(component, `${name} must be ${length} int32 words`);
   return v;
 }
 

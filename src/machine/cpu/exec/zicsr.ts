@@ -22,12 +22,15 @@ export function execZicsr(h: Hart, op: number, insn: number): void {
   if (writes) {
     let lo = srcLo;
     let hi = srcHi;
-    if (kind === 1) {
-      lo = oldLo | srcLo;
-      hi = oldHi | srcHi;
-    } else if (kind === 2) {
-      lo = oldLo & ~srcLo;
-      hi = oldHi & ~srcHi;
+    if (kind !== 0) {
+      let bLo = oldLo;
+      let bHi = oldHi;
+      if (def.rmwRead !== undefined) {
+        bLo = def.rmwRead(h);
+        bHi = csrOut.hi;
+      }
+      lo = kind === 1 ? bLo | srcLo : bLo & ~srcLo;
+      hi = kind === 1 ? bHi | srcHi : bHi & ~srcHi;
     }
     def.write!(h, lo, hi);
     h.sliceEnd = 0; // a CSR write may enable an interrupt or change translation

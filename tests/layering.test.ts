@@ -11,16 +11,21 @@ function filesUnder(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
-const importsOf = (src: string) => [...src.matchAll(/(?:import|export)[^"']*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2]);
+const importsOf = (src: string) =>
+  [...src.matchAll(/(?:import|export)[^"']*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map(
+    (m) => m[1] ?? m[2],
+  );
 
 test("src/machine is platform-neutral: no node: imports, no host globals (design 2.2)", () => {
   const offenders: string[] = [];
   for (const f of filesUnder(join(root, "src/machine"))) {
     const src = readFileSync(f, "utf8");
     for (const spec of importsOf(src)) {
-      if (spec.startsWith("node:") || !spec.startsWith(".")) offenders.push(`${relative(root, f)} imports ${spec}`);
+      if (spec.startsWith("node:") || !spec.startsWith("."))
+        offenders.push(`${relative(root, f)} imports ${spec}`);
     }
-    if (/\b(process|require|Buffer|__dirname)\b\s*[.(]/.test(src)) offenders.push(`${relative(root, f)} uses a Node global`);
+    if (/\b(process|require|Buffer|__dirname)\b\s*[.(]/.test(src))
+      offenders.push(`${relative(root, f)} uses a Node global`);
   }
   assert.deepEqual(offenders, []);
 });

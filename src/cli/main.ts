@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { VirtusError } from "../machine/errors.ts";
-import { runCommand } from "./run.ts";
+import { addRunCommand } from "./run.ts";
 import { runElfCommand } from "./run-elf.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -44,16 +44,10 @@ program
     process.exitCode = runElfCommand(file, opts);
   });
 
-program
-  .command("run")
-  .description("boot a Linux guest (default: the guest built by `npm run guest`)")
-  .allowUnknownOption()
-  .action(() => {
-    process.exitCode = runCommand();
-  });
+addRunCommand(program);
 
 try {
-  program.parse();
+  await program.parseAsync();
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;

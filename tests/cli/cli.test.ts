@@ -53,19 +53,28 @@ test("run-elf: bad input gets one line and exit 2", () => {
   }
 });
 
-test("run-elf: pass, fail code, budget, foreign ELF, missing tohost, segment outside RAM", { skip: !haveCrossGcc() && "riscv64-linux-gnu-gcc not installed" }, () => {
+test("run-elf: pass, fail code, budget, foreign ELF, missing tohost, segment outside RAM", {
+  skip: !haveCrossGcc() && "riscv64-linux-gnu-gcc not installed",
+}, () => {
   const dir = tmpdir();
   const write = (name: string, src: string, flags?: string[]) => {
     const p = join(dir, `virtus-cli-${name}.elf`);
     writeFileSync(p, buildElf(src, { extraFlags: flags }));
     return p;
   };
-  const pass = write("pass", '#include "test.h"\n.text\n.globl _start\n_start:\n li a0, 1\n PASS\nTOHOST_SECTION\n');
+  const pass = write(
+    "pass",
+    '#include "test.h"\n.text\n.globl _start\n_start:\n li a0, 1\n PASS\nTOHOST_SECTION\n',
+  );
   const fail = write("fail", '#include "test.h"\n.text\n.globl _start\n_start:\n FAIL(42)\nTOHOST_SECTION\n');
   const big = write("big", '#include "test.h"\n.text\n.globl _start\n_start:\n FAIL(500)\nTOHOST_SECTION\n');
   const spin = write("spin", '#include "test.h"\n.text\n.globl _start\n_start:\n j _start\nTOHOST_SECTION\n');
   const notohost = write("notohost", ".text\n.globl _start\n_start:\n j _start\n");
-  const outside = write("outside", '#include "test.h"\n.text\n.globl _start\n_start:\n PASS\nTOHOST_SECTION\n', ["-Wl,--section-start=.text=0x10000"]);
+  const outside = write(
+    "outside",
+    '#include "test.h"\n.text\n.globl _start\n_start:\n PASS\nTOHOST_SECTION\n',
+    ["-Wl,--section-start=.text=0x10000"],
+  );
   assert.equal(virtus("run-elf", pass).code, 0);
   assert.equal(virtus("run-elf", fail).code, 42);
   assert.equal(virtus("run-elf", big).code, 123);
@@ -83,18 +92,19 @@ test("run-elf: pass, fail code, budget, foreign ELF, missing tohost, segment out
   assert.match(x86.err, /not a RISC-V ELF/);
 });
 
-test("run-elf --trace prints each retired instruction with the registers it wrote", { skip: !haveCrossGcc() && "riscv64-linux-gnu-gcc not installed" }, () => {
+test("run-elf --trace prints each retired instruction with the registers it wrote", {
+  skip: !haveCrossGcc() && "riscv64-linux-gnu-gcc not installed",
+}, () => {
   const p = join(tmpdir(), "virtus-cli-trace.elf");
-  writeFileSync(p, buildElf('#include "test.h"\n.text\n.globl _start\n_start:\n li a0, 5\n addi a1, a0, 7\n PASS\nTOHOST_SECTION\n'));
+  writeFileSync(
+    p,
+    buildElf(
+      '#include "test.h"\n.text\n.globl _start\n_start:\n li a0, 5\n addi a1, a0, 7\n PASS\nTOHOST_SECTION\n',
+    ),
+  );
   const r = virtus("run-elf", p, "--trace");
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trim().split("\n");
   assert.match(lines[0], /^0x0000000080000000 \(\w+\) (c:)?addi a0, zero, 5 +a0=0x0000000000000005$/);
   assert.match(lines[1], /addi a1, a0, 7 +a1=0x000000000000000c$/);
-});
-
-test("run without a bootable machine says so and exits non-zero", () => {
-  const r = virtus("run");
-  assert.notEqual(r.code, 0);
-  assert.match(r.err, /not implemented yet/);
 });

@@ -5,7 +5,12 @@ import assert from "node:assert/strict";
  * component: save a used instance, restore into a fresh one, save again,
  * and require the two records to be identical.
  */
-export function assertRoundTrip<T, S>(used: T, fresh: T, save: (c: T) => S, restore: (c: T, s: S) => void): S {
+export function assertRoundTrip<T, S>(
+  used: T,
+  fresh: T,
+  save: (c: T) => S,
+  restore: (c: T, s: S) => void,
+): S {
   const first = save(used);
   // Restore from a structured clone: the record must be plain data that survives a worker message or a file.
   restore(fresh, structuredClone(first));

@@ -62,7 +62,7 @@ export function runSlice(h: Hart, budget: number): void {
       } else h.insnBits = dec[s + 2];
       const next = (pcLo + (opw & OPW_COMPRESSED ? 2 : 4)) | 0;
       h.npcLo = next;
-      h.npcHi = (next >>> 0) < (pcLo >>> 0) ? (pcHi + 1) | 0 : pcHi;
+      h.npcHi = next >>> 0 < pcLo >>> 0 ? (pcHi + 1) | 0 : pcHi;
       const op = opw & OP_MASK;
       if (op <= 52 /* ebreak */) execRvi(h, op, insn);
       else if (op >= 139 /* flw */) execFp(h, op, insn);

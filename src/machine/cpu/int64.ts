@@ -119,3 +119,55 @@ export function div64(
   }
   fromBig(rem ? A % B : A / B);
 }
+
+/** Signed 64-bit a < b. */
+export function lt(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
+  return aHi < bHi || (aHi === bHi && aLo >>> 0 < bLo >>> 0);
+}
+
+/** Unsigned 64-bit a < b. */
+export function ltu(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
+  return aHi >>> 0 < bHi >>> 0 || (aHi === bHi && aLo >>> 0 < bLo >>> 0);
+}
+
+/** x[rd] = a << sh (0 <= sh < 64). */
+export function sll(x: Int32Array, rd: number, lo: number, hi: number, sh: number): void {
+  if (sh === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (sh < 32) {
+    x[rd + 1] = (hi << sh) | (lo >>> (32 - sh));
+    x[rd] = lo << sh;
+  } else {
+    x[rd + 1] = lo << (sh - 32);
+    x[rd] = 0;
+  }
+}
+
+/** x[rd] = a >>> sh (logical). */
+export function srl(x: Int32Array, rd: number, lo: number, hi: number, sh: number): void {
+  if (sh === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (sh < 32) {
+    x[rd] = (lo >>> sh) | (hi << (32 - sh));
+    x[rd + 1] = hi >>> sh;
+  } else {
+    x[rd] = hi >>> (sh - 32);
+    x[rd + 1] = 0;
+  }
+}
+
+/** x[rd] = a >> sh (arithmetic). */
+export function sra(x: Int32Array, rd: number, lo: number, hi: number, sh: number): void {
+  if (sh === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (sh < 32) {
+    x[rd] = (lo >>> sh) | (hi << (32 - sh));
+    x[rd + 1] = hi >> sh;
+  } else {
+    x[rd] = hi >> (sh - 32);
+    x[rd + 1] = hi >> 31;
+  }
+}

@@ -1,6 +1,6 @@
 import { ACCESS_LOAD, ACCESS_STORE, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE } from "../constants.ts";
 import type { Hart } from "../hart.ts";
-import { lt, ltu } from "./rvi.ts";
+import { lt, ltu } from "../int64.ts";
 
 /**
  * RV64A (unpriv spec chapter 8). Harts run one at a time, so an AMO is a

@@ -1,5 +1,5 @@
 import type { Hart } from "../hart.ts";
-import { lt, ltu, sll, srl } from "./rvi.ts";
+import { lt, ltu, sll, srl } from "../int64.ts";
 
 /** Zba, Zbb and Zbs (bit-manipulation spec 1.0.0, chapter 2). */
 export function execZb(h: Hart, op: number, insn: number): void {

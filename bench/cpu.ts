@@ -18,12 +18,14 @@ import { loadElf, runBareMetal } from "../src/machine/board/bare-metal.ts";
 import { parseElf } from "../src/machine/board/elf.ts";
 import { Machine } from "../src/machine/board/machine.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "5" }, only: { type: "string" } } });
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "5" }, only: { type: "string" } },
+});
 const runs = Number(values.runs);
 const dir = join(import.meta.dirname, "programs");
 const work = mkdtempSync(join(tmpdir(), "virtus-bench-"));
 const GCC = "riscv64-linux-gnu-gcc";
-const CFLAGS = ["-O2", "-march=rv64gc", "-mabi=lp64d", "-mcmodel=medany"];
+const CFLAGS = ["-O2", "-fno-math-errno", "-march=rv64gc", "-mabi=lp64d", "-mcmodel=medany"];
 
 const programs = [
   { name: "int", rounds: 60 },
@@ -76,9 +78,13 @@ for (const p of programs) {
     vTimes.push(dt);
     // QEMU, same ELF on the spike board (HTIF)
     const q0 = performance.now();
-    const q = spawnSync("qemu-system-riscv64", ["-M", "spike", "-nographic", "-bios", "none", "-kernel", elfPath], {
-      timeout: 600_000,
-    });
+    const q = spawnSync(
+      "qemu-system-riscv64",
+      ["-M", "spike", "-nographic", "-bios", "none", "-kernel", elfPath],
+      {
+        timeout: 600_000,
+      },
+    );
     qTimes.push((performance.now() - q0) / 1000);
     if (q.status !== 0) throw new Error(`qemu: ${p.name} exited ${q.status}: ${q.stderr}`);
   }

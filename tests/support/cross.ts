@@ -47,7 +47,11 @@ export function buildElf(source: string, opts: { lang?: "S" | "c"; extraFlags?: 
     .update(source)
     .update(flags.join(" "))
     .update(readFileSync(LINK_SCRIPT))
-    .update(existsSync(join(import.meta.dirname, "../asm/test.h")) ? readFileSync(join(import.meta.dirname, "../asm/test.h")) : "")
+    .update(
+      existsSync(join(import.meta.dirname, "../asm/test.h"))
+        ? readFileSync(join(import.meta.dirname, "../asm/test.h"))
+        : "",
+    )
     .digest("hex")
     .slice(0, 24);
   mkdirSync(cacheDir, { recursive: true });

@@ -7,6 +7,7 @@ import { GuestSession } from "../support/guest-session.ts";
 const guest = findGuest();
 const noGuest = guest === undefined && "the default guest is not built: run `npm run guest`";
 const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
+const FW_DYNAMIC = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
 const UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin";
 
 test("the default guest boots to GUEST-READY, runs commands on 2 harts and powers off with exit 0", {
@@ -71,6 +72,49 @@ test("U-Boot under OpenSBI reaches its prompt and answers version and bdinfo", {
     const bd = await s.run("bdinfo", "=> ");
     assert.match(bd, /DRAM bank\s+= 0x0+\n-> start\s+= 0x0*80000000/);
     assert.match(bd, /-> size\s+= 0x0*10000000/);
+  } finally {
+    s.kill();
+  }
+});
+
+test("OpenSBI fw_dynamic.bin boots the same kernel to GUEST-READY", {
+  skip: noGuest || (!existsSync(FW_DYNAMIC) && "opensbi not installed"),
+}, async () => {
+  const s = new GuestSession(["--deterministic", "--bios", FW_DYNAMIC]);
+  try {
+    await s.expect("Firmware Base");
+    await s.expect("GUEST-READY");
+    await s.expect("guest# ");
+    assert.match(await s.run("cat /proc/cpuinfo"), /processor\s*: 0/);
+    s.send("poweroff -f\n");
+    assert.equal(await s.exited, 0);
+  } finally {
+    s.kill();
+  }
+});
+
+test("Ctrl-A h lists the escapes and Ctrl-A x quits", { skip: noGuest }, async () => {
+  const s = new GuestSession(["--deterministic"]);
+  try {
+    await s.expect("guest# ");
+    s.send("\x01h");
+    await s.expect("C-a x    exit Virtus");
+    s.send("\x01x");
+    assert.equal(await s.exited, 0);
+  } finally {
+    s.kill();
+  }
+});
+
+test("Linux brings up all 4 harts with --smp 4", { skip: noGuest }, async () => {
+  const s = new GuestSession(["--deterministic", "--smp", "4"]);
+  try {
+    await s.expect("GUEST-READY");
+    await s.expect("guest# ");
+    assert.match(await s.run("cat /sys/devices/system/cpu/online"), /0-3/);
+    assert.match(await s.run("nproc"), /\n4\n/);
+    s.send("poweroff -f\n");
+    assert.equal(await s.exited, 0);
   } finally {
     s.kill();
   }

@@ -137,45 +137,32 @@ export function runSlice(h: Hart, budget: number): void {
         case 7 /* blt */:
         case 8 /* bge */:
         case 9 /* bltu */:
-        case 10 /* bgeu */:
-          {
-            const rs1 = (insn >>> 14) & 62;
-            const rs2 = (insn >>> 19) & 62;
-            const aLo = x[rs1];
-            const aHi = x[rs1 + 1];
-            const bLo = x[rs2];
-            const bHi = x[rs2 + 1];
-            let taken: boolean;
-            switch ((insn >>> 12) & 7) {
-              case 0:
-                taken = aLo === bLo && aHi === bHi;
-                break;
-              case 1:
-                taken = aLo !== bLo || aHi !== bHi;
-                break;
-              case 4:
-                taken = lt(aLo, aHi, bLo, bHi);
-                break;
-              case 5:
-                taken = !lt(aLo, aHi, bLo, bHi);
-                break;
-              case 6:
-                taken = ltu(aLo, aHi, bLo, bHi);
-                break;
-              default:
-                taken = !ltu(aLo, aHi, bLo, bHi);
-            }
-            if (taken) {
-              const imm =
-                ((insn >> 31) << 12) |
-                (((insn >>> 7) & 1) << 11) |
-                (((insn >>> 25) & 0x3f) << 5) |
-                (((insn >>> 8) & 0xf) << 1);
-              nLo = (pcLo + imm) | 0;
-              nHi = (pcHi + (imm >> 31) + (nLo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
-            }
-            break;
+        case 10 /* bgeu */: {
+          const rs1 = (insn >>> 14) & 62;
+          const rs2 = (insn >>> 19) & 62;
+          const aLo = x[rs1];
+          const aHi = x[rs1 + 1];
+          const bLo = x[rs2];
+          const bHi = x[rs2 + 1];
+          // funct3: 0 beq, 1 bne, 4 blt, 5 bge, 6 bltu, 7 bgeu; odd ones negate the even test.
+          const f3 = (insn >>> 12) & 7;
+          const test =
+            f3 < 2
+              ? aLo === bLo && aHi === bHi
+              : f3 < 6
+                ? aHi < bHi || (aHi === bHi && aLo >>> 0 < bLo >>> 0)
+                : aHi >>> 0 < bHi >>> 0 || (aHi === bHi && aLo >>> 0 < bLo >>> 0);
+          if (test !== ((f3 & 1) === 1)) {
+            const imm =
+              ((insn >> 31) << 12) |
+              (((insn >>> 7) & 1) << 11) |
+              (((insn >>> 25) & 0x3f) << 5) |
+              (((insn >>> 8) & 0xf) << 1);
+            nLo = (pcLo + imm) | 0;
+            nHi = (pcHi + (imm >> 31) + ((nLo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
           }
+          break;
+        }
         case 11 /* lb */:
         case 12 /* lh */:
         case 13 /* lw */:

@@ -514,7 +514,8 @@ export class VirtQueue {
     const who = `virtqueue ${this.index}`;
     expectVersion(who, s, 1);
     if (typeof s.ready !== "boolean") throw new StateError(who, "ready must be a boolean");
-    const size = expectNumber(who, "size", s.size, 0, this.maxSize);
+    // A queue that is not ready may hold any QueueNum the driver wrote; enable() checks it.
+    const size = expectNumber(who, "size", s.size, 0, 0xffff_ffff);
     const desc = expectNumber(who, "desc", s.desc, 0, MAX_ADDR);
     const avail = expectNumber(who, "avail", s.avail, 0, MAX_ADDR);
     const used = expectNumber(who, "used", s.used, 0, MAX_ADDR);

@@ -163,10 +163,38 @@ export function runSlice(h: Hart, budget: number): void {
           }
           break;
         }
+        case 14 /* ld */: {
+          // The most frequent load, without the width switch.
+          const rs1 = (insn >>> 14) & 62;
+          const imm = insn >> 20;
+          const a = x[rs1];
+          const lo = (a + imm) | 0;
+          const hi = (x[rs1 + 1] + (imm >> 31) + ((lo >>> 0) < (a >>> 0) ? 1 : 0)) | 0;
+          const rd = (insn >>> 6) & 62;
+          const t = TLB_LOAD + ((lo >>> 12) & TLB_MASK);
+          let vLo: number;
+          let vHi: number;
+          if (tagLo[t] === (lo & ~0xfff) && tagHi[t] === hi && (lo & 7) === 0) {
+            const w = (tlbOff[t] + (lo & 0xfff)) >>> 2;
+            vLo = i32[w];
+            vHi = i32[w + 1];
+          } else {
+            h.pcLo = pcLo;
+            h.pcHi = pcHi;
+            h.icount = icount;
+            vLo = h.load(lo, hi, 8, false);
+            vHi = h.ldHi;
+            limit = h.sliceEnd;
+          }
+          if (rd !== 0) {
+            x[rd] = vLo;
+            x[rd + 1] = vHi;
+          }
+          break;
+        }
         case 11 /* lb */:
         case 12 /* lh */:
         case 13 /* lw */:
-        case 14 /* ld */:
         case 15 /* lbu */:
         case 16 /* lhu */:
         case 17 /* lwu */:

@@ -1,0 +1,261 @@
+/**
+ * virtio-blk (virtio 1.2, 5.2): one request queue over a BlockBackend.
+ *
+ * A request is one descriptor chain (5.2.6):
+ *
+ *   readable   struct { le32 type; le32 reserved; le64 sector; }   16 bytes
+ *   readable   data (OUT: what to write)
+ *   writable   data (IN: where to read to; GET_ID: up to 20 bytes)
+ *   writable   u8 status  (the chain's last writable byte)
+ *
+ * Data moves straight between the backend and guest RAM (no bounce
+ * buffer): a read request hands the backend views of the writable
+ * segments, a write request views of the readable ones.
+ */
+import type { BlockBackend } from "../devices/backends.ts";
+import { expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
+import { readConfigBytes, VIRTIO_ID_BLOCK, type VirtioContext, type VirtioDevice } from "./device.ts";
+import { DescriptorChain } from "./queue.ts";
+
+/** Feature bits (5.2.3). */
+export const VIRTIO_BLK_F_SIZE_MAX = 1;
+export const VIRTIO_BLK_F_SEG_MAX = 2;
+export const VIRTIO_BLK_F_RO = 5;
+export const VIRTIO_BLK_F_BLK_SIZE = 6;
+export const VIRTIO_BLK_F_FLUSH = 9;
+
+/** Request types (5.2.6). */
+export const VIRTIO_BLK_T_IN = 0;
+export const VIRTIO_BLK_T_OUT = 1;
+export const VIRTIO_BLK_T_FLUSH = 4;
+export const VIRTIO_BLK_T_GET_ID = 8;
+
+/** Status byte values (5.2.6). */
+export const VIRTIO_BLK_S_OK = 0;
+export const VIRTIO_BLK_S_IOERR = 1;
+export const VIRTIO_BLK_S_UNSUPP = 2;
+
+/** Sector size the protocol counts in, whatever the backend. */
+export const SECTOR_SIZE = 512;
+/** Length of the GET_ID string (not NUL-terminated when it fills all 20 bytes). */
+export const VIRTIO_BLK_ID_BYTES = 20;
+/** Size of the request queue. */
+export const BLK_QUEUE_SIZE = 256;
+/** Data segments per request we advertise (seg_max): the queue size minus header and status, as QEMU does. */
+export const BLK_SEG_MAX = BLK_QUEUE_SIZE - 2;
+
+/*
+ * Configuration space (struct virtio_blk_config, 5.2.4), the fields Virtus fills:
+ *   0x00 le64 capacity (512-byte sectors)   0x0c le32 seg_max
+ *   0x08 le32 size_max (not offered)        0x14 le32 blk_size (512)
+ * The rest (geometry, topology, writeback, discard, write-zeroes) reads 0.
+ */
+const CONFIG_SIZE = 0x3c;
+
+export interface VirtioBlkOptions {
+  /** Serial number returned by GET_ID (ASCII, at most 20 bytes; default none). */
+  id?: string;
+}
+
+/** A disk image held in memory (tests; a browser host without files). */
+export class MemoryBlockBackend implements BlockBackend {
+  readonly data: Uint8Array;
+  readonly readOnly: boolean;
+  flushes = 0;
+  constructor(data: Uint8Array, readOnly = false) {
+    this.data = data;
+    this.readOnly = readOnly;
+  }
+  get size(): number {
+    return this.data.length;
+  }
+  read(offset: number, dst: Uint8Array): void {
+    dst.set(this.data.subarray(offset, offset + dst.length));
+  }
+  write(offset: number, src: Uint8Array): void {
+    this.data.set(src, offset);
+  }
+  flush(): void {
+    this.flushes++;
+  }
+}
+
+export interface VirtioBlkState {
+  version: 1;
+  /** Capacity the guest saw: a restore onto a different image is refused. */
+  sectors: number;
+  readOnly: boolean;
+}
+
+/** virtio-blk over a synchronous BlockBackend. */
+export class VirtioBlk implements VirtioDevice {
+  readonly name = "virtio-blk";
+  readonly deviceId = VIRTIO_ID_BLOCK;
+  readonly featuresLo: number;
+  readonly featuresHi = 0;
+  readonly queueSizes = [BLK_QUEUE_SIZE];
+  readonly configSize = CONFIG_SIZE;
+  readonly backend: BlockBackend;
+  /** Capacity in 512-byte sectors (a partial last sector is not exposed). */
+  readonly sectors: number;
+  private readonly config = new Uint8Array(CONFIG_SIZE);
+  private readonly idBytes = new Uint8Array(VIRTIO_BLK_ID_BYTES);
+  private readonly header = new Uint8Array(16);
+  private readonly headerView = new DataView(this.header.buffer);
+  private ctx: VirtioContext | undefined;
+  private chain: DescriptorChain | undefined;
+
+  constructor(backend: BlockBackend, opts: VirtioBlkOptions = {}) {
+    this.backend = backend;
+    this.sectors = Math.floor(backend.size / SECTOR_SIZE);
+    this.featuresLo =
+      (1 << VIRTIO_BLK_F_SEG_MAX) |
+      (1 << VIRTIO_BLK_F_BLK_SIZE) |
+      (1 << VIRTIO_BLK_F_FLUSH) |
+      (backend.readOnly ? 1 << VIRTIO_BLK_F_RO : 0);
+    const id = opts.id ?? "";
+    for (let i = 0; i < Math.min(id.length, VIRTIO_BLK_ID_BYTES); i++)
+      this.idBytes[i] = id.charCodeAt(i) & 0x7f;
+    const cv = new DataView(this.config.buffer);
+    cv.setUint32(0x00, this.sectors % 2 ** 32, true);
+    cv.setUint32(0x04, Math.floor(this.sectors / 2 ** 32), true);
+    cv.setUint32(0x0c, BLK_SEG_MAX, true);
+    cv.setUint32(0x14, SECTOR_SIZE, true);
+  }
+
+  readConfig(offset: number, size: number): number {
+    return readConfigBytes(this.config, offset, size);
+  }
+
+  writeConfig(): void {
+    // Every field Virtus offers is read-only (writeback needs VIRTIO_BLK_F_CONFIG_WCE).
+  }
+
+  attach(ctx: VirtioContext): void {
+    this.ctx = ctx;
+    this.chain = new DescriptorChain(ctx.mem);
+  }
+
+  activate(): void {}
+
+  reset(): void {}
+
+  queueNotify(index: number): void {
+    const ctx = this.ctx;
+    const chain = this.chain;
+    if (ctx === undefined || chain === undefined || index !== 0) return;
+    const vq = ctx.queues[0];
+    while (vq.pop(chain)) {
+      const written = this.handle(chain, ctx);
+      if (written < 0) return;
+      vq.push(chain, written);
+    }
+    vq.notify();
+  }
+
+  /** Serves one request; returns the bytes written into the chain, or -1 after ctx.fail(). */
+  private handle(c: DescriptorChain, ctx: VirtioContext): number {
+    if (c.readBytes < 16 || c.writeBytes < 1) {
+      ctx.fail(
+        `request without a 16-byte header and a status byte (${c.readBytes} readable, ${c.writeBytes} writable)`,
+      );
+      return -1;
+    }
+    c.copyFromReadable(0, this.header);
+    const h = this.headerView;
+    const type = h.getUint32(0, true);
+    const sector = h.getUint32(8, true) + h.getUint32(12, true) * 2 ** 32;
+    const statusAt = c.writeBytes - 1;
+    let status: number;
+    let written = 1;
+    switch (type) {
+      case VIRTIO_BLK_T_IN: {
+        const len = c.writeBytes - 1;
+        status = this.transfer(c, sector, len, false);
+        if (status === VIRTIO_BLK_S_OK) written += len;
+        break;
+      }
+      case VIRTIO_BLK_T_OUT:
+        status = this.backend.readOnly
+          ? VIRTIO_BLK_S_IOERR
+          : this.transfer(c, sector, c.readBytes - 16, true);
+        break;
+      case VIRTIO_BLK_T_FLUSH:
+        status = this.backend.readOnly ? VIRTIO_BLK_S_OK : this.guard(() => this.backend.flush());
+        break;
+      case VIRTIO_BLK_T_GET_ID: {
+        const n = c.copyToWritable(0, this.idBytes, 0, Math.min(VIRTIO_BLK_ID_BYTES, statusAt));
+        written += n;
+        status = VIRTIO_BLK_S_OK;
+        break;
+      }
+      default:
+        status = VIRTIO_BLK_S_UNSUPP;
+    }
+    c.setWritableByte(statusAt, status);
+    return written;
+  }
+
+  /** Runs a backend call, mapping a host error to IOERR. */
+  private guard(op: () => void): number {
+    try {
+      op();
+      return VIRTIO_BLK_S_OK;
+    } catch {
+      return VIRTIO_BLK_S_IOERR;
+    }
+  }
+
+  /**
+   * Moves `len` bytes between sector `sector` and the chain's data part:
+   * for a write the readable bytes after the header, for a read the
+   * writable bytes before the status byte. Whole sectors inside the disk
+   * only (5.2.6.2), else IOERR.
+   */
+  private transfer(c: DescriptorChain, sector: number, len: number, toDisk: boolean): number {
+    if (len % SECTOR_SIZE !== 0 || sector + len / SECTOR_SIZE > this.sectors) return VIRTIO_BLK_S_IOERR;
+    let pos = sector * SECTOR_SIZE;
+    try {
+      if (toDisk) {
+        let skip = 16;
+        for (let i = 0; i < c.readCount; i++) {
+          const seg = c.readableSlice(i);
+          if (skip >= seg.length) {
+            skip -= seg.length;
+            continue;
+          }
+          const part = skip === 0 ? seg : seg.subarray(skip);
+          skip = 0;
+          this.backend.write(pos, part);
+          pos += part.length;
+        }
+      } else {
+        let left = len;
+        for (let i = 0; i < c.writeCount && left > 0; i++) {
+          const seg = c.writableSlice(i);
+          const part = seg.length <= left ? seg : seg.subarray(0, left);
+          this.backend.read(pos, part);
+          pos += part.length;
+          left -= part.length;
+        }
+      }
+    } catch {
+      return VIRTIO_BLK_S_IOERR;
+    }
+    return VIRTIO_BLK_S_OK;
+  }
+
+  saveState(): VirtioBlkState {
+    return { version: 1, sectors: this.sectors, readOnly: this.backend.readOnly };
+  }
+
+  restoreState(s: VirtioBlkState): void {
+    expectVersion(this.name, s, 1);
+    const sectors = expectNumber(this.name, "sectors", s.sectors, 0, Number.MAX_SAFE_INTEGER);
+    if (sectors !== this.sectors || s.readOnly !== this.backend.readOnly)
+      throw new StateError(
+        this.name,
+        `the disk was ${sectors} sectors${s.readOnly ? " read-only" : ""}; this one is ${this.sectors}${this.backend.readOnly ? " read-only" : ""}`,
+      );
+  }
+}

@@ -2,7 +2,8 @@ import { decode } from "../../isa/decoder.generated.ts";
 import { RVC_EXPANSION } from "../../isa/rvc.ts";
 import { OP_MASK, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
 import { TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
-import { CAUSE_BREAKPOINT, CAUSE_USER_ECALL } from "./constants.ts";
+import { CAUSE_BREAKPOINT, CAUSE_USER_ECALL, MSTATUS_FS } from "./constants.ts";
+import { S_MSTATUS } from "./csr-slots.ts";
 import { execFp } from "./exec/fp.ts";
 import { execPriv } from "./exec/priv.ts";
 import { execRva } from "./exec/rva.ts";
@@ -38,6 +39,8 @@ const NOP = 0xfffe;
 export function runSlice(h: Hart, budget: number): void {
   if (h.checkInterrupts() || h.waiting) return;
   const x = h.x;
+  const f = h.f;
+  const c = h.c;
   const code = h.mem.code;
   const ramLinear = h.mem.ramLinear;
   const tagLo = h.tlb.tagLo;
@@ -137,61 +140,63 @@ export function runSlice(h: Hart, budget: number): void {
         case 7 /* blt */:
         case 8 /* bge */:
         case 9 /* bltu */:
-        case 10 /* bgeu */: {
-          const rs1 = (insn >>> 14) & 62;
-          const rs2 = (insn >>> 19) & 62;
-          const aLo = x[rs1];
-          const aHi = x[rs1 + 1];
-          const bLo = x[rs2];
-          const bHi = x[rs2 + 1];
-          // funct3: 0 beq, 1 bne, 4 blt, 5 bge, 6 bltu, 7 bgeu; odd ones negate the even test.
-          const f3 = (insn >>> 12) & 7;
-          const test =
-            f3 < 2
-              ? aLo === bLo && aHi === bHi
-              : f3 < 6
-                ? aHi < bHi || (aHi === bHi && aLo >>> 0 < bLo >>> 0)
-                : aHi >>> 0 < bHi >>> 0 || (aHi === bHi && aLo >>> 0 < bLo >>> 0);
-          if (test !== ((f3 & 1) === 1)) {
-            const imm =
-              ((insn >> 31) << 12) |
-              (((insn >>> 7) & 1) << 11) |
-              (((insn >>> 25) & 0x3f) << 5) |
-              (((insn >>> 8) & 0xf) << 1);
-            nLo = (pcLo + imm) | 0;
-            nHi = (pcHi + (imm >> 31) + ((nLo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+        case 10 /* bgeu */:
+          {
+            const rs1 = (insn >>> 14) & 62;
+            const rs2 = (insn >>> 19) & 62;
+            const aLo = x[rs1];
+            const aHi = x[rs1 + 1];
+            const bLo = x[rs2];
+            const bHi = x[rs2 + 1];
+            // funct3: 0 beq, 1 bne, 4 blt, 5 bge, 6 bltu, 7 bgeu; odd ones negate the even test.
+            const f3 = (insn >>> 12) & 7;
+            const test =
+              f3 < 2
+                ? aLo === bLo && aHi === bHi
+                : f3 < 6
+                  ? aHi < bHi || (aHi === bHi && aLo >>> 0 < bLo >>> 0)
+                  : aHi >>> 0 < bHi >>> 0 || (aHi === bHi && aLo >>> 0 < bLo >>> 0);
+            if (test !== ((f3 & 1) === 1)) {
+              const imm =
+                ((insn >> 31) << 12) |
+                (((insn >>> 7) & 1) << 11) |
+                (((insn >>> 25) & 0x3f) << 5) |
+                (((insn >>> 8) & 0xf) << 1);
+              nLo = (pcLo + imm) | 0;
+              nHi = (pcHi + (imm >> 31) + (nLo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+            }
+            break;
           }
-          break;
-        }
-        case 14 /* ld */: {
-          // The most frequent load, without the width switch.
-          const rs1 = (insn >>> 14) & 62;
-          const imm = insn >> 20;
-          const a = x[rs1];
-          const lo = (a + imm) | 0;
-          const hi = (x[rs1 + 1] + (imm >> 31) + ((lo >>> 0) < (a >>> 0) ? 1 : 0)) | 0;
-          const rd = (insn >>> 6) & 62;
-          const t = TLB_LOAD + ((lo >>> 12) & TLB_MASK);
-          let vLo: number;
-          let vHi: number;
-          if (tagLo[t] === (lo & ~0xfff) && tagHi[t] === hi && (lo & 7) === 0) {
-            const w = (tlbOff[t] + (lo & 0xfff)) >>> 2;
-            vLo = i32[w];
-            vHi = i32[w + 1];
-          } else {
-            h.pcLo = pcLo;
-            h.pcHi = pcHi;
-            h.icount = icount;
-            vLo = h.load(lo, hi, 8, false);
-            vHi = h.ldHi;
-            limit = h.sliceEnd;
+        case 14 /* ld */:
+          {
+            // The most frequent load, without the width switch.
+            const rs1 = (insn >>> 14) & 62;
+            const imm = insn >> 20;
+            const a = x[rs1];
+            const lo = (a + imm) | 0;
+            const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+            const rd = (insn >>> 6) & 62;
+            const t = TLB_LOAD + ((lo >>> 12) & TLB_MASK);
+            let vLo: number;
+            let vHi: number;
+            if (tagLo[t] === (lo & ~0xfff) && tagHi[t] === hi && (lo & 7) === 0) {
+              const w = (tlbOff[t] + (lo & 0xfff)) >>> 2;
+              vLo = i32[w];
+              vHi = i32[w + 1];
+            } else {
+              h.pcLo = pcLo;
+              h.pcHi = pcHi;
+              h.icount = icount;
+              vLo = h.load(lo, hi, 8, false);
+              vHi = h.ldHi;
+              limit = h.sliceEnd;
+            }
+            if (rd !== 0) {
+              x[rd] = vLo;
+              x[rd + 1] = vHi;
+            }
+            break;
           }
-          if (rd !== 0) {
-            x[rd] = vLo;
-            x[rd + 1] = vHi;
-          }
-          break;
-        }
         case 11 /* lb */:
         case 12 /* lh */:
         case 13 /* lw */:
@@ -517,6 +522,61 @@ export function runSlice(h: Hart, budget: number): void {
             x[rd + 1] = v >> 31;
             break;
           }
+        case 139 /* flw */:
+        case 169 /* fld */:
+          {
+            // FP loads take the same inline TLB path; with FP off (mstatus.FS = 0) execFp raises illegal.
+            const st = c[S_MSTATUS * 2];
+            const dbl = (insn & 0x1000) !== 0;
+            const rs1 = (insn >>> 14) & 62;
+            const imm = insn >> 20;
+            const a = x[rs1];
+            const lo = (a + imm) | 0;
+            const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+            const t = TLB_LOAD + ((lo >>> 12) & TLB_MASK);
+            if (
+              (st & MSTATUS_FS) === 0 ||
+              tagLo[t] !== (lo & ~0xfff) ||
+              tagHi[t] !== hi ||
+              (lo & (dbl ? 7 : 3)) !== 0
+            ) {
+              outOfLine(h, pcLo, pcHi, nLo, nHi, icount, raw !== 0 ? raw : dec[s + 2], opw & OP_MASK, insn);
+              limit = h.sliceEnd;
+              break;
+            }
+            const w = (tlbOff[t] + (lo & 0xfff)) >>> 2;
+            const rd = (insn >>> 6) & 62;
+            f[rd] = i32[w];
+            f[rd + 1] = dbl ? i32[w + 1] : -1; // singles are NaN-boxed
+            if ((st & MSTATUS_FS) !== MSTATUS_FS) h.fpDirty();
+            break;
+          }
+        case 140 /* fsw */:
+        case 170 /* fsd */:
+          {
+            const dbl = (insn & 0x1000) !== 0;
+            const rs1 = (insn >>> 14) & 62;
+            const rs2 = (insn >>> 19) & 62;
+            const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 31);
+            const a = x[rs1];
+            const lo = (a + imm) | 0;
+            const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+            const t = TLB_STORE + ((lo >>> 12) & TLB_MASK);
+            if (
+              (c[S_MSTATUS * 2] & MSTATUS_FS) === 0 ||
+              tagLo[t] !== (lo & ~0xfff) ||
+              tagHi[t] !== hi ||
+              (lo & (dbl ? 7 : 3)) !== 0
+            ) {
+              outOfLine(h, pcLo, pcHi, nLo, nHi, icount, raw !== 0 ? raw : dec[s + 2], opw & OP_MASK, insn);
+              limit = h.sliceEnd;
+              break;
+            }
+            const w = (tlbOff[t] + (lo & 0xfff)) >>> 2;
+            i32[w] = f[rs2];
+            if (dbl) i32[w + 1] = f[rs2 + 1];
+            break;
+          }
         case 51 /* ecall */:
           h.pcLo = pcLo;
           h.pcHi = pcHi;
@@ -529,28 +589,11 @@ export function runSlice(h: Hart, budget: number): void {
           h.icount = icount;
           h.raise(CAUSE_BREAKPOINT, pcLo, pcHi);
           break;
-        default: {
-          // Out of line: the extension's exec function sees the hart's fields.
-          h.pcLo = pcLo;
-          h.pcHi = pcHi;
-          h.npcLo = nLo;
-          h.npcHi = nHi;
-          h.icount = icount;
-          h.insnBits = raw !== 0 ? raw : dec[s + 2];
-          const op = opw & OP_MASK;
-          if (op === 0) h.illegal();
-          else if (op >= 139 /* flw */) execFp(h, op, insn);
-          else if (op >= 99 /* add.uw */) execZb(h, op, insn);
-          else if (op >= 77 /* lr.w */) execRva(h, op, insn);
-          else if (op >= 64 /* mul */) execRvm(h, op, insn);
-          else if (op >= 58 /* csrrw */) execZicsr(h, op, insn);
-          else execPriv(h, op, insn);
-          x[0] = 0;
-          x[1] = 0;
+        default:
+          outOfLine(h, pcLo, pcHi, nLo, nHi, icount, raw !== 0 ? raw : dec[s + 2], opw & OP_MASK, insn);
           nLo = h.npcLo;
           nHi = h.npcHi;
           limit = h.sliceEnd;
-        }
       }
       pcLo = nLo;
       pcHi = nHi;
@@ -568,6 +611,39 @@ export function runSlice(h: Hart, budget: number): void {
 }
 
 const EMPTY = new Int32Array(2048 * SLOT_WORDS);
+
+/**
+ * Runs one instruction through its extension's exec function: the hart's
+ * pc, next pc, retired count and instruction bits are synced first, since
+ * exec code (and trap entry) reads them; x0 is re-zeroed after.
+ */
+function outOfLine(
+  h: Hart,
+  pcLo: number,
+  pcHi: number,
+  nLo: number,
+  nHi: number,
+  icount: number,
+  raw: number,
+  op: number,
+  insn: number,
+): void {
+  h.pcLo = pcLo;
+  h.pcHi = pcHi;
+  h.npcLo = nLo;
+  h.npcHi = nHi;
+  h.icount = icount;
+  h.insnBits = raw;
+  if (op === 0) h.illegal();
+  else if (op >= 139 /* flw */) execFp(h, op, insn);
+  else if (op >= 99 /* add.uw */) execZb(h, op, insn);
+  else if (op >= 77 /* lr.w */) execRva(h, op, insn);
+  else if (op >= 64 /* mul */) execRvm(h, op, insn);
+  else if (op >= 58 /* csrrw */) execZicsr(h, op, insn);
+  else execPriv(h, op, insn);
+  h.x[0] = 0;
+  h.x[1] = 0;
+}
 let lastInsn = 0;
 let lastRaw = 0;
 

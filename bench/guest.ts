@@ -12,7 +12,7 @@ import { GuestSession } from "../tests/support/guest-session.ts";
 import { median, qemuArgs, timeInGuest } from "./lib.ts";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "3" }, size: { type: "string", default: "5" } },
+  options: { runs: { type: "string", default: "5" }, size: { type: "string", default: "5" } },
 });
 const runs = Number(values.runs);
 const cmd = `speedtest1 --memdb --size ${Number(values.size)}`;

@@ -1,14 +1,22 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { Option } from "commander";
+import { FileBlockBackend } from "../host/node/block-file.ts";
+import { hostEntropy } from "../host/node/entropy.ts";
 import { ensureGuest, GUEST_KERNEL_CMDLINE } from "../host/node/guest.ts";
 import { BufferedOutput, type RunOutcome, runVm } from "../host/node/vm-runner.ts";
 import { type Bios, bootVirt } from "../machine/board/boot.ts";
 import { type BootImage, classifyBootImage } from "../machine/board/boot-image.ts";
 import { TIMEBASE_HZ } from "../machine/board/machine.ts";
 import { VirtMachine } from "../machine/board/virt.ts";
+import { assignVirtioSlots, type VirtioPlacement } from "../machine/board/virtio-slots.ts";
+import type { CharBackend } from "../machine/devices/backends.ts";
 import { VirtusError } from "../machine/errors.ts";
 import type { SystemResetRequest } from "../machine/firmware/sbi.ts";
+import { VirtioBlk } from "../machine/virtio/blk.ts";
+import { VirtioConsole } from "../machine/virtio/console.ts";
+import { virtioMmio } from "../machine/virtio/mmio.ts";
+import { SeededEntropy, VirtioRng } from "../machine/virtio/rng.ts";
 import { parseSize } from "./size.ts";
 
 export interface RunOptions {
@@ -19,6 +27,87 @@ export interface RunOptions {
   smp: string;
   bios: string;
   deterministic?: boolean;
+  /** `--disk FILE[,readonly]`, in command-line order. */
+  disk: string[];
+  /** false with --no-virtio-console. */
+  virtioConsole: boolean;
+  /** false with --no-rng. */
+  rng: boolean;
+}
+
+/** A parsed --disk argument. */
+export interface DiskSpec {
+  path: string;
+  readOnly: boolean;
+}
+
+/** Parses `FILE[,readonly]`; anything else after the comma is a one-line error. */
+export function parseDiskSpec(spec: string): DiskSpec {
+  const [path, ...flags] = spec.split(",");
+  if (path === "")
+    throw new VirtusError("bad-disk", `--disk ${spec}: give a file name, e.g. --disk disk.img`);
+  let readOnly = false;
+  for (const f of flags) {
+    if (f === "readonly") readOnly = true;
+    else
+      throw new VirtusError("bad-disk", `--disk ${spec}: unknown option "${f}" (the only one is readonly)`);
+  }
+  return { path, readOnly };
+}
+
+/** The virtio devices of a run and what the host keeps of them. */
+interface VirtioSetup {
+  placements: VirtioPlacement[];
+  console: VirtioConsole | undefined;
+  close(): void;
+}
+
+/**
+ * Builds every virtio device of `virtus run` as slot placements; the slot
+ * order (disks, network, 9p shares, console, rng) is applied by
+ * assignVirtioSlots, so each kind just adds its placements here.
+ */
+function virtioDevices(opts: RunOptions, output: CharBackend): VirtioSetup {
+  const log = (m: string) => process.stderr.write(`virtus: ${m}\n`);
+  const placements: VirtioPlacement[] = [];
+  const disks: FileBlockBackend[] = [];
+  const close = () => {
+    for (const d of disks) d.close();
+  };
+  try {
+    for (const spec of opts.disk) {
+      const { path, readOnly } = parseDiskSpec(spec);
+      const backend = new FileBlockBackend(path, { readOnly });
+      disks.push(backend);
+      if (backend.size < 512)
+        throw new VirtusError("bad-disk", `--disk ${path}: the image is smaller than one 512-byte sector`);
+      const id = `virtus${disks.length - 1}`;
+      placements.push({
+        kind: "disk",
+        what: `--disk ${spec}`,
+        make: virtioMmio(() => new VirtioBlk(backend, { id }), { log }),
+      });
+    }
+  } catch (e) {
+    close();
+    throw e;
+  }
+  let console: VirtioConsole | undefined;
+  if (opts.virtioConsole) {
+    const dev = new VirtioConsole({ output });
+    console = dev;
+    placements.push({ kind: "console", what: "virtio-console", make: virtioMmio(() => dev, { log }) });
+  }
+  if (opts.rng) {
+    // Deterministic runs get a seeded source: the same inputs must give the same bytes.
+    const source = opts.deterministic ? new SeededEntropy() : hostEntropy;
+    placements.push({
+      kind: "rng",
+      what: "virtio-rng",
+      make: virtioMmio(() => new VirtioRng(source), { log }),
+    });
+  }
+  return { placements, console, close };
 }
 
 /** Registers `virtus run` on the program. */
@@ -41,6 +130,14 @@ export function addRunCommand(program: Command): void {
       ).default("builtin"),
     )
     .option("--deterministic", "time follows the instruction count: the same inputs print the same bytes")
+    .option(
+      "--disk <file[,readonly]>",
+      "raw disk image as virtio-blk (repeatable: /dev/vda, vdb, … in this order)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option("--no-virtio-console", "leave out the virtio console (/dev/hvc1 in the default guest)")
+    .option("--no-rng", "leave out the virtio entropy device (/dev/hwrng)")
     .action(async (opts: RunOptions) => {
       process.exitCode = await runCommand(opts);
     });
@@ -69,6 +166,7 @@ function parseSmp(text: string): number {
 export async function runCommand(opts: RunOptions): Promise<number> {
   const ramSize = parseSize(opts.mem);
   const harts = parseSmp(opts.smp);
+  for (const d of opts.disk) parseDiskSpec(d);
   let kernelPath = opts.kernel;
   let initrdPath = opts.initrd;
   if (kernelPath === undefined) {
@@ -102,54 +200,74 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     ? undefined
     : { now: () => Math.floor((performance.now() - t0) * (TIMEBASE_HZ / 1000)) };
   let reset: SystemResetRequest | undefined;
-  const vm = new VirtMachine({
-    ramSize,
-    harts,
-    clock,
-    bootargs: opts.append ?? GUEST_KERNEL_CMDLINE,
-    console: output,
-  });
-  const info = bootVirt(vm, {
-    kernel,
-    kernelName: kernelPath,
-    initrd,
-    bios,
-    console: output,
-    onReset: (r) => {
-      reset = r;
-    },
-  });
-
-  const stdin = process.stdin;
-  const tty = stdin.isTTY === true;
-  if (tty) stdin.setRawMode(true);
-  stdin.resume();
+  const virtio = virtioDevices(opts, output);
   try {
-    const outcome = await runVm(vm, {
-      input: stdin,
-      output,
-      // Console input goes where the kernel's console is: the SBI console for hvc0, else the UART.
-      receive:
-        info.sbi !== undefined && /\bconsole=hvc/.test(opts.append ?? "")
-          ? (b) => info.sbi!.pushInput(b)
-          : (b) => vm.receive(b),
-      writeHost: (t) => process.stderr.write(t),
-      outcome: (): RunOutcome | undefined => {
-        const e = vm.exit;
-        if (e) return e.kind === "fail" ? { kind: "fail", code: e.code } : { kind: e.kind };
-        if (reset) {
-          if (reset.type !== "shutdown") return { kind: "reboot" };
-          return reset.reason === "system_failure" ? { kind: "fail", code: 1 } : { kind: "poweroff" };
-        }
-        return undefined;
+    const vm = new VirtMachine({
+      virtio: assignVirtioSlots(virtio.placements),
+      ramSize,
+      harts,
+      clock,
+      bootargs: opts.append ?? GUEST_KERNEL_CMDLINE,
+      console: output,
+    });
+    const info = bootVirt(vm, {
+      kernel,
+      kernelName: kernelPath,
+      initrd,
+      bios,
+      console: output,
+      onReset: (r) => {
+        reset = r;
       },
     });
-    if (outcome.kind === "fail") return Math.min(255, Math.max(1, outcome.code));
-    if (outcome.kind === "reboot")
-      process.stderr.write("virtus: the guest asked to reboot; stopping (reboot is not supported yet)\n");
-    return 0;
+
+    const stdin = process.stdin;
+    const tty = stdin.isTTY === true;
+    if (tty) stdin.setRawMode(true);
+    stdin.resume();
+    try {
+      const outcome = await runVm(vm, {
+        input: stdin,
+        output,
+        receive: consoleInput(opts.append ?? "", info.sbi, virtio.console, vm),
+        writeHost: (t) => process.stderr.write(t),
+        outcome: (): RunOutcome | undefined => {
+          const e = vm.exit;
+          if (e) return e.kind === "fail" ? { kind: "fail", code: e.code } : { kind: e.kind };
+          if (reset) {
+            if (reset.type !== "shutdown") return { kind: "reboot" };
+            return reset.reason === "system_failure" ? { kind: "fail", code: 1 } : { kind: "poweroff" };
+          }
+          return undefined;
+        },
+      });
+      if (outcome.kind === "fail") return Math.min(255, Math.max(1, outcome.code));
+      if (outcome.kind === "reboot")
+        process.stderr.write("virtus: the guest asked to reboot; stopping (reboot is not supported yet)\n");
+      return 0;
+    } finally {
+      if (tty) stdin.setRawMode(false);
+      stdin.pause();
+    }
   } finally {
-    if (tty) stdin.setRawMode(false);
-    stdin.pause();
+    virtio.close();
   }
+}
+
+/**
+ * Where host keyboard input goes: to the kernel's console, the last
+ * console= on the command line (as Linux picks /dev/console): hvc0 is the
+ * SBI console, hvc1 the virtio console, anything else the UART.
+ */
+function consoleInput(
+  append: string,
+  sbi: { pushInput(b: Uint8Array): number } | undefined,
+  virtioConsole: VirtioConsole | undefined,
+  vm: VirtMachine,
+): (b: Uint8Array) => number {
+  const consoles = [...append.matchAll(/\bconsole=(\w+)/g)].map((m) => m[1]);
+  const last = consoles.at(-1);
+  if (last === "hvc0" && sbi !== undefined) return (b) => sbi.pushInput(b);
+  if (last === "hvc1" && virtioConsole !== undefined) return (b) => virtioConsole.receive(b);
+  return (b) => vm.receive(b);
 }

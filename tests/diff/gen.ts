@@ -1,3 +1,5 @@
+import { Sfc32 } from "../support/prng.ts";
+
 /**
  * Random instruction-sequence generator for the differential tests against
  * qemu-riscv64 (tests/diff/fuzz-isa.ts, tests/diff/isa-diff.test.ts).
@@ -31,48 +33,11 @@ function mix32(z: number): number {
 }
 
 /** sfc32, seeded from (seed, stream) through splitmix32. Deterministic across platforms. */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
+export class Rng extends Sfc32 {
   constructor(seed: number, stream = 0) {
     let s = mix32((seed >>> 0) ^ 0x9e3779b9);
     s = mix32((s + Math.imul(stream >>> 0, 0x9e3779b9) + 0x7f4a7c15) >>> 0);
-    this.a = mix32(s + 0x6a09e667);
-    this.b = mix32(s + 0xbb67ae85);
-    this.c = mix32(s + 0x3c6ef372);
-    this.d = 1;
-    for (let i = 0; i < 12; i++) this.u32();
-  }
-
-  u32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor((this.u32() / 4294967296) * n);
-  }
-
-  /** Uniform integer in [lo, hi]. */
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-
-  chance(p: number): boolean {
-    return this.u32() / 4294967296 < p;
-  }
-
-  pick<T>(a: readonly T[]): T {
-    return a[this.int(a.length)];
+    super(mix32(s + 0x6a09e667), mix32(s + 0xbb67ae85), mix32(s + 0x3c6ef372), 1, 12);
   }
 
   /** A uniformly random 64-bit pattern. */

@@ -6,47 +6,15 @@
  */
 
 import { fpResult } from "../../../src/machine/cpu/fpu/index.ts";
+import { Sfc32 } from "../../support/prng.ts";
 import { F64, type Fmt, div as refDiv } from "./ref.ts";
 
 /** sfc32 PRNG. The seed can be overridden with FPU_SEED to reproduce or vary a run. */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
+export class Rng extends Sfc32 {
   constructor(seed: number) {
     const env = typeof process !== "undefined" ? process.env.FPU_SEED : undefined;
     const s = env !== undefined ? Number(env) ^ seed : seed;
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162;
-    this.d = s >>> 0;
-    for (let i = 0; i < 16; i++) this.u32();
-  }
-
-  u32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor((this.u32() / 4294967296) * n);
-  }
-
-  /** Integer in [lo, hi]. */
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-
-  bool(): boolean {
-    return (this.u32() & 1) === 1;
+    super(0x9e3779b9, 0x243f6a88, 0xb7e15162, s >>> 0, 16);
   }
 
   /** Uniform random BigInt of `bits` bits. */
@@ -55,10 +23,6 @@ export class Rng {
     for (let i = 0; i < bits; i += 32) v = (v << 32n) | BigInt(this.u32());
     const extra = Math.ceil(bits / 32) * 32 - bits;
     return v >> BigInt(extra);
-  }
-
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
   }
 }
 

@@ -17,6 +17,7 @@ import { VirtioBlk } from "../machine/virtio/blk.ts";
 import { VirtioConsole } from "../machine/virtio/console.ts";
 import { virtioMmio } from "../machine/virtio/mmio.ts";
 import { SeededEntropy, VirtioRng } from "../machine/virtio/rng.ts";
+import { parseShareSpecs, sharePlacements } from "./share.ts";
 import { parseSize } from "./size.ts";
 
 export interface RunOptions {
@@ -29,6 +30,8 @@ export interface RunOptions {
   deterministic?: boolean;
   /** `--disk FILE[,readonly]`, in command-line order. */
   disk: string[];
+  /** `--share HOSTDIR:TAG[,readonly]`, in command-line order. */
+  share: string[];
   /** false with --no-virtio-console. */
   virtioConsole: boolean;
   /** false with --no-rng. */
@@ -71,8 +74,10 @@ function virtioDevices(opts: RunOptions, output: CharBackend): VirtioSetup {
   const log = (m: string) => process.stderr.write(`virtus: ${m}\n`);
   const placements: VirtioPlacement[] = [];
   const disks: FileBlockBackend[] = [];
+  const closers: (() => void)[] = [];
   const close = () => {
     for (const d of disks) d.close();
+    for (const c of closers) c();
   };
   try {
     for (const spec of opts.disk) {
@@ -88,6 +93,9 @@ function virtioDevices(opts: RunOptions, output: CharBackend): VirtioSetup {
         make: virtioMmio(() => new VirtioBlk(backend, { id }), { log }),
       });
     }
+    const shares = sharePlacements(opts.share, log);
+    closers.push(shares.close);
+    placements.push(...shares.placements);
   } catch (e) {
     close();
     throw e;
@@ -136,6 +144,12 @@ export function addRunCommand(program: Command): void {
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     )
+    .option(
+      "--share <hostdir:tag[,readonly]>",
+      "share a host directory over virtio-9p (repeatable); in the guest: mount -t 9p -o trans=virtio TAG /mnt",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option("--no-virtio-console", "leave out the virtio console (/dev/hvc1 in the default guest)")
     .option("--no-rng", "leave out the virtio entropy device (/dev/hwrng)")
     .action(async (opts: RunOptions) => {
@@ -167,6 +181,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const ramSize = parseSize(opts.mem);
   const harts = parseSmp(opts.smp);
   for (const d of opts.disk) parseDiskSpec(d);
+  parseShareSpecs(opts.share);
   let kernelPath = opts.kernel;
   let initrdPath = opts.initrd;
   if (kernelPath === undefined) {

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { parseShareSpec, parseShareSpecs, sharePlacements } from "../../src/cli/share.ts";
+import { VirtusError } from "../../src/machine/errors.ts";
+
+const bin = join(import.meta.dirname, "../../bin/virtus.js");
+const dir = mkdtempSync(join(tmpdir(), "virtus-share-cli-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("--share HOSTDIR:TAG[,readonly] parses; the last ':' starts the tag", () => {
+  assert.deepEqual(parseShareSpec("/srv/data:data"), { hostDir: "/srv/data", tag: "data", readonly: false });
+  assert.deepEqual(parseShareSpec("./a:b:tag,readonly"), { hostDir: "./a:b", tag: "tag", readonly: true });
+  const bad = (spec: string, msg: RegExp) =>
+    assert.throws(
+      () => parseShareSpec(spec),
+      (e) => e instanceof VirtusError && msg.test(e.message),
+      spec,
+    );
+  bad("nodir", /use HOSTDIR:TAG\[,readonly\]/);
+  bad(":tag", /no host directory/);
+  bad("/srv:", /no mount tag/);
+  bad("/srv:,readonly", /no mount tag/);
+  bad("/srv:tag,rw", /unknown option "rw"/);
+  bad("/srv:a b", /tag "a b" must be/);
+  bad(`/srv:${"t".repeat(65)}`, /must be 1 to 64/);
+  assert.throws(
+    () => parseShareSpecs(["/a:x", "/b:x"]),
+    (e) => e instanceof VirtusError && /tag "x" is already used/.test(e.message),
+  );
+});
+
+test("sharePlacements opens each directory, in order, as kind 'share'", () => {
+  const p = sharePlacements([`${dir}:one`, `${dir}:two,readonly`], () => {});
+  try {
+    assert.deepEqual(
+      p.placements.map((x) => [x.kind, x.what]),
+      [
+        ["share", `--share ${dir}:one`],
+        ["share", `--share ${dir}:two,readonly`],
+      ],
+    );
+  } finally {
+    p.close();
+  }
+  assert.throws(
+    () => sharePlacements([`${join(dir, "missing")}:x`], () => {}),
+    (e) => e instanceof VirtusError && /--share .*missing:x: .*missing: no such directory/.test(e.message),
+  );
+});
+
+/** `virtus run` with bad --share arguments: one line, exit 2, no stack trace. */
+test("virtus run: a missing share directory or bad --share syntax is a one-line error, exit 2", () => {
+  const k = join(dir, "k.bin");
+  writeFileSync(k, new Uint8Array(4096));
+  const plain = join(dir, "plain-file");
+  writeFileSync(plain, "");
+  const cases: [string[], RegExp][] = [
+    [["--share", `${join(dir, "nope")}:data`], /--share .*nope:data: .*no such directory/],
+    [["--share", `${plain}:data`], /not a directory/],
+    [["--share", dir], /use HOSTDIR:TAG/],
+    [["--share", `${dir}:data,rw`], /unknown option "rw"/],
+    [["--share", `${dir}:data`, "--share", `${dir}:data`], /already used/],
+  ];
+  for (const [args, message] of cases) {
+    const r = spawnSync(process.execPath, [bin, "run", "--kernel", k, ...args], {
+      encoding: "utf8",
+      timeout: 60_000,
+      input: "",
+    });
+    assert.equal(r.status, 2, `${args.join(" ")} → ${r.status}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+|Error:/);
+  }
+});

@@ -63,6 +63,7 @@ import {
   EIO,
   EISDIR,
   ELOOP,
+  ENOTDIR,
   EOPNOTSUPP,
   EPERM,
   EROFS,
@@ -557,7 +558,7 @@ class NodeFile implements FsFile {
   }
 
   readdir(): FsDirEntry[] {
-    if (!this.isDir) throw new FsError(20 /* ENOTDIR */, "not a directory");
+    if (!this.isDir) throw new FsError(ENOTDIR, "not a directory");
     return this.fs.list(this.fd);
   }
 

@@ -23,6 +23,7 @@ import {
   EFBIG,
   EINVAL,
   EIO,
+  EISDIR,
   EMFILE,
   EMSGSIZE,
   ENFILE,
@@ -33,7 +34,6 @@ import {
   type FsDirEntry,
   FsError,
   type FsFile,
-  type FsPath,
   type FsSetattr,
   type FsStat,
   O_CREAT,
@@ -553,7 +553,7 @@ export class P9Server {
     const count = r.u32();
     const f = this.fid(fid);
     const file = this.openFid(fid);
-    if (f.dir) throw new FsError(21 /* EISDIR */, "read of a directory");
+    if (f.dir) throw new FsError(EISDIR, "read of a directory");
     const w = this.w;
     const n = Math.max(0, Math.min(count, w.room - 4));
     const countAt = w.reserve(4);
@@ -846,9 +846,4 @@ export class P9Server {
 function time(sec: number, nsec: number): { sec: number; nsec: number } {
   if (!Number.isFinite(sec) || nsec > 999_999_999) throw new FsError(EINVAL, "time");
   return { sec, nsec };
-}
-
-/** For tests and the device: a path as text (names joined with '/'). */
-export function pathText(path: FsPath): string {
-  return `/${path.join("/")}`;
 }

@@ -218,6 +218,16 @@ export class UserNet implements NetBackend {
     this.sweepCancel = undefined;
   }
 
+  /**
+   * True while the guest may be waiting on the host: a TCP connection or a
+   * UDP relay binding is open. A deterministic machine lets time pass at
+   * the wall-clock pace meanwhile instead of jumping to its next timer
+   * (Machine.idleHolds).
+   */
+  get hostActive(): boolean {
+    return this.tcp.size > 0 || this.udp.size > 0 || this.udpForward.size > 0;
+  }
+
   /** Number of live TCP connections (tests, diagnostics). */
   get tcpConnections(): number {
     return this.tcp.size;

@@ -1,4 +1,5 @@
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { TIMEBASE_HZ } from "../../machine/board/machine.ts";
 import type { VirtMachine } from "../../machine/board/virt.ts";
 import type { CharBackend } from "../../machine/devices/backends.ts";
 import { ESCAPE_HELP, EscapeFilter } from "./console-escape.ts";
@@ -80,8 +81,12 @@ export async function runVm(
       const out = io.outcome();
       if (out) return out;
       if (quit) return { kind: "quit" };
-      if (reason === "idle") await new Promise((r) => setTimeout(r, 1));
-      else await yieldToEventLoop();
+      if (reason === "idle") {
+        const t0 = performance.now();
+        await new Promise((r) => setTimeout(r, 1));
+        // Deterministic time holds still while idle, except while a device waits on the host.
+        if (m.deterministic && m.idleHeld()) m.idleFor(((performance.now() - t0) * TIMEBASE_HZ) / 1000);
+      } else await yieldToEventLoop();
     }
   } finally {
     io.output.flush();

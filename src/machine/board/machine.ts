@@ -42,6 +42,14 @@ export class Machine {
   stopRequested = false;
   /** Called after every round of slices (devices polling, HTIF). */
   readonly pollers: (() => void)[] = [];
+  /**
+   * Host work the guest may be waiting on (a network connection to a host
+   * socket). While one says true, an idle deterministic machine does not
+   * jump to its next timer deadline (that would make a guest waiting for a
+   * host reply time out in no real time); run() returns "idle" and the host
+   * lets time pass at the wall-clock pace with idleFor().
+   */
+  readonly idleHolds: (() => boolean)[] = [];
 
   constructor(opts: MachineOptions) {
     this.mem = new GuestMemory(opts.ramSize);
@@ -92,9 +100,42 @@ export class Machine {
       }
       this.updateTimers();
       for (const p of this.pollers) p();
-      if (active === 0 && (!this.deterministic || !this.skipToNextTimer())) return "idle";
+      if (active === 0 && (!this.deterministic || this.idleHeld() || !this.skipToNextTimer())) return "idle";
     }
     return "budget";
+  }
+
+  /** True while an idle hold says host work is outstanding (see idleHolds). */
+  idleHeld(): boolean {
+    for (const h of this.idleHolds) if (h()) return true;
+    return false;
+  }
+
+  /**
+   * Deterministic mode: `ticks` of time pass while every hart waits (the
+   * host measured them on its clock during an idle hold), but not beyond
+   * the next timer deadline, which the next run() then serves. Real-time
+   * machines ignore this: their clock moves by itself.
+   */
+  idleFor(ticks: number): void {
+    if (!this.deterministic || !(ticks > 0)) return;
+    const now = this.clock.now();
+    const next = this.nextTimerDeadline(now);
+    this.idleTicks += Math.floor(Math.min(ticks, next - now));
+    this.updateTimers();
+  }
+
+  /** The earliest CLINT or Sstc deadline after `now` (infinity if none). */
+  private nextTimerDeadline(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const v of this.clint.mtimecmp) if (v > now && v < next) next = v;
+    for (const h of this.harts) {
+      if (h.c[S_MENVCFG * 2 + 1] < 0) {
+        const v = (h.c[S_STIMECMP * 2] >>> 0) + (h.c[S_STIMECMP * 2 + 1] >>> 0) * 2 ** 32;
+        if (v > now && v < next) next = v;
+      }
+    }
+    return next;
   }
 
   /**
@@ -104,14 +145,7 @@ export class Machine {
    */
   private skipToNextTimer(): boolean {
     const now = this.clock.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const v of this.clint.mtimecmp) if (v > now && v < next) next = v;
-    for (const h of this.harts) {
-      if (h.c[S_MENVCFG * 2 + 1] < 0) {
-        const v = (h.c[S_STIMECMP * 2] >>> 0) + (h.c[S_STIMECMP * 2 + 1] >>> 0) * 2 ** 32;
-        if (v > now && v < next) next = v;
-      }
-    }
+    const next = this.nextTimerDeadline(now);
     if (next >= 2 ** 63) return false;
     this.idleTicks += next - now;
     this.updateTimers();

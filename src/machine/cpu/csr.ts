@@ -4,9 +4,11 @@ import {
   MIP_STIP,
   MSTATUS_FS,
   MSTATUS_HI_SD,
+  MSTATUS_MIE,
   MSTATUS_MPP,
   MSTATUS_MPRV,
   MSTATUS_MXR,
+  MSTATUS_SIE,
   MSTATUS_SUM,
   MSTATUS_TVM,
   PRV_M,
@@ -116,9 +118,19 @@ function writeMstatus(h: Hart, lo: number): void {
   if ((v & MSTATUS_MPP) === 2 << 11) v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
   h.c[S_MSTATUS * 2] = v;
   h.c[S_MSTATUS * 2 + 1] = 2 | (2 << 2);
-  // Translation depends on MPRV/MPP/SUM/MXR; interrupts on the enables.
-  if ((old ^ v) & (MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR)) h.tlb.flush();
-  h.sliceEnd = 0;
+  const changed = old ^ v;
+  // Translation depends on MPRV (and MPP while MPRV is set), SUM and MXR. Setting SUM or MXR
+  // only allows more, so the TLB stays; clearing SUM drops just the entries that used it
+  // (Linux toggles SUM around every user copy).
+  if (
+    changed & MSTATUS_MPRV ||
+    (v & MSTATUS_MPRV && changed & MSTATUS_MPP) ||
+    (changed & MSTATUS_MXR && !(v & MSTATUS_MXR))
+  ) {
+    h.tlb.flush();
+  } else if (changed & MSTATUS_SUM && !(v & MSTATUS_SUM)) h.tlb.flushSumEntries();
+  // A newly set interrupt enable may let a pending interrupt in before the next instruction.
+  if (changed & v & (MSTATUS_SIE | MSTATUS_MIE)) h.sliceEnd = 0;
 }
 
 /** Counter access from S/U (priv spec 3.1.11, 4.1.5): mcounteren, then scounteren for U. */

@@ -1,4 +1,5 @@
 import { PMP_COUNT } from "../mmu/pmp.ts";
+import { PRIV_STRIDE } from "../mmu/tlb.ts";
 import { expectInt32Array, expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
 import { PRV_M, PRV_S, PRV_U } from "./constants.ts";
 import { CSR_SLOTS, S_PRIV } from "./csr-slots.ts";
@@ -76,5 +77,6 @@ export function restoreHartState(h: Hart, s: HartState): void {
   h.resHi = r.hi;
   h.resValLo = r.valLo;
   h.resValHi = r.valHi;
+  h.tlb.base = priv * PRIV_STRIDE;
   h.tlb.flush();
 }

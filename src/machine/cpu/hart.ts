@@ -2,8 +2,8 @@ import type { Bus } from "../bus/mmio.ts";
 import type { GuestMemory } from "../memory/guest-memory.ts";
 import { HART_CSR, HART_F, HART_PC, HART_STRIDE, HART_X, MAX_HARTS } from "../memory/layout.ts";
 import { Pmp } from "../mmu/pmp.ts";
-import { TLB_FETCH, TLB_LOAD, TLB_MASK, TLB_STORE, Tlb } from "../mmu/tlb.ts";
-import { SATP_BARE, walk } from "../mmu/walker.ts";
+import { PRIV_STRIDE, TLB_FETCH, TLB_LOAD, TLB_MASK, TLB_STORE, Tlb } from "../mmu/tlb.ts";
+import { lastLeaf, SATP_BARE, walk } from "../mmu/walker.ts";
 import {
   ACCESS_FETCH,
   ACCESS_LOAD,
@@ -157,6 +157,7 @@ export class Hart {
     this.f.fill(0);
     this.c.fill(0);
     this.c[S_PRIV * 2] = PRV_M;
+    this.tlb.base = PRV_M * PRIV_STRIDE;
     this.c[S_MHARTID * 2] = this.id;
     this.c[S_MSTATUS * 2 + 1] = 2 | (2 << 2); // UXL = SXL = 64-bit
     this.pcLo = this.pcHi = 0;
@@ -264,11 +265,16 @@ export class Hart {
     this.enterTrap(this.trapCause, false, this.trapTvalLo, this.trapTvalHi);
   }
 
-  /** Changes privilege; translations depend on it, so the TLB is flushed. */
+  /**
+   * Changes privilege. Translations and permissions depend on it, so each
+   * level has its own TLB set (no flush); the slice ends because the
+   * interpreter holds the current set and code page in locals.
+   */
   setPriv(p: number): void {
     if (this.c[S_PRIV * 2] !== p) {
       this.c[S_PRIV * 2] = p;
-      this.tlb.flush();
+      this.tlb.base = p * PRIV_STRIDE;
+      this.sliceEnd = 0;
     }
   }
 
@@ -334,6 +340,7 @@ export class Hart {
       priv = (st & MSTATUS_MPP) >>> MSTATUS_MPP_SHIFT;
     const satpHi = c[S_SATP * 2 + 1];
     if (priv === PRV_M || satpHi >>> 28 === SATP_BARE) {
+      lastLeaf.user = false;
       return (vaLo >>> 0) + vaHi * 2 ** 32 + (vaHi < 0 ? 2 ** 64 : 0);
     }
     const pa = walk(
@@ -390,6 +397,8 @@ export class Hart {
       if (this.pmp.uniformPage(page)) {
         const bank = kind === ACCESS_FETCH ? TLB_FETCH : kind === ACCESS_STORE ? TLB_STORE : TLB_LOAD;
         this.tlb.fill(bank, vaLo, vaHi, linear);
+        // A user page reached by an S-mode load or store was allowed by SUM: remember it.
+        if (kind !== ACCESS_FETCH && lastLeaf.user && priv === PRV_S) this.tlb.noteSumEntry(bank, vaLo);
       }
       return linear + (vaLo & 0xfff);
     }
@@ -404,7 +413,7 @@ export class Hart {
   /** Reads the 16-bit parcel at virtual address (lo, hi); zero-extended. */
   fetch16(lo: number, hi: number): number {
     const tlb = this.tlb;
-    const i = TLB_FETCH + ((lo >>> 12) & TLB_MASK);
+    const i = tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK);
     if (tlb.tagLo[i] === (lo & ~0xfff) && tlb.tagHi[i] === hi)
       return this.u16[(tlb.off[i] + (lo & 0xfff)) >>> 1];
     const at = this.resolve(lo, hi, 2, ACCESS_FETCH);
@@ -414,7 +423,7 @@ export class Hart {
   /** Linear offset of the byte at virtual pc (lo, hi) for execution; raises fetch faults. */
   fetchLinear(lo: number, hi: number): number {
     const tlb = this.tlb;
-    const i = TLB_FETCH + ((lo >>> 12) & TLB_MASK);
+    const i = tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK);
     if (tlb.tagLo[i] === (lo & ~0xfff) && tlb.tagHi[i] === hi) return tlb.off[i] + (lo & 0xfff);
     return this.resolve(lo, hi, 2, ACCESS_FETCH);
   }
@@ -424,7 +433,7 @@ export class Hart {
     const lo = this.pcLo;
     const hi = this.pcHi;
     const tlb = this.tlb;
-    const i = TLB_FETCH + ((lo >>> 12) & TLB_MASK);
+    const i = tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK);
     let at: number;
     if (tlb.tagLo[i] === (lo & ~0xfff) && tlb.tagHi[i] === hi) at = tlb.off[i] + (lo & 0xfff);
     else at = this.resolve(lo, hi, 2, ACCESS_FETCH);
@@ -443,7 +452,7 @@ export class Hart {
   load(vaLo: number, vaHi: number, size: number, signed: boolean): number {
     const tlb = this.tlb;
     if ((vaLo & (size - 1)) === 0) {
-      const i = TLB_LOAD + ((vaLo >>> 12) & TLB_MASK);
+      const i = tlb.base + TLB_LOAD + ((vaLo >>> 12) & TLB_MASK);
       let at: number;
       if (tlb.tagLo[i] === (vaLo & ~0xfff) && tlb.tagHi[i] === vaHi) at = tlb.off[i] + (vaLo & 0xfff);
       else {
@@ -513,7 +522,7 @@ export class Hart {
   store(vaLo: number, vaHi: number, size: number, lo: number, hi: number): void {
     const tlb = this.tlb;
     if ((vaLo & (size - 1)) === 0) {
-      const i = TLB_STORE + ((vaLo >>> 12) & TLB_MASK);
+      const i = tlb.base + TLB_STORE + ((vaLo >>> 12) & TLB_MASK);
       let at: number;
       if (tlb.tagLo[i] === (vaLo & ~0xfff) && tlb.tagHi[i] === vaHi) at = tlb.off[i] + (vaLo & 0xfff);
       else {
@@ -558,7 +567,7 @@ export class Hart {
   /** Raises the fault a 1-byte store at the address would raise, storing nothing. */
   private probeStore(vaLo: number, vaHi: number): void {
     const tlb = this.tlb;
-    const i = TLB_STORE + ((vaLo >>> 12) & TLB_MASK);
+    const i = tlb.base + TLB_STORE + ((vaLo >>> 12) & TLB_MASK);
     if (tlb.tagLo[i] === (vaLo & ~0xfff) && tlb.tagHi[i] === vaHi) return;
     this.resolve(vaLo, vaHi, 1, ACCESS_STORE);
   }
@@ -571,7 +580,7 @@ export class Hart {
   resolveAtomic(vaLo: number, vaHi: number, size: number, kind: number): number {
     const tlb = this.tlb;
     const bank = kind === ACCESS_STORE ? TLB_STORE : TLB_LOAD;
-    const i = bank + ((vaLo >>> 12) & TLB_MASK);
+    const i = tlb.base + bank + ((vaLo >>> 12) & TLB_MASK);
     if (tlb.tagLo[i] === (vaLo & ~0xfff) && tlb.tagHi[i] === vaHi) return tlb.off[i] + (vaLo & 0xfff);
     const at = this.resolve(vaLo, vaHi, size, kind);
     if (at < 0) this.raise(kind === ACCESS_STORE ? CAUSE_STORE_ACCESS : CAUSE_LOAD_ACCESS, vaLo, vaHi);

@@ -46,6 +46,7 @@ export function runSlice(h: Hart, budget: number): void {
   const tagLo = h.tlb.tagLo;
   const tagHi = h.tlb.tagHi;
   const tlbOff = h.tlb.off;
+  const tb = h.tlb.base; // the current privilege's TLB set (a privilege change ends the slice)
   const u8 = h.u8;
   const i8 = h.i8;
   const u16 = h.u16;
@@ -176,7 +177,7 @@ export function runSlice(h: Hart, budget: number): void {
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
             const rd = (insn >>> 6) & 62;
-            const t = TLB_LOAD + ((lo >>> 12) & TLB_MASK);
+            const t = tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK);
             let vLo: number;
             let vHi: number;
             if (tagLo[t] === (lo & ~0xfff) && tagHi[t] === hi && (lo & 7) === 0) {
@@ -212,7 +213,7 @@ export function runSlice(h: Hart, budget: number): void {
             const f3 = (insn >>> 12) & 7;
             const size = 1 << (f3 & 3);
             const rd = (insn >>> 6) & 62;
-            const t = TLB_LOAD + ((lo >>> 12) & TLB_MASK);
+            const t = tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK);
             let vLo: number;
             let vHi: number;
             if (tagLo[t] === (lo & ~0xfff) && tagHi[t] === hi && (lo & (size - 1)) === 0) {
@@ -273,7 +274,7 @@ export function runSlice(h: Hart, budget: number): void {
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
             const f3 = (insn >>> 12) & 3;
             const size = 1 << f3;
-            const t = TLB_STORE + ((lo >>> 12) & TLB_MASK);
+            const t = tb + TLB_STORE + ((lo >>> 12) & TLB_MASK);
             // The store TLB never maps code pages or MMIO, so a hit is a plain RAM write.
             if (tagLo[t] === (lo & ~0xfff) && tagHi[t] === hi && (lo & (size - 1)) === 0) {
               const at = tlbOff[t] + (lo & 0xfff);
@@ -533,7 +534,7 @@ export function runSlice(h: Hart, budget: number): void {
             const a = x[rs1];
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-            const t = TLB_LOAD + ((lo >>> 12) & TLB_MASK);
+            const t = tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK);
             if (
               (st & MSTATUS_FS) === 0 ||
               tagLo[t] !== (lo & ~0xfff) ||
@@ -561,7 +562,7 @@ export function runSlice(h: Hart, budget: number): void {
             const a = x[rs1];
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-            const t = TLB_STORE + ((lo >>> 12) & TLB_MASK);
+            const t = tb + TLB_STORE + ((lo >>> 12) & TLB_MASK);
             if (
               (c[S_MSTATUS * 2] & MSTATUS_FS) === 0 ||
               tagLo[t] !== (lo & ~0xfff) ||

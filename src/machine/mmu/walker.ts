@@ -31,6 +31,9 @@ export const SATP_SV57 = 10;
 const pageFault = [CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT];
 const accessFault = [CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS];
 
+/** Facts about the last successful walk's leaf, for the TLB (set before walk() returns). */
+export const lastLeaf = { user: false };
+
 /**
  * Result of a walk: the physical address (a double, exact below 2^53) or a
  * negative number: -(cause + 1) for the exception to raise.
@@ -105,6 +108,7 @@ export function walk(
     }
     // Physical page = leaf PPN + the VPN bits below this level.
     const vpnLow = level === 0 ? 0 : vaPageNumber(vaLo, vaHi) % span;
+    lastLeaf.user = (lo & PTE_U) !== 0;
     return (ppn + vpnLow) * 4096 + (vaLo & 0xfff);
   }
   return -(pageFault[kind] + 1);

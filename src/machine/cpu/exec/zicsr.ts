@@ -33,7 +33,8 @@ export function execZicsr(h: Hart, op: number, insn: number): void {
       hi = kind === 1 ? bHi | srcHi : bHi & ~srcHi;
     }
     def.write!(h, lo, hi);
-    h.sliceEnd = 0; // a CSR write may enable an interrupt or change translation
+    // Writers whose effect must be seen before the next instruction (interrupt enables and
+    // pending bits, translation) end the slice themselves (csr.ts).
   }
   x[rd] = oldLo;
   x[rd + 1] = oldHi;

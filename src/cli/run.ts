@@ -17,6 +17,7 @@ import { VirtioBlk } from "../machine/virtio/blk.ts";
 import { VirtioConsole } from "../machine/virtio/console.ts";
 import { virtioMmio } from "../machine/virtio/mmio.ts";
 import { SeededEntropy, VirtioRng } from "../machine/virtio/rng.ts";
+import { parseNetOptions, setupNetwork } from "./net.ts";
 import { parseShareSpecs, sharePlacements } from "./share.ts";
 import { parseSize } from "./size.ts";
 
@@ -36,6 +37,10 @@ export interface RunOptions {
   virtioConsole: boolean;
   /** false with --no-rng. */
   rng: boolean;
+  /** `--net user|none`. */
+  net: string;
+  /** `--forward PROTO:HOSTPORT:GUESTPORT`, in command-line order. */
+  forward: string[];
 }
 
 /** A parsed --disk argument. */
@@ -152,6 +157,17 @@ export function addRunCommand(program: Command): void {
     )
     .option("--no-virtio-console", "leave out the virtio console (/dev/hvc1 in the default guest)")
     .option("--no-rng", "leave out the virtio entropy device (/dev/hwrng)")
+    .option(
+      "--net <mode>",
+      "user: virtio-net on a NAT to the host (DHCP 10.0.2.15, gateway 10.0.2.2 = host 127.0.0.1); none: no NIC",
+      "user",
+    )
+    .option(
+      "--forward <proto:hostport:guestport>",
+      "forward host 127.0.0.1:HOSTPORT to the guest's port, e.g. tcp:8080:80 (repeatable; tcp or udp)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .action(async (opts: RunOptions) => {
       process.exitCode = await runCommand(opts);
     });
@@ -182,6 +198,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const harts = parseSmp(opts.smp);
   for (const d of opts.disk) parseDiskSpec(d);
   parseShareSpecs(opts.share);
+  const netOpts = parseNetOptions(opts.net ?? "user", opts.forward ?? []);
   let kernelPath = opts.kernel;
   let initrdPath = opts.initrd;
   if (kernelPath === undefined) {
@@ -215,7 +232,17 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     ? undefined
     : { now: () => Math.floor((performance.now() - t0) * (TIMEBASE_HZ / 1000)) };
   let reset: SystemResetRequest | undefined;
-  const virtio = virtioDevices(opts, output);
+  const network = await setupNetwork(netOpts.mode, netOpts.forwards, {
+    log: (m) => process.stderr.write(`virtus: ${m}\n`),
+  });
+  let virtio: VirtioSetup;
+  try {
+    virtio = virtioDevices(opts, output);
+  } catch (e) {
+    network.close();
+    throw e;
+  }
+  if (network.placement !== undefined) virtio.placements.push(network.placement);
   try {
     const vm = new VirtMachine({
       virtio: assignVirtioSlots(virtio.placements),
@@ -266,6 +293,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     }
   } finally {
     virtio.close();
+    network.close();
   }
 }
 

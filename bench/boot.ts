@@ -1,15 +1,16 @@
 /**
  * `npm run bench:boot`: time from process start to `GUEST-READY` for the
  * default guest (same kernel, initrd and command line) on Virtus (built-in
- * SBI) and on `qemu-system-riscv64 -M virt -smp 1 -m 256M` with OpenSBI
- * fw_jump, alternating, and prints both medians and the ratio.
+ * SBI, and the same devices as QEMU: no virtio) and on `qemu-system-riscv64
+ * -M virt -smp 1 -m 256M` with OpenSBI fw_jump, alternating, and prints both
+ * medians and the ratio.
  *
  *   npm run bench:boot -- [--runs N] [--virtus-args "..."]
  */
 import { parseArgs } from "node:util";
 import { ensureGuest, GUEST_KERNEL_CMDLINE } from "../src/host/node/guest.ts";
 import { GuestSession } from "../tests/support/guest-session.ts";
-import { median, qemuArgs, timeBoot } from "./lib.ts";
+import { median, qemuArgs, timeBoot, VIRTUS_SAME_DEVICES } from "./lib.ts";
 
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "5" }, "virtus-args": { type: "string", default: "" } },
@@ -29,6 +30,7 @@ for (let i = 0; i < runs; i++) {
         g.initrd,
         "--append",
         GUEST_KERNEL_CMDLINE,
+        ...VIRTUS_SAME_DEVICES,
         ...extra,
       ]),
     ),

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { ensureGuest } from "../src/host/node/guest.ts";
 import { GuestSession } from "../tests/support/guest-session.ts";
-import { median, qemuArgs, timeInGuest } from "./lib.ts";
+import { median, qemuArgs, timeInGuest, VIRTUS_SAME_DEVICES } from "./lib.ts";
 
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "5" }, size: { type: "string", default: "5" } },
@@ -33,7 +33,9 @@ async function measure(s: GuestSession): Promise<number> {
 const v: number[] = [];
 const q: number[] = [];
 for (let i = 0; i < runs; i++) {
-  v.push(await measure(new GuestSession(["--kernel", g.kernel, "--initrd", g.initrd])));
+  v.push(
+    await measure(new GuestSession(["--kernel", g.kernel, "--initrd", g.initrd, ...VIRTUS_SAME_DEVICES])),
+  );
   q.push(await measure(new GuestSession(qemuArgs(g.kernel, g.initrd), "qemu-system-riscv64")));
   console.error(`run ${i + 1}: virtus ${v[i].toFixed(2)} s, qemu ${q[i].toFixed(2)} s`);
 }

@@ -9,6 +9,9 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** Virtus options that give the guest the same devices as QEMU's plain `-M virt` (no virtio devices). */
+export const VIRTUS_SAME_DEVICES = ["--net", "none", "--no-virtio-console", "--no-rng"];
+
 /** QEMU's equivalent of `virtus run` for the default guest (the reference anchor's command line). */
 export function qemuArgs(kernel: string, initrd: string, smp = 1): string[] {
   return [

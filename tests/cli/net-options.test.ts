@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -7,8 +6,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { parseForward, parseNetOptions } from "../../src/cli/net.ts";
 import { VirtusError } from "../../src/machine/errors.ts";
+import { assertBadInput } from "../support/cli.ts";
 
-const bin = join(import.meta.dirname, "../../bin/virtus.js");
+const _bin = join(import.meta.dirname, "../../bin/virtus.js");
 const dir = mkdtempSync(join(tmpdir(), "virtus-net-options-"));
 const kernel = join(dir, "k.bin");
 writeFileSync(kernel, new Uint8Array(4096));
@@ -39,29 +39,24 @@ test("--net takes user or none; --forward needs a network and distinct host port
   assert.equal(parseNetOptions("user", ["tcp:1:2", "udp:1:2"]).forwards.length, 2);
 });
 
-function virtusRun(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, "run", "--kernel", kernel, ...args], {
-    encoding: "utf8",
-    timeout: 60_000,
-    input: "",
-  });
-  return { code: r.status, err: r.stderr };
-}
-
-function assertBadInput(args: string[], message: RegExp) {
-  const r = virtusRun(...args);
-  assert.equal(r.code, 2, `${args.join(" ")} → ${r.code}: ${r.err}`);
-  assert.match(r.err, message);
-  assert.equal(r.err.trim().split("\n").length, 1, r.err);
-  assert.doesNotMatch(r.err, /\bat .*\.ts:\d+|Error:/);
-}
-
 test("virtus run: bad --net and --forward are one-line errors with exit 2", () => {
-  assertBadInput(["--net", "bridge"], /--net bridge: give user \(NAT to the host, the default\) or none/);
-  assertBadInput(["--forward", "tcp:8080"], /--forward tcp:8080: write PROTO:HOSTPORT:GUESTPORT/);
-  assertBadInput(["--forward", "icmp:1:2"], /the protocol is tcp or udp/);
-  assertBadInput(["--forward", "tcp:99999:80"], /host port "99999" is not a number from 1 to 65535/);
-  assertBadInput(["--net", "none", "--forward", "tcp:8080:80"], /no network with --net none/);
+  assertBadInput(
+    ["run", "--kernel", kernel, "--net", "bridge"],
+    /--net bridge: give user \(NAT to the host, the default\) or none/,
+  );
+  assertBadInput(
+    ["run", "--kernel", kernel, "--forward", "tcp:8080"],
+    /--forward tcp:8080: write PROTO:HOSTPORT:GUESTPORT/,
+  );
+  assertBadInput(["run", "--kernel", kernel, "--forward", "icmp:1:2"], /the protocol is tcp or udp/);
+  assertBadInput(
+    ["run", "--kernel", kernel, "--forward", "tcp:99999:80"],
+    /host port "99999" is not a number from 1 to 65535/,
+  );
+  assertBadInput(
+    ["run", "--kernel", kernel, "--net", "none", "--forward", "tcp:8080:80"],
+    /no network with --net none/,
+  );
 });
 
 test("virtus run: a forwarded port already in use is a one-line error with exit 2", async () => {
@@ -72,7 +67,7 @@ test("virtus run: a forwarded port already in use is a one-line error with exit 
     try {
       if (proto === "tcp") {
         assertBadInput(
-          ["--forward", `tcp:${port}:80`],
+          ["run", "--kernel", kernel, "--forward", `tcp:${port}:80`],
           new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`),
         );
       } else {
@@ -80,7 +75,7 @@ test("virtus run: a forwarded port already in use is a one-line error with exit 
         const u = createSocket("udp4");
         await new Promise<void>((r) => u.bind(port, "127.0.0.1", () => r()));
         try {
-          assertBadInput(["--forward", `udp:${port}:53`], /the port is in use/);
+          assertBadInput(["run", "--kernel", kernel, "--forward", `udp:${port}:53`], /the port is in use/);
         } finally {
           u.close();
         }

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { parseShareSpec, parseShareSpecs, sharePlacements } from "../../src/cli/share.ts";
 import { VirtusError } from "../../src/machine/errors.ts";
+import { assertBadInput } from "../support/cli.ts";
 
-const bin = join(import.meta.dirname, "../../bin/virtus.js");
+const _bin = join(import.meta.dirname, "../../bin/virtus.js");
 const dir = mkdtempSync(join(tmpdir(), "virtus-share-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -65,15 +65,5 @@ test("virtus run: a missing share directory or bad --share syntax is a one-line 
     [["--share", `${dir}:data,rw`], /unknown option "rw"/],
     [["--share", `${dir}:data`, "--share", `${dir}:data`], /already used/],
   ];
-  for (const [args, message] of cases) {
-    const r = spawnSync(process.execPath, [bin, "run", "--kernel", k, ...args], {
-      encoding: "utf8",
-      timeout: 60_000,
-      input: "",
-    });
-    assert.equal(r.status, 2, `${args.join(" ")} → ${r.status}: ${r.stderr}`);
-    assert.match(r.stderr, message);
-    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-    assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+|Error:/);
-  }
+  for (const [args, message] of cases) assertBadInput(["run", "--kernel", k, ...args], message);
 });

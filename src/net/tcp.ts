@@ -52,6 +52,12 @@ export interface TcpConfig {
   initialRto: number;
   minRto: number;
   maxRto: number;
+  /**
+   * Most bytes in flight toward the guest, whatever its window says: the
+   * NIC holds a receive ring plus a bounded backlog (virtio-net: 256 + 1024
+   * frames), and frames beyond that are dropped, costing a retransmission.
+   */
+  maxCwnd: number;
   /** Retransmissions of one segment before the connection is reset. */
   maxRetries: number;
   /** How long TIME-WAIT lasts (a virtual link has no old duplicates to wait out). */
@@ -63,6 +69,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   rcvBuf: 256 * 1024,
   rcvShift: 3,
   sndBuf: 256 * 1024,
+  maxCwnd: 512 * 1024,
   initialRto: 1000,
   minRto: 200,
   maxRto: 60_000,
@@ -526,10 +533,10 @@ export class TcpConn {
       this.rtStart = -1;
     }
     this.retries = 0;
-    // Congestion window: slow start below ssthresh, then about one MSS per RTT.
-    if (this.cwnd < this.ssthresh) this.cwnd += Math.min(data, this.sndMss);
+    // Congestion window: slow start below ssthresh (byte counting with L = 2, RFC 3465 2.2), then about one MSS per RTT.
+    if (this.cwnd < this.ssthresh) this.cwnd += Math.min(data, 2 * this.sndMss);
     else this.cwnd += Math.max(1, Math.floor((this.sndMss * this.sndMss) / this.cwnd));
-    this.cwnd = Math.min(this.cwnd, 64 * 1024 * 1024);
+    this.cwnd = Math.min(this.cwnd, this.cfg.maxCwnd);
     if (this.sndUna === this.sndMax) this.deadline = -1;
     else this.armRtx(true);
     if (before >= this.cfg.sndBuf / 2 && this.sendBuf.length < this.cfg.sndBuf / 2) this.app.writable();

@@ -346,6 +346,20 @@ test("TCP flow control toward the guest: its window bounds what is in flight; a 
   assert.equal(h.net.tcpConnections, 1);
 });
 
+test("TCP: data in flight toward the guest never exceeds maxCwnd, however large its window", () => {
+  const h = new Harness({ tcp: { maxCwnd: 20 * 1460 } });
+  const { g, sock } = open(h, { wscale: 7, wnd: 0xffff }); // an 8 MiB window
+  sock.events!.data(new Uint8Array(200 * 1460));
+  let inflight = h.tcpOut();
+  for (let round = 0; round < 20 && inflight.length > 0; round++) {
+    const bytes = inflight.reduce((n, s) => n + s.tcp.dataLen, 0);
+    assert.ok(bytes <= 20 * 1460, `round ${round}: ${bytes} bytes in flight`);
+    g.ackAll(inflight);
+    inflight = h.tcpOut();
+  }
+  assert.equal(h.net.tcpConnections, 1);
+});
+
 test("TCP backpressure host -> guest: the host socket is paused when too much waits for the guest, resumed as it drains", () => {
   const h = new Harness({ tcp: { sndBuf: 16 * 1024 } });
   const { g, sock } = open(h, { wscale: 0, wnd: 4096 });

@@ -71,7 +71,7 @@ export function runSlice(h: Hart, budget: number): void {
         pageLo = pcLo & ~0xfff;
         pageHi = pcHi;
       }
-      const s = ((pcLo & 0xfff) >>> 1) * SLOT_WORDS;
+      const s = (pcLo & 0xffe) << 1; // slot (pc/2) * SLOT_WORDS (4)
       let opw = dec[s + 1];
       let insn = dec[s];
       let raw = 0;

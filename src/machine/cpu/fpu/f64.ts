@@ -119,22 +119,26 @@ let uE = 0;
 /** Scratch doubles of the slow paths: [0] significand of the last unpackDbl; [1], [2] = p, e. */
 const sc = new Float64Array(3);
 
-/** Unpacks a finite non-zero binary64: sc[0] = significand in [1, 2), uE = exponent. */
-function unpackDbl(lo: number, hi: number): void {
-  let bexp = (hi >>> 20) & 0x7ff;
+/**
+ * Sets uE to the unbiased exponent of a finite non-zero binary64 and leaves
+ * its bits in i64 with a subnormal scaled up by 2^64 (so the significand
+ * has its implicit bit), ready for the unpackers below.
+ */
+function normalize(lo: number, hi: number): void {
+  i64[LO] = lo;
+  i64[HI] = hi;
   let adj = 0;
-  if (bexp === 0) {
-    i64[LO] = lo;
-    i64[HI] = hi;
+  if (((hi >>> 20) & 0x7ff) === 0) {
     d64[0] *= TWO64;
-    lo = i64[LO];
-    hi = i64[HI];
-    bexp = (hi >>> 20) & 0x7ff;
     adj = 64;
   }
-  uE = bexp - 1023 - adj;
-  i64[LO] = lo;
-  i64[HI] = (hi & 0xfffff) | 0x3ff00000;
+  uE = ((i64[HI] >>> 20) & 0x7ff) - 1023 - adj;
+}
+
+/** Unpacks a finite non-zero binary64: sc[0] = significand in [1, 2), uE = exponent. */
+function unpackDbl(lo: number, hi: number): void {
+  normalize(lo, hi);
+  i64[HI] = (i64[HI] & 0xfffff) | 0x3ff00000;
   sc[0] = d64[0];
 }
 
@@ -504,20 +508,9 @@ const um = new Int32Array(2);
 
 /** Unpacks a finite non-zero binary64: significand um (53 bits), value = sig * 2^(uE - 52). */
 function unpackInt(lo: number, hi: number): void {
-  let bexp = (hi >>> 20) & 0x7ff;
-  let adj = 0;
-  if (bexp === 0) {
-    i64[LO] = lo;
-    i64[HI] = hi;
-    d64[0] *= TWO64;
-    lo = i64[LO];
-    hi = i64[HI];
-    bexp = (hi >>> 20) & 0x7ff;
-    adj = 64;
-  }
-  uE = bexp - 1023 - adj;
-  um[0] = (hi & 0xfffff) | 0x100000;
-  um[1] = lo;
+  normalize(lo, hi);
+  um[0] = (i64[HI] & 0xfffff) | 0x100000;
+  um[1] = i64[LO];
 }
 
 function shl128(X: Uint32Array, n: number): void {

@@ -1,6 +1,6 @@
 /**
  * Generates src/isa/decoder.generated.ts from the instruction table and
- * renumbers the op numbers tagged `N /* name *\/` in the interpreter and src/machine/cpu/exec/.
+ * renumbers the op numbers tagged `N /* name *\/` in the interpreter, src/machine/cpu/exec/ and the JIT's translator.
  *
  * Why literals: V8 compiles a switch over integer literals to a jump table,
  * but a switch over imported constants to a chain of compares (measured
@@ -123,6 +123,7 @@ const tagged = [
     .filter((f) => f.endsWith(".ts"))
     .map((f) => join(execDir, f)),
   join(root, "src/machine/cpu/interpreter.ts"),
+  join(root, "src/machine/jit/translate.ts"),
 ];
 for (const path of tagged) outputs.push([path, renumber(readFileSync(path, "utf8"), path)]);
 let stale = 0;

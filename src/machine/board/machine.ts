@@ -4,6 +4,7 @@ import { S_MENVCFG, S_MHARTID, S_STIMECMP } from "../cpu/csr-slots.ts";
 import { Hart } from "../cpu/hart.ts";
 import { runSlice } from "../cpu/interpreter.ts";
 import { CLINT_BASE, CLINT_SIZE, Clint, type Clock } from "../devices/clint.ts";
+import { Jit } from "../jit/jit.ts";
 import { GuestMemory } from "../memory/guest-memory.ts";
 
 /** Timebase of mtime, as on QEMU virt: 10 MHz. */
@@ -18,6 +19,10 @@ export interface MachineOptions {
   harts?: number;
   /** Real-time clock source in ticks; omitted → deterministic (instruction-count) time. */
   clock?: Clock;
+  /** Translate hot code to WebAssembly (default true); false runs the interpreter alone. */
+  jit?: boolean;
+  /** Executions before code is compiled (jit/jit.ts JIT_HOT); tests lower it to reach the JIT at once. */
+  jitHot?: number;
 }
 
 /** Why Machine.run returned. */
@@ -33,6 +38,8 @@ export class Machine {
   readonly bus = new Bus();
   readonly harts: Hart[] = [];
   readonly clint: Clint;
+  /** The translation cache shared by the harts, when enabled. */
+  readonly jit: Jit | undefined;
   readonly clock: Clock;
   /** True when time follows the retired-instruction count. */
   readonly deterministic: boolean;
@@ -55,8 +62,10 @@ export class Machine {
     this.mem = new GuestMemory(opts.ramSize);
     const n = opts.harts ?? 1;
     const env = { time: () => this.clock.now() };
+    this.jit = opts.jit === false ? undefined : new Jit(this.mem, opts.jitHot);
     for (let i = 0; i < n; i++) {
       const h = new Hart(i, this.mem, this.bus, env);
+      h.jit = this.jit;
       h.c[S_MHARTID * 2] = i;
       this.harts.push(h);
     }

@@ -1,6 +1,16 @@
 import type { Bus } from "../bus/mmio.ts";
+import type { Jit } from "../jit/jit.ts";
 import type { GuestMemory } from "../memory/guest-memory.ts";
-import { HART_CSR, HART_F, HART_PC, HART_STRIDE, HART_X, MAX_HARTS } from "../memory/layout.ts";
+import {
+  HART_CSR,
+  HART_F,
+  HART_PC,
+  HART_STRIDE,
+  HART_X,
+  MAX_HARTS,
+  TLB_LINEAR,
+  TLB_STRIDE,
+} from "../memory/layout.ts";
 import { Pmp } from "../mmu/pmp.ts";
 import { PRIV_STRIDE, TLB_FETCH, TLB_LOAD, TLB_MASK, TLB_STORE, Tlb } from "../mmu/tlb.ts";
 import { lastLeaf, SATP_BARE, walk } from "../mmu/walker.ts";
@@ -89,7 +99,9 @@ export class Hart {
   /** CSR slots as lo/hi pairs (csr-slots.ts). */
   readonly c: Int32Array;
   /** pc (lo, hi) in linear memory; the interpreter keeps it in pcLo/pcHi while running. */
-  private readonly pcWords: Int32Array;
+  readonly pcWords: Int32Array;
+  /** Linear address of this hart's register block (layout.ts). */
+  readonly linear: number;
   pcLo = 0;
   pcHi = 0;
   /** Address of the next instruction, set before each execution; jumps overwrite it. */
@@ -101,7 +113,7 @@ export class Hart {
   sliceEnd = 0;
   /** Set by wfi; cleared when an interrupt becomes pending. */
   waiting = false;
-  readonly tlb = new Tlb();
+  readonly tlb: Tlb;
   readonly pmp = new Pmp();
   // Views of linear memory for the RAM fast paths.
   readonly u8: Uint8Array;
@@ -125,6 +137,8 @@ export class Hart {
   insnBits = 0;
   /** Serves `ecall` from S-mode in the host (built-in SBI); returns false to take the trap instead. */
   sbiHook: ((h: Hart) => boolean) | undefined = undefined;
+  /** The machine's translation cache; undefined runs the interpreter alone. */
+  jit: Jit | undefined = undefined;
   /** Physical address of the last translate() (a double). */
   private lastPa = 0;
 
@@ -135,9 +149,11 @@ export class Hart {
     this.bus = bus;
     this.env = env;
     const base = id * HART_STRIDE;
+    this.tlb = new Tlb(mem.buffer, TLB_LINEAR + id * TLB_STRIDE);
     this.x = new Int32Array(mem.buffer, base + HART_X, 64);
     this.f = new Int32Array(mem.buffer, base + HART_F, 64);
     this.pcWords = new Int32Array(mem.buffer, base + HART_PC, 2);
+    this.linear = base;
     this.c = new Int32Array(mem.buffer, base + HART_CSR, CSR_SLOTS * 2);
     this.u8 = mem.u8;
     this.i8 = mem.i8;
@@ -413,9 +429,9 @@ export class Hart {
   /** Reads the 16-bit parcel at virtual address (lo, hi); zero-extended. */
   fetch16(lo: number, hi: number): number {
     const tlb = this.tlb;
-    const i = tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK);
-    if (tlb.tagLo[i] === (lo & ~0xfff) && tlb.tagHi[i] === hi)
-      return this.u16[(tlb.off[i] + (lo & 0xfff)) >>> 1];
+    const i = (tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK)) << 2;
+    if (tlb.w[i] === (lo & ~0xfff) && tlb.w[i + 1] === hi)
+      return this.u16[(tlb.u[i + 2] + (lo & 0xfff)) >>> 1];
     const at = this.resolve(lo, hi, 2, ACCESS_FETCH);
     return this.u16[at >>> 1];
   }
@@ -423,8 +439,8 @@ export class Hart {
   /** Linear offset of the byte at virtual pc (lo, hi) for execution; raises fetch faults. */
   fetchLinear(lo: number, hi: number): number {
     const tlb = this.tlb;
-    const i = tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK);
-    if (tlb.tagLo[i] === (lo & ~0xfff) && tlb.tagHi[i] === hi) return tlb.off[i] + (lo & 0xfff);
+    const i = (tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK)) << 2;
+    if (tlb.w[i] === (lo & ~0xfff) && tlb.w[i + 1] === hi) return tlb.u[i + 2] + (lo & 0xfff);
     return this.resolve(lo, hi, 2, ACCESS_FETCH);
   }
 
@@ -433,9 +449,9 @@ export class Hart {
     const lo = this.pcLo;
     const hi = this.pcHi;
     const tlb = this.tlb;
-    const i = tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK);
+    const i = (tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK)) << 2;
     let at: number;
-    if (tlb.tagLo[i] === (lo & ~0xfff) && tlb.tagHi[i] === hi) at = tlb.off[i] + (lo & 0xfff);
+    if (tlb.w[i] === (lo & ~0xfff) && tlb.w[i + 1] === hi) at = tlb.u[i + 2] + (lo & 0xfff);
     else at = this.resolve(lo, hi, 2, ACCESS_FETCH);
     const low = this.u16[at >>> 1];
     if ((low & 3) !== 3) return low;
@@ -452,9 +468,9 @@ export class Hart {
   load(vaLo: number, vaHi: number, size: number, signed: boolean): number {
     const tlb = this.tlb;
     if ((vaLo & (size - 1)) === 0) {
-      const i = tlb.base + TLB_LOAD + ((vaLo >>> 12) & TLB_MASK);
+      const i = (tlb.base + TLB_LOAD + ((vaLo >>> 12) & TLB_MASK)) << 2;
       let at: number;
-      if (tlb.tagLo[i] === (vaLo & ~0xfff) && tlb.tagHi[i] === vaHi) at = tlb.off[i] + (vaLo & 0xfff);
+      if (tlb.w[i] === (vaLo & ~0xfff) && tlb.w[i + 1] === vaHi) at = tlb.u[i + 2] + (vaLo & 0xfff);
       else {
         at = this.resolve(vaLo, vaHi, size, ACCESS_LOAD);
         if (at < 0) return this.mmioLoad(size, signed);
@@ -522,9 +538,9 @@ export class Hart {
   store(vaLo: number, vaHi: number, size: number, lo: number, hi: number): void {
     const tlb = this.tlb;
     if ((vaLo & (size - 1)) === 0) {
-      const i = tlb.base + TLB_STORE + ((vaLo >>> 12) & TLB_MASK);
+      const i = (tlb.base + TLB_STORE + ((vaLo >>> 12) & TLB_MASK)) << 2;
       let at: number;
-      if (tlb.tagLo[i] === (vaLo & ~0xfff) && tlb.tagHi[i] === vaHi) at = tlb.off[i] + (vaLo & 0xfff);
+      if (tlb.w[i] === (vaLo & ~0xfff) && tlb.w[i + 1] === vaHi) at = tlb.u[i + 2] + (vaLo & 0xfff);
       else {
         at = this.resolve(vaLo, vaHi, size, ACCESS_STORE);
         if (at < 0) {
@@ -567,8 +583,8 @@ export class Hart {
   /** Raises the fault a 1-byte store at the address would raise, storing nothing. */
   private probeStore(vaLo: number, vaHi: number): void {
     const tlb = this.tlb;
-    const i = tlb.base + TLB_STORE + ((vaLo >>> 12) & TLB_MASK);
-    if (tlb.tagLo[i] === (vaLo & ~0xfff) && tlb.tagHi[i] === vaHi) return;
+    const i = (tlb.base + TLB_STORE + ((vaLo >>> 12) & TLB_MASK)) << 2;
+    if (tlb.w[i] === (vaLo & ~0xfff) && tlb.w[i + 1] === vaHi) return;
     this.resolve(vaLo, vaHi, 1, ACCESS_STORE);
   }
 
@@ -580,8 +596,8 @@ export class Hart {
   resolveAtomic(vaLo: number, vaHi: number, size: number, kind: number): number {
     const tlb = this.tlb;
     const bank = kind === ACCESS_STORE ? TLB_STORE : TLB_LOAD;
-    const i = tlb.base + bank + ((vaLo >>> 12) & TLB_MASK);
-    if (tlb.tagLo[i] === (vaLo & ~0xfff) && tlb.tagHi[i] === vaHi) return tlb.off[i] + (vaLo & 0xfff);
+    const i = (tlb.base + bank + ((vaLo >>> 12) & TLB_MASK)) << 2;
+    if (tlb.w[i] === (vaLo & ~0xfff) && tlb.w[i + 1] === vaHi) return tlb.u[i + 2] + (vaLo & 0xfff);
     const at = this.resolve(vaLo, vaHi, size, kind);
     if (at < 0) this.raise(kind === ACCESS_STORE ? CAUSE_STORE_ACCESS : CAUSE_LOAD_ACCESS, vaLo, vaHi);
     return at;

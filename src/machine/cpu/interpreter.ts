@@ -1,15 +1,11 @@
 import { decode } from "../../isa/decoder.generated.ts";
 import { RVC_EXPANSION } from "../../isa/rvc.ts";
+import { type BlockFn, JIT_NEVER } from "../jit/jit.ts";
 import { OP_MASK, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
 import { TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
 import { CAUSE_BREAKPOINT, CAUSE_USER_ECALL, MSTATUS_FS } from "./constants.ts";
 import { S_MSTATUS } from "./csr-slots.ts";
-import { execFp } from "./exec/fp.ts";
-import { execPriv } from "./exec/priv.ts";
-import { execRva } from "./exec/rva.ts";
-import { execRvm } from "./exec/rvm.ts";
-import { execZb } from "./exec/zb.ts";
-import { execZicsr } from "./exec/zicsr.ts";
+import { execOp } from "./exec/index.ts";
 import { type Hart, TRAP } from "./hart.ts";
 import { lt, ltu, sll, sra, srl } from "./int64.ts";
 
@@ -43,15 +39,20 @@ export function runSlice(h: Hart, budget: number): void {
   const c = h.c;
   const code = h.mem.code;
   const ramLinear = h.mem.ramLinear;
-  const tagLo = h.tlb.tagLo;
-  const tagHi = h.tlb.tagHi;
-  const tlbOff = h.tlb.off;
+  const tw = h.tlb.w; // entry n: tag lo at tw[n << 2], tag hi at tw[(n << 2) + 1]
+  const tu = h.tlb.u; // entry n: linear page offset at tu[(n << 2) + 2]
   const tb = h.tlb.base; // the current privilege's TLB set (a privilege change ends the slice)
   const u8 = h.u8;
   const i8 = h.i8;
   const u16 = h.u16;
   const i16 = h.i16;
   const i32 = h.i32;
+  const jit = h.jit;
+  const blocks = jit?.fns;
+  const hot = jit === undefined ? 0 : jit.hot;
+  const hartLinear = h.linear;
+  const tlbSet = h.tlb.linear + tb * 16; // linear address of the current TLB set (16-byte entries)
+  const pcw = h.pcWords;
   let dec: Int32Array = EMPTY;
   let pageLo = 1; // virtual page of `dec` (1 = none: page bases have 12 zero bits)
   let pageHi = 0;
@@ -72,6 +73,24 @@ export function runSlice(h: Hart, budget: number): void {
         pageHi = pcHi;
       }
       const s = (pcLo & 0xffe) << 1; // slot (pc/2) * SLOT_WORDS (4)
+      if (jit !== undefined) {
+        const j = dec[s + 3];
+        if (j < hot) dec[s + 3] = j + 1;
+        else if (j > hot) {
+          // A compiled block starts here. It retires nothing when it cannot make progress.
+          jit.enter(h, pcLo, pcHi, icount);
+          const n = (blocks as BlockFn[])[j - hot - 1](hartLinear, tlbSet, limit - icount, pcLo, pcHi);
+          if (n !== 0) {
+            icount += n;
+            pcLo = pcw[0];
+            pcHi = pcw[1];
+            continue;
+          }
+        } else if (dec[s + 1] !== 0) {
+          const id = jit.compile(dec, pcLo & 0xfff);
+          dec[s + 3] = id < 0 ? JIT_NEVER : hot + 1 + id;
+        }
+      }
       let opw = dec[s + 1];
       let insn = dec[s];
       let raw = 0;
@@ -177,11 +196,11 @@ export function runSlice(h: Hart, budget: number): void {
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
             const rd = (insn >>> 6) & 62;
-            const t = tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK);
+            const t = (tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK)) << 2;
             let vLo: number;
             let vHi: number;
-            if (tagLo[t] === (lo & ~0xfff) && tagHi[t] === hi && (lo & 7) === 0) {
-              const w = (tlbOff[t] + (lo & 0xfff)) >>> 2;
+            if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & 7) === 0) {
+              const w = (tu[t + 2] + (lo & 0xfff)) >>> 2;
               vLo = i32[w];
               vHi = i32[w + 1];
             } else {
@@ -213,11 +232,11 @@ export function runSlice(h: Hart, budget: number): void {
             const f3 = (insn >>> 12) & 7;
             const size = 1 << (f3 & 3);
             const rd = (insn >>> 6) & 62;
-            const t = tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK);
+            const t = (tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK)) << 2;
             let vLo: number;
             let vHi: number;
-            if (tagLo[t] === (lo & ~0xfff) && tagHi[t] === hi && (lo & (size - 1)) === 0) {
-              const at = tlbOff[t] + (lo & 0xfff);
+            if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & (size - 1)) === 0) {
+              const at = tu[t + 2] + (lo & 0xfff);
               switch (f3) {
                 case 0:
                   vLo = i8[at];
@@ -274,10 +293,10 @@ export function runSlice(h: Hart, budget: number): void {
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
             const f3 = (insn >>> 12) & 3;
             const size = 1 << f3;
-            const t = tb + TLB_STORE + ((lo >>> 12) & TLB_MASK);
+            const t = (tb + TLB_STORE + ((lo >>> 12) & TLB_MASK)) << 2;
             // The store TLB never maps code pages or MMIO, so a hit is a plain RAM write.
-            if (tagLo[t] === (lo & ~0xfff) && tagHi[t] === hi && (lo & (size - 1)) === 0) {
-              const at = tlbOff[t] + (lo & 0xfff);
+            if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & (size - 1)) === 0) {
+              const at = tu[t + 2] + (lo & 0xfff);
               switch (f3) {
                 case 0:
                   u8[at] = x[rs2];
@@ -534,18 +553,18 @@ export function runSlice(h: Hart, budget: number): void {
             const a = x[rs1];
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-            const t = tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK);
+            const t = (tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK)) << 2;
             if (
               (st & MSTATUS_FS) === 0 ||
-              tagLo[t] !== (lo & ~0xfff) ||
-              tagHi[t] !== hi ||
+              tw[t] !== (lo & ~0xfff) ||
+              tw[t + 1] !== hi ||
               (lo & (dbl ? 7 : 3)) !== 0
             ) {
               outOfLine(h, pcLo, pcHi, nLo, nHi, icount, raw !== 0 ? raw : dec[s + 2], opw & OP_MASK, insn);
               limit = h.sliceEnd;
               break;
             }
-            const w = (tlbOff[t] + (lo & 0xfff)) >>> 2;
+            const w = (tu[t + 2] + (lo & 0xfff)) >>> 2;
             const rd = (insn >>> 6) & 62;
             f[rd] = i32[w];
             f[rd + 1] = dbl ? i32[w + 1] : -1; // singles are NaN-boxed
@@ -562,18 +581,18 @@ export function runSlice(h: Hart, budget: number): void {
             const a = x[rs1];
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-            const t = tb + TLB_STORE + ((lo >>> 12) & TLB_MASK);
+            const t = (tb + TLB_STORE + ((lo >>> 12) & TLB_MASK)) << 2;
             if (
               (c[S_MSTATUS * 2] & MSTATUS_FS) === 0 ||
-              tagLo[t] !== (lo & ~0xfff) ||
-              tagHi[t] !== hi ||
+              tw[t] !== (lo & ~0xfff) ||
+              tw[t + 1] !== hi ||
               (lo & (dbl ? 7 : 3)) !== 0
             ) {
               outOfLine(h, pcLo, pcHi, nLo, nHi, icount, raw !== 0 ? raw : dec[s + 2], opw & OP_MASK, insn);
               limit = h.sliceEnd;
               break;
             }
-            const w = (tlbOff[t] + (lo & 0xfff)) >>> 2;
+            const w = (tu[t + 2] + (lo & 0xfff)) >>> 2;
             i32[w] = f[rs2];
             if (dbl) i32[w + 1] = f[rs2 + 1];
             break;
@@ -635,15 +654,7 @@ function outOfLine(
   h.npcHi = nHi;
   h.icount = icount;
   h.insnBits = raw;
-  if (op === 0) h.illegal();
-  else if (op >= 139 /* flw */) execFp(h, op, insn);
-  else if (op >= 99 /* add.uw */) execZb(h, op, insn);
-  else if (op >= 77 /* lr.w */) execRva(h, op, insn);
-  else if (op >= 64 /* mul */) execRvm(h, op, insn);
-  else if (op >= 58 /* csrrw */) execZicsr(h, op, insn);
-  else execPriv(h, op, insn);
-  h.x[0] = 0;
-  h.x[1] = 0;
+  execOp(h, op, insn);
 }
 let lastInsn = 0;
 let lastRaw = 0;

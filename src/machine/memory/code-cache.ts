@@ -5,8 +5,9 @@ import type { Tlb } from "../mmu/tlb.ts";
  * one form both tiers use). A page's entry holds, for each 2-byte slot,
  * SLOT_WORDS words: the (expanded) 32-bit instruction, its op number with
  * flags, the raw bits (16-bit parcel or 32-bit word, for illegal-instruction
- * tval), and one unused word so a slot's index is pc << 1, a shift (measured:
- * 0.7 ns less per instruction than a multiply by three). Op word 0 means
+ * tval), and the JIT's word (a hotness count or a compiled block's id, jit/jit.ts),
+ * so a slot's index is pc << 1, a shift (measured: 0.7 ns less per
+ * instruction than a multiply by three with three words). Op word 0 means
  * "not decoded yet".
  *
  * Coherence: once a page holds decoded code, no hart's store TLB may map it,
@@ -23,6 +24,8 @@ export class CodeCache {
   /** Store TLBs to purge when a page starts holding code. */
   readonly tlbs: Tlb[] = [];
   private readonly ramLinear: number;
+  /** Called with a decoded page as it is dropped (the JIT frees the page's blocks). */
+  onDrop: (page: Int32Array) => void = () => {};
 
   constructor(ramSize: number, ramLinear: number) {
     this.pages = new Array(Math.ceil(ramSize / 4096)).fill(undefined);
@@ -42,12 +45,15 @@ export class CodeCache {
   }
 
   invalidate(idx: number): void {
+    const p = this.pages[idx];
+    if (p === undefined) return;
     this.pages[idx] = undefined;
+    this.onDrop(p);
   }
 
   /** Drops decoded code overlapping RAM bytes [off, off + len) (offsets from the start of RAM). */
   invalidateRange(off: number, len: number): void {
     const last = Math.min(this.pages.length - 1, Math.floor((off + len - 1) / 4096));
-    for (let i = Math.max(0, Math.floor(off / 4096)); i <= last; i++) this.pages[i] = undefined;
+    for (let i = Math.max(0, Math.floor(off / 4096)); i <= last; i++) this.invalidate(i);
   }
 }

@@ -3,6 +3,7 @@
  * WebAssembly (design 2.3). One WebAssembly.Memory holds, in order:
  *
  *   0x0000_0000  hart register files, HART_STRIDE bytes each (up to MAX_HARTS)
+ *   TLB_LINEAR   each hart's software TLB, TLB_STRIDE bytes each (mmu/tlb.ts)
  *   RAM_LINEAR   guest RAM, byte-for-byte, little-endian
  *
  * A hart block (offsets in bytes from its start):
@@ -17,8 +18,11 @@ export const HART_X = 0x000;
 export const HART_F = 0x100;
 export const HART_PC = 0x200;
 export const HART_CSR = 0x208;
-/** Where guest RAM starts in linear memory: after all hart blocks, 64 KiB aligned. */
-export const RAM_LINEAR = 0x10000;
+/** Where the hart TLBs start in linear memory, and the bytes each takes (>= TLB_BYTES). */
+export const TLB_LINEAR = 0x10000;
+export const TLB_STRIDE = 0xc000;
+/** Where guest RAM starts in linear memory: after the TLBs, 64 KiB aligned. */
+export const RAM_LINEAR = TLB_LINEAR + MAX_HARTS * TLB_STRIDE;
 /** Guest-physical base of RAM on the virt board. */
 export const RAM_BASE = 0x8000_0000;
 /** WebAssembly page size. */

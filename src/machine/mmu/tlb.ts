@@ -8,10 +8,14 @@
  * There is one set of banks per privilege level, so a trap or return (a
  * privilege change) switches sets instead of flushing: `base` selects the
  * current one (PRIV_STRIDE * privilege). Entry i of bank k of the current
- * set lives at index base + k * TLB_SIZE + i:
- *   tagLo  virtual page base, low word (low 12 bits zero when valid; 1 = empty)
- *   tagHi  virtual address, high word
- *   off    linear byte offset of the page (Uint32: RAM may pass 2 GiB)
+ * set is entry number n = base + k * TLB_SIZE + i. The entries live in the
+ * machine's linear memory (layout.ts, TLB_LINEAR) so JIT-generated
+ * WebAssembly can probe them too; entry n is 16 bytes at word n << 2:
+ *   +0  tag lo  virtual page base, low word (low 12 bits zero when valid;
+ *               TLB_EMPTY otherwise: bit 11 set, so no masked address matches)
+ *   +4  tag hi  virtual address, high word (so +0 read as an i64 is the page)
+ *   +8  off     linear byte offset of the page (read unsigned: RAM may pass 2 GiB)
+ *   +12 unused
  */
 export const TLB_BITS = 8;
 export const TLB_SIZE = 1 << TLB_BITS;
@@ -21,13 +25,23 @@ export const TLB_LOAD = TLB_SIZE;
 export const TLB_STORE = 2 * TLB_SIZE;
 /** Words per privilege level's set of banks. */
 export const PRIV_STRIDE = 3 * TLB_SIZE;
-const TLB_EMPTY = 1;
+/** Bytes of one hart's TLB in linear memory. */
+export const TLB_BYTES = 4 * PRIV_STRIDE * 16;
+/**
+ * An empty entry's tag: its bit 11 is never set in a page base, nor in a
+ * page base OR-ed with the alignment bits (at most 7) of an access, which is
+ * what the JIT compares against.
+ */
+export const TLB_EMPTY = 0x800;
 
 export class Tlb {
   // Sets for U (0), S (1) and M (3); index 2 is unused, which keeps base = priv * PRIV_STRIDE.
-  readonly tagLo = new Int32Array(4 * PRIV_STRIDE).fill(TLB_EMPTY);
-  readonly tagHi = new Int32Array(4 * PRIV_STRIDE);
-  readonly off = new Uint32Array(4 * PRIV_STRIDE);
+  /** The entries as words: entry n's tag lo at w[n << 2], tag hi at w[(n << 2) + 1]. */
+  readonly w: Int32Array;
+  /** The same words unsigned: entry n's linear page offset at u[(n << 2) + 2]. */
+  readonly u: Uint32Array;
+  /** Byte offset of the entries in linear memory. */
+  readonly linear: number;
   /** Start of the current privilege level's set. */
   base = 3 * PRIV_STRIDE;
 
@@ -42,8 +56,20 @@ export class Tlb {
   /** Called after every flush (the interpreter ends its slice: it caches the current fetch page). */
   onFlush: () => void = () => {};
 
+  /** `buffer` is the machine's linear memory; the TLB takes TLB_BYTES at `linear`. */
+  constructor(buffer: ArrayBuffer = new ArrayBuffer(TLB_BYTES), linear = 0) {
+    this.linear = linear;
+    this.w = new Int32Array(buffer, linear, TLB_BYTES / 4);
+    this.u = new Uint32Array(buffer, linear, TLB_BYTES / 4);
+    this.clear();
+  }
+
+  private clear(): void {
+    for (let n = 0; n < this.w.length; n += 4) this.w[n] = TLB_EMPTY;
+  }
+
   flush(): void {
-    this.tagLo.fill(TLB_EMPTY);
+    this.clear();
     this.sumCount = 0;
     this.onFlush();
   }
@@ -61,21 +87,22 @@ export class Tlb {
       this.flush();
       return;
     }
-    for (let k = 0; k < this.sumCount; k++) this.tagLo[this.sumEntries[k]] = TLB_EMPTY;
+    for (let k = 0; k < this.sumCount; k++) this.w[this.sumEntries[k] << 2] = TLB_EMPTY;
     this.sumCount = 0;
   }
 
   /** Enters the page of (vaLo, vaHi) in `bank` (TLB_FETCH/LOAD/STORE). */
   fill(bank: number, vaLo: number, vaHi: number, pageLinear: number): void {
-    const i = this.base + bank + ((vaLo >>> 12) & TLB_MASK);
-    this.tagLo[i] = vaLo & ~0xfff;
-    this.tagHi[i] = vaHi;
-    this.off[i] = pageLinear;
+    const n = (this.base + bank + ((vaLo >>> 12) & TLB_MASK)) << 2;
+    this.w[n] = vaLo & ~0xfff;
+    this.w[n + 1] = vaHi;
+    this.u[n + 2] = pageLinear;
   }
 
   /** Drops the store entries that map to linear page `pageLinear` (it now holds decoded code). */
   flushLinearPage(pageLinear: number): void {
-    for (let i = TLB_STORE; i < TLB_STORE + TLB_SIZE; i++)
-      if (this.off[i] === pageLinear) this.tagLo[i] = TLB_EMPTY;
+    for (let set = 0; set < 4 * PRIV_STRIDE; set += PRIV_STRIDE)
+      for (let n = (set + TLB_STORE) << 2; n < (set + TLB_STORE + TLB_SIZE) << 2; n += 4)
+        if (this.u[n + 2] === pageLinear) this.w[n] = TLB_EMPTY;
   }
 }

@@ -675,7 +675,7 @@ test("RFENCE: remote sfence.vma flushes the named harts' TLBs, remote fence.i re
   const fill = () => {
     for (const h of m.harts) h.tlb.fill(TLB_LOAD, va, 0, 0x10000);
   };
-  const cached = () => m.harts.map((h) => h.tlb.tagLo[h.tlb.base + idx] === va);
+  const cached = () => m.harts.map((h) => h.tlb.w[(h.tlb.base + idx) << 2] === va);
   const fenceI = [0, 0, 0];
   for (const h of m.harts) h.onFenceI = () => void fenceI[h.id]++;
 

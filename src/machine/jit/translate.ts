@@ -1,0 +1,736 @@
+import { MSTATUS_FS } from "../cpu/constants.ts";
+import { S_MSTATUS } from "../cpu/csr-slots.ts";
+import { OP_MASK, OPW_COMPRESSED, SLOT_WORDS } from "../memory/code-cache.ts";
+import { HART_CSR, HART_F, HART_PC, HART_X } from "../memory/layout.ts";
+import { TLB_LOAD, TLB_STORE } from "../mmu/tlb.ts";
+import { Code, I32, I64, Op, VOID } from "./wasm.ts";
+
+/**
+ * Translation of one guest block to a WebAssembly function body (design
+ * 2.4). A block is straight-line code inside one physical page, taken from
+ * the decoded-instruction page (memory/code-cache.ts), so both tiers run
+ * the same decode. It may hold conditional branches (taken ones leave the
+ * block, or loop back when they target its first instruction) and ends
+ * after a jump, before an instruction it cannot translate, or at the page's
+ * end.
+ *
+ * The function's signature is BLOCK_PARAMS -> i32:
+ *   (hart, tlbSet, budget, pcLo, pcHi)
+ *   hart    linear address of the hart's register block (layout.ts)
+ *   tlbSet  linear address of the current privilege's TLB set (mmu/tlb.ts)
+ *   budget  instructions it may retire; it retires none when the block
+ *           does not fit (the interpreter then steps)
+ *   pc      the virtual pc of the block's first instruction: the same
+ *           physical code may be mapped at several virtual addresses
+ * It returns the instructions retired and stores the next pc in the
+ * hart's pc slot. Guest registers the block uses live in wasm locals and
+ * are written back on the way out. Anything irregular (a TLB miss, a
+ * misaligned access, MMIO, a store to a page holding code) leaves the block
+ * *before* that instruction, with everything up to it retired, and the
+ * interpreter carries on from there with its slow paths: the JIT never
+ * raises an exception itself, so traps, MMIO and code invalidation stay in
+ * one place.
+ *
+ * Instructions without an inline translation that cannot jump, stop the
+ * slice or write memory (FP arithmetic, mulh, rev8, ...) call the host
+ * helper `exec(op, insn, raw, pcOffset, retired)`, which runs them through
+ * the interpreter's exec functions. Registers are written back first, so a
+ * trap in the helper unwinds with memory holding the architectural state.
+ *
+ * Op numbers are literals tagged with their instruction's name, kept
+ * current by `npm run gen:isa`, as in the interpreter.
+ */
+export const BLOCK_PARAMS = [I32, I32, I32, I32, I32];
+/** Longest block, in instructions. */
+export const MAX_BLOCK = 64;
+/** Host helpers a block may import, as (name, i32 parameter count). */
+export const BLOCK_IMPORTS = [{ name: "exec", params: 5 }];
+const H_EXEC = 0;
+
+/** Op word of an instruction that cannot change any state (interpreter.ts). */
+const NOP = 0xfffe;
+
+const P_HART = 0;
+const P_TLB = 1;
+const P_BUDGET = 2;
+const P_PCLO = 3;
+const P_PCHI = 4;
+const L_PAGE = 5; // i64: virtual base of the block's page
+const L_N = 6; // i32: instructions retired by earlier loop iterations
+const L_EXITPC = 7; // i64
+const L_EXITN = 8; // i32
+const L_VA = 9; // i64: effective address
+const L_ENT = 10; // i32: TLB entry address
+const L_T = 11; // i64 scratch
+const L_REG0 = 12; // i64 locals for guest registers start here
+
+/** One instruction of a block. */
+interface Insn {
+  /** Byte offset in the page. */
+  off: number;
+  op: number;
+  insn: number;
+  raw: number;
+  len: number;
+}
+
+/** How a block treats an op. */
+const Kind = { stop: 0, inline: 1, helper: 2, end: 3 } as const;
+
+function kindOf(op: number): number {
+  if (op === NOP) return Kind.inline;
+  if (op === 3 /* jal */ || op === 4 /* jalr */) return Kind.end;
+  if (op >= 1 /* lui */ && op <= 49 /* sraw */) return Kind.inline;
+  if (op >= 65 /* mulh */ && op <= 67 /* mulhu */) return Kind.helper;
+  if (op >= 64 /* mul */ && op <= 76 /* remuw */) return Kind.inline;
+  if (op === 129 /* orc.b */ || op === 130 /* rev8 */) return Kind.helper;
+  if (op >= 99 /* add.uw */ && op <= 138 /* bseti */) return Kind.inline;
+  if (op === 139 /* flw */ || op === 140 /* fsw */ || op === 169 /* fld */ || op === 170 /* fsd */)
+    return Kind.inline;
+  if (op >= 141 /* fmadd.s */ && op <= 200 /* fmv.d.x */) return Kind.helper;
+  return Kind.stop;
+}
+
+/** The instructions of the block starting at byte offset `start` of a decoded page; empty when none can run. */
+export function planBlock(dec: Int32Array, start: number): Insn[] {
+  const out: Insn[] = [];
+  let off = start;
+  while (off < 4096 && out.length < MAX_BLOCK) {
+    const s = (off >> 1) * SLOT_WORDS;
+    const opw = dec[s + 1];
+    if (opw === 0) break; // not decoded yet (or a page-straddling instruction)
+    const op = opw & OP_MASK;
+    const kind = kindOf(op);
+    if (kind === Kind.stop) break;
+    const len = opw & OPW_COMPRESSED ? 2 : 4;
+    out.push({ off, op, insn: dec[s], raw: dec[s + 2], len });
+    off += len;
+    if (kind === Kind.end) break;
+  }
+  return out;
+}
+
+const rdOf = (i: number) => (i >>> 7) & 31;
+const rs1Of = (i: number) => (i >>> 15) & 31;
+const rs2Of = (i: number) => (i >>> 20) & 31;
+
+/** Integer registers an instruction reads and writes (x0 excluded). */
+function regsOf(ins: Insn): { reads: number[]; writes: number[] } {
+  const { op, insn } = ins;
+  const rd = rdOf(insn);
+  const rs1 = rs1Of(insn);
+  const rs2 = rs2Of(insn);
+  const w = (r: number) => (r === 0 ? [] : [r]);
+  if (op === NOP) return { reads: [], writes: [] };
+  if (op === 1 /* lui */ || op === 2 /* auipc */ || op === 3 /* jal */) return { reads: [], writes: w(rd) };
+  if (op >= 5 /* beq */ && op <= 10 /* bgeu */) return { reads: [...w(rs1), ...w(rs2)], writes: [] };
+  if (op >= 18 /* sb */ && op <= 21 /* sd */) return { reads: [...w(rs1), ...w(rs2)], writes: [] };
+  if (op === 139 /* flw */ || op === 169 /* fld */ || op === 140 /* fsw */ || op === 170 /* fsd */)
+    return { reads: w(rs1), writes: [] };
+  if (kindOf(op) === Kind.helper) return { reads: [], writes: [] }; // registers go through memory
+  // Everything else reads rs1 (and rs2 for register-register forms; reading one too many is harmless).
+  return { reads: [...w(rs1), ...w(rs2)], writes: w(rd) };
+}
+
+/** A translated block: the wasm function's extra locals and body. */
+export interface BlockCode {
+  locals: [number, number][];
+  body: Uint8Array;
+  /** Instructions in the block. */
+  length: number;
+}
+
+/** Emits the function body for `insns` (from planBlock), whose first instruction is at byte offset `start`. */
+export function emitBlock(insns: Insn[], start: number): BlockCode {
+  const regs: number[] = []; // guest register -> local index (0 = not cached)
+  const written = new Set<number>();
+  const cached: number[] = [];
+  let usesFp = false;
+  for (const ins of insns) {
+    const { reads, writes } = regsOf(ins);
+    for (const r of [...reads, ...writes]) {
+      if (!regs[r]) {
+        regs[r] = L_REG0 + cached.length;
+        cached.push(r);
+      }
+    }
+    for (const r of writes) written.add(r);
+    if (
+      ins.op === 139 /* flw */ ||
+      ins.op === 169 /* fld */ ||
+      ins.op === 140 /* fsw */ ||
+      ins.op === 170 /* fsd */
+    )
+      usesFp = true;
+  }
+  const L = insns.length;
+  const c = new Code();
+  // Not enough budget for one pass: retire nothing.
+  c.get(P_BUDGET).i32Const(L).op(Op.i32LtS, Op.if, VOID).i32Const(0).op(Op.return, Op.end);
+  if (usesFp) {
+    // mstatus.FS = Off: the interpreter raises the illegal-instruction trap.
+    c.get(P_HART)
+      .mem(Op.i64Load, 3, HART_CSR + 8 * S_MSTATUS)
+      .i64Const(MSTATUS_FS);
+    c.op(Op.i64And, Op.i64Eqz, Op.if, VOID).i32Const(0).op(Op.return, Op.end);
+  }
+  // page = (pcHi:pcLo) & ~0xfff
+  c.get(P_PCHI).op(Op.i64ExtendI32U).i64Const(32).op(Op.i64Shl);
+  c.get(P_PCLO).i32Const(~0xfff).op(Op.i32And, Op.i64ExtendI32U, Op.i64Or).set(L_PAGE);
+  for (const r of cached)
+    c.get(P_HART)
+      .mem(Op.i64Load, 3, HART_X + 8 * r)
+      .set(regs[r]);
+
+  const loops = insns.some((ins) => targetOf(ins) === start);
+  c.op(Op.block, VOID);
+  if (loops) c.op(Op.loop, VOID);
+  // Branch depth from the body to $exit (and to $top when looping).
+  let depth = loops ? 1 : 0;
+
+  const val = (r: number) => (r === 0 ? c.i64Const(0) : c.get(regs[r]));
+  const setRd = (rd: number) => {
+    if (rd === 0) c.op(Op.drop);
+    else c.set(regs[rd]);
+  };
+  /** Leaves the block: exit pc is on the stack; `k` instructions of this pass retired. */
+  const exitWith = (k: number) => {
+    c.set(L_EXITPC).get(L_N).i32Const(k).op(Op.i32Add).set(L_EXITN);
+    c.op(Op.br).u32(depth);
+  };
+  const pcConst = (off: number) => c.get(L_PAGE).i64Const(off).op(Op.i64Add);
+  /**
+   * Jumps back to the block's first instruction from the branch at index k
+   * (k + 1 instructions retired this pass), if a whole further pass (at most
+   * L) fits in the budget; otherwise leaves with pc at the first instruction.
+   */
+  const backEdge = (k: number) => {
+    c.get(L_N)
+      .i32Const(k + 1)
+      .op(Op.i32Add)
+      .tee(L_N)
+      .i32Const(L)
+      .op(Op.i32Add)
+      .get(P_BUDGET)
+      .op(Op.i32LeS);
+    c.op(Op.brIf).u32(depth - 1);
+    pcConst(start);
+    c.set(L_EXITPC).get(L_N).set(L_EXITN).op(Op.br).u32(depth);
+  };
+  /** The TLB probe of a `size`-byte access at the address in L_VA; leaves the host address on the stack. */
+  const probe = (bank: number, size: number, k: number, off: number) => {
+    const bankOff = bank * 16;
+    c.get(L_VA)
+      .i64Const(12)
+      .op(Op.i64ShrU, Op.i32WrapI64)
+      .i32Const(255)
+      .op(Op.i32And)
+      .i32Const(4)
+      .op(Op.i32Shl);
+    c.get(P_TLB).op(Op.i32Add).tee(L_ENT).mem(Op.i64Load, 3, bankOff);
+    // A misaligned address keeps its low bits and so matches no tag.
+    c.get(L_VA)
+      .i64Const(~0xfff | (size - 1))
+      .op(Op.i64And, Op.i64Ne, Op.if, VOID);
+    depth++;
+    pcConst(off);
+    exitWith(k);
+    depth--;
+    c.op(Op.end);
+    c.get(L_ENT)
+      .mem(Op.i32Load, 2, bankOff + 8)
+      .get(L_VA)
+      .op(Op.i32WrapI64)
+      .i32Const(0xfff);
+    c.op(Op.i32And, Op.i32Add);
+  };
+  const address = (insn: number, imm: number) => {
+    val(rs1Of(insn)).i64Const(imm).op(Op.i64Add).set(L_VA);
+  };
+  const fpDirty = () => {
+    c.get(P_HART)
+      .get(P_HART)
+      .mem(Op.i64Load, 3, HART_CSR + 8 * S_MSTATUS);
+    c.i64Const(BigInt(MSTATUS_FS) | (1n << 63n))
+      .op(Op.i64Or)
+      .mem(Op.i64Store, 3, HART_CSR + 8 * S_MSTATUS);
+  };
+  const flushWritten = () => {
+    for (const r of written)
+      c.get(P_HART)
+        .get(regs[r])
+        .mem(Op.i64Store, 3, HART_X + 8 * r);
+  };
+
+  let endsWithJump = false;
+  insns.forEach((ins, k) => {
+    const { op, insn, off, len } = ins;
+    const rd = rdOf(insn);
+    const rs1 = rs1Of(insn);
+    const rs2 = rs2Of(insn);
+    const immI = insn >> 20;
+    const immS = ((insn >> 25) << 5) | ((insn >>> 7) & 31);
+    const shamt = (insn >>> 20) & 63;
+    const bin = (wasmOp: number) => {
+      val(rs1);
+      val(rs2);
+      c.op(wasmOp);
+      setRd(rd);
+    };
+    const binImm = (wasmOp: number, imm: number | bigint) => {
+      val(rs1);
+      c.i64Const(imm).op(wasmOp);
+      setRd(rd);
+    };
+    /** A 32-bit op on the low words of rs1 and rs2 (or an immediate), sign-extended into rd. */
+    const word = (wasmOp: number, imm?: number) => {
+      val(rs1).op(Op.i32WrapI64);
+      if (imm === undefined) val(rs2).op(Op.i32WrapI64);
+      else c.i32Const(imm);
+      c.op(wasmOp, Op.i64ExtendI32S);
+      setRd(rd);
+    };
+    const zext32 = (r: number) => val(r).i64Const(0xffffffff).op(Op.i64And);
+    switch (op) {
+      case NOP:
+        break;
+      case 1 /* lui */:
+        c.i64Const(insn & 0xfffff000);
+        setRd(rd);
+        break;
+      case 2 /* auipc */:
+        pcConst(off + (insn & 0xfffff000));
+        setRd(rd);
+        break;
+      case 3 /* jal */:
+        {
+          const imm =
+            ((insn >> 31) << 20) |
+            (insn & 0xff000) |
+            (((insn >>> 20) & 1) << 11) |
+            (((insn >>> 21) & 0x3ff) << 1);
+          if (rd !== 0) {
+            pcConst(off + len);
+            c.set(regs[rd]);
+          }
+          if (off + imm === start) backEdge(k);
+          else {
+            pcConst(off + imm);
+            exitWith(k + 1);
+          }
+          endsWithJump = true;
+          break;
+        }
+      case 4 /* jalr */:
+        val(rs1).i64Const(immI).op(Op.i64Add).i64Const(-2).op(Op.i64And).set(L_T);
+        if (rd !== 0) {
+          pcConst(off + len);
+          c.set(regs[rd]);
+        }
+        c.get(L_T);
+        exitWith(k + 1);
+        endsWithJump = true;
+        break;
+      case 5 /* beq */:
+      case 6 /* bne */:
+      case 7 /* blt */:
+      case 8 /* bge */:
+      case 9 /* bltu */:
+      case 10 /* bgeu */:
+        {
+          const imm =
+            ((insn >> 31) << 12) |
+            (((insn >>> 7) & 1) << 11) |
+            (((insn >>> 25) & 0x3f) << 5) |
+            (((insn >>> 8) & 0xf) << 1);
+          val(rs1);
+          val(rs2);
+          c.op([Op.i64Eq, Op.i64Ne, 0, 0, Op.i64LtS, Op.i64GeS, Op.i64LtU, Op.i64GeU][(insn >>> 12) & 7]);
+          c.op(Op.if, VOID);
+          depth++;
+          if (off + imm === start) backEdge(k);
+          else {
+            pcConst(off + imm);
+            exitWith(k + 1);
+          }
+          depth--;
+          c.op(Op.end);
+          break;
+        }
+      case 11 /* lb */:
+      case 12 /* lh */:
+      case 13 /* lw */:
+      case 14 /* ld */:
+      case 15 /* lbu */:
+      case 16 /* lhu */:
+      case 17 /* lwu */:
+        {
+          const f3 = (insn >>> 12) & 7;
+          address(insn, immI);
+          probe(TLB_LOAD, 1 << (f3 & 3), k, off);
+          const loads = [
+            Op.i64Load8S,
+            Op.i64Load16S,
+            Op.i64Load32S,
+            Op.i64Load,
+            Op.i64Load8U,
+            Op.i64Load16U,
+            Op.i64Load32U,
+          ];
+          c.mem(loads[f3], 0, 0);
+          setRd(rd);
+          break;
+        }
+      case 18 /* sb */:
+      case 19 /* sh */:
+      case 20 /* sw */:
+      case 21 /* sd */:
+        {
+          const f3 = (insn >>> 12) & 7;
+          address(insn, immS);
+          probe(TLB_STORE, 1 << f3, k, off);
+          val(rs2);
+          c.mem([Op.i64Store8, Op.i64Store16, Op.i64Store32, Op.i64Store][f3], 0, 0);
+          break;
+        }
+      case 139 /* flw */:
+      case 169 /* fld */:
+        c.get(P_HART);
+        address(insn, immI);
+        probe(TLB_LOAD, op === 169 /* fld */ ? 8 : 4, k, off);
+        if (op === 169 /* fld */) c.mem(Op.i64Load, 0, 0);
+        else c.mem(Op.i64Load32U, 0, 0).i64Const(-0x100000000n).op(Op.i64Or); // NaN-boxed
+        c.mem(Op.i64Store, 3, HART_F + 8 * rd);
+        fpDirty();
+        break;
+      case 140 /* fsw */:
+      case 170 /* fsd */:
+        address(insn, immS);
+        probe(TLB_STORE, op === 170 /* fsd */ ? 8 : 4, k, off);
+        c.get(P_HART).mem(Op.i64Load, 3, HART_F + 8 * rs2);
+        c.mem(op === 170 /* fsd */ ? Op.i64Store : Op.i64Store32, 0, 0);
+        break;
+      case 22 /* addi */:
+        binImm(Op.i64Add, immI);
+        break;
+      case 23 /* slti */:
+      case 24 /* sltiu */:
+        val(rs1)
+          .i64Const(immI)
+          .op(op === 23 /* slti */ ? Op.i64LtS : Op.i64LtU, Op.i64ExtendI32U);
+        setRd(rd);
+        break;
+      case 25 /* xori */:
+        binImm(Op.i64Xor, immI);
+        break;
+      case 26 /* ori */:
+        binImm(Op.i64Or, immI);
+        break;
+      case 27 /* andi */:
+        binImm(Op.i64And, immI);
+        break;
+      case 28 /* slli */:
+        binImm(Op.i64Shl, shamt);
+        break;
+      case 29 /* srli */:
+        binImm(Op.i64ShrU, shamt);
+        break;
+      case 30 /* srai */:
+        binImm(Op.i64ShrS, shamt);
+        break;
+      case 31 /* add */:
+        bin(Op.i64Add);
+        break;
+      case 32 /* sub */:
+        bin(Op.i64Sub);
+        break;
+      case 33 /* sll */:
+        bin(Op.i64Shl); // wasm takes the count mod 64, as RISC-V does
+        break;
+      case 34 /* slt */:
+      case 35 /* sltu */:
+        val(rs1);
+        val(rs2);
+        c.op(op === 34 /* slt */ ? Op.i64LtS : Op.i64LtU, Op.i64ExtendI32U);
+        setRd(rd);
+        break;
+      case 36 /* xor */:
+        bin(Op.i64Xor);
+        break;
+      case 37 /* srl */:
+        bin(Op.i64ShrU);
+        break;
+      case 38 /* sra */:
+        bin(Op.i64ShrS);
+        break;
+      case 39 /* or */:
+        bin(Op.i64Or);
+        break;
+      case 40 /* and */:
+        bin(Op.i64And);
+        break;
+      case 41 /* addiw */:
+        word(Op.i32Add, immI);
+        break;
+      case 42 /* slliw */:
+        word(Op.i32Shl, shamt & 31);
+        break;
+      case 43 /* srliw */:
+        word(Op.i32ShrU, shamt & 31);
+        break;
+      case 44 /* sraiw */:
+        word(Op.i32ShrS, shamt & 31);
+        break;
+      case 45 /* addw */:
+        word(Op.i32Add);
+        break;
+      case 46 /* subw */:
+        word(Op.i32Sub);
+        break;
+      case 47 /* sllw */:
+        word(Op.i32Shl);
+        break;
+      case 48 /* srlw */:
+        word(Op.i32ShrU);
+        break;
+      case 49 /* sraw */:
+        word(Op.i32ShrS);
+        break;
+      case 64 /* mul */:
+        bin(Op.i64Mul);
+        break;
+      case 72 /* mulw */:
+        word(Op.i32Mul);
+        break;
+      case 68 /* div */:
+      case 69 /* divu */:
+      case 70 /* rem */:
+      case 71 /* remu */:
+        divide(c, op, val, rs1, rs2);
+        setRd(rd);
+        break;
+      case 73 /* divw */:
+      case 74 /* divuw */:
+      case 75 /* remw */:
+      case 76 /* remuw */:
+        divideWord(c, op, val, rs1, rs2);
+        setRd(rd);
+        break;
+      case 99 /* add.uw */:
+        zext32(rs1);
+        val(rs2).op(Op.i64Add);
+        setRd(rd);
+        break;
+      case 100 /* sh1add */:
+      case 101 /* sh2add */:
+      case 102 /* sh3add */:
+        val(rs1)
+          .i64Const(op - 99 /* add.uw */)
+          .op(Op.i64Shl);
+        val(rs2).op(Op.i64Add);
+        setRd(rd);
+        break;
+      case 103 /* sh1add.uw */:
+      case 104 /* sh2add.uw */:
+      case 105 /* sh3add.uw */:
+        zext32(rs1)
+          .i64Const(op - 102 /* sh3add */)
+          .op(Op.i64Shl);
+        val(rs2).op(Op.i64Add);
+        setRd(rd);
+        break;
+      case 106 /* slli.uw */:
+        zext32(rs1).i64Const(shamt).op(Op.i64Shl);
+        setRd(rd);
+        break;
+      case 107 /* andn */:
+      case 108 /* orn */:
+      case 109 /* xnor */:
+        val(rs1);
+        val(rs2).i64Const(-1).op(Op.i64Xor);
+        c.op([Op.i64And, Op.i64Or, Op.i64Xor][op - 107 /* andn */]);
+        setRd(rd);
+        break;
+      case 110 /* clz */:
+      case 112 /* ctz */:
+      case 114 /* cpop */:
+        val(rs1).op(op === 110 /* clz */ ? Op.i64Clz : op === 112 /* ctz */ ? Op.i64Ctz : Op.i64Popcnt);
+        setRd(rd);
+        break;
+      case 111 /* clzw */:
+      case 113 /* ctzw */:
+      case 115 /* cpopw */:
+        val(rs1).op(
+          Op.i32WrapI64,
+          op === 111 /* clzw */ ? Op.i32Clz : op === 113 /* ctzw */ ? Op.i32Ctz : Op.i32Popcnt,
+        );
+        c.op(Op.i64ExtendI32U);
+        setRd(rd);
+        break;
+      case 116 /* max */:
+      case 117 /* maxu */:
+      case 118 /* min */:
+      case 119 /* minu */:
+        val(rs1);
+        val(rs2);
+        val(rs1);
+        val(rs2);
+        c.op([Op.i64GtS, Op.i64GtU, Op.i64LtS, Op.i64LtU][op - 116 /* max */], Op.select);
+        setRd(rd);
+        break;
+      case 120 /* sext.b */:
+      case 121 /* sext.h */:
+        val(rs1)
+          .i64Const(op === 120 /* sext.b */ ? 56 : 48)
+          .op(Op.i64Shl);
+        c.i64Const(op === 120 /* sext.b */ ? 56 : 48).op(Op.i64ShrS);
+        setRd(rd);
+        break;
+      case 122 /* zext.h */:
+        binImm(Op.i64And, 0xffff);
+        break;
+      case 123 /* rol */:
+        bin(Op.i64Rotl);
+        break;
+      case 125 /* ror */:
+        bin(Op.i64Rotr);
+        break;
+      case 126 /* rori */:
+        binImm(Op.i64Rotr, shamt);
+        break;
+      case 124 /* rolw */:
+        word(Op.i32Rotl);
+        break;
+      case 128 /* rorw */:
+        word(Op.i32Rotr);
+        break;
+      case 127 /* roriw */:
+        word(Op.i32Rotr, shamt & 31);
+        break;
+      case 131 /* bclr */:
+      case 132 /* bclri */:
+      case 133 /* bext */:
+      case 134 /* bexti */:
+      case 135 /* binv */:
+      case 136 /* binvi */:
+      case 137 /* bset */:
+      case 138 /* bseti */:
+        {
+          const bit = () => (op & 1 ? val(rs2) : c.i64Const(shamt)); // odd ops take rs2 (bclr 131, ...)
+          if (op === 133 /* bext */ || op === 134 /* bexti */) {
+            val(rs1);
+            bit();
+            c.op(Op.i64ShrU).i64Const(1).op(Op.i64And);
+          } else {
+            val(rs1);
+            c.i64Const(1);
+            bit();
+            c.op(Op.i64Shl);
+            if (op <= 132 /* bclri */) c.i64Const(-1).op(Op.i64Xor, Op.i64And);
+            else c.op(op <= 136 /* binvi */ ? Op.i64Xor : Op.i64Or);
+          }
+          setRd(rd);
+          break;
+        }
+      default: {
+        // Host helper: registers through memory, then reload rd.
+        flushWritten();
+        c.i32Const(op).i32Const(insn).i32Const(ins.raw).i32Const(off);
+        c.get(L_N).i32Const(k).op(Op.i32Add).op(Op.call).u32(H_EXEC);
+        if (rd !== 0 && regs[rd])
+          c.get(P_HART)
+            .mem(Op.i64Load, 3, HART_X + 8 * rd)
+            .set(regs[rd]);
+      }
+    }
+  });
+  if (!endsWithJump) {
+    const last = insns[L - 1];
+    pcConst(last.off + last.len);
+    exitWith(L);
+  }
+  if (loops) c.op(Op.end);
+  c.op(Op.end); // $exit
+  flushWritten();
+  c.get(P_HART).get(L_EXITPC).mem(Op.i64Store, 3, HART_PC);
+  c.get(L_EXITN);
+  return { locals: blockLocals(cached.length), body: c.result(), length: L };
+}
+
+/** The locals a block declares, in index order after the params: page, n, exitPc, exitN, va, ent, t, regs. */
+function blockLocals(regCount: number): [number, number][] {
+  return [
+    [1, I64],
+    [1, I32],
+    [1, I64],
+    [1, I32],
+    [1, I64],
+    [1, I32],
+    [1, I64],
+    [regCount, I64],
+  ];
+}
+
+/** Byte offset a branch or jal jumps to, or -1. */
+function targetOf(ins: Insn): number {
+  const { op, insn, off } = ins;
+  if (op === 3 /* jal */)
+    return (
+      off +
+      (((insn >> 31) << 20) | (insn & 0xff000) | (((insn >>> 20) & 1) << 11) | (((insn >>> 21) & 0x3ff) << 1))
+    );
+  if (op >= 5 /* beq */ && op <= 10 /* bgeu */)
+    return (
+      off +
+      (((insn >> 31) << 12) |
+        (((insn >>> 7) & 1) << 11) |
+        (((insn >>> 25) & 0x3f) << 5) |
+        (((insn >>> 8) & 0xf) << 1))
+    );
+  return -1;
+}
+
+/** div, divu, rem, remu with RISC-V's results for a zero divisor and overflow (unpriv spec 13.2). */
+function divide(c: Code, op: number, val: (r: number) => Code, rs1: number, rs2: number): void {
+  const signed = op === 68 /* div */ || op === 70 /* rem */;
+  const isRem = op >= 70 /* rem */;
+  val(rs2).op(Op.i64Eqz, Op.if, I64);
+  if (isRem) val(rs1);
+  else c.i64Const(-1);
+  c.op(Op.else);
+  if (signed && !isRem) {
+    // x / -1 = -x, which wraps for INT64_MIN to INT64_MIN: RISC-V's overflow answer (wasm would trap).
+    val(rs2).i64Const(-1).op(Op.i64Eq, Op.if, I64);
+    c.i64Const(0);
+    val(rs1).op(Op.i64Sub, Op.else);
+    val(rs1);
+    val(rs2).op(Op.i64DivS, Op.end);
+  } else {
+    // wasm's rem_s gives 0 for INT64_MIN % -1, which is RISC-V's answer.
+    val(rs1);
+    val(rs2).op(signed ? Op.i64RemS : isRem ? Op.i64RemU : Op.i64DivU);
+  }
+  c.op(Op.end);
+}
+
+/** divw, divuw, remw, remuw: on the low words, results sign-extended. */
+function divideWord(c: Code, op: number, val: (r: number) => Code, rs1: number, rs2: number): void {
+  const signed = op === 73 /* divw */ || op === 75 /* remw */;
+  const isRem = op >= 75 /* remw */;
+  const lo = (r: number) => val(r).op(Op.i32WrapI64);
+  lo(rs2).op(Op.i32Eqz, Op.if, I32);
+  if (isRem) lo(rs1);
+  else c.i32Const(-1);
+  c.op(Op.else);
+  if (signed && !isRem) {
+    lo(rs2).i32Const(-1).op(Op.i32Eq, Op.if, I32);
+    c.i32Const(0);
+    lo(rs1).op(Op.i32Sub, Op.else);
+    lo(rs1);
+    lo(rs2).op(Op.i32DivS, Op.end);
+  } else {
+    lo(rs1);
+    lo(rs2).op(signed ? Op.i32RemS : isRem ? Op.i32RemU : Op.i32DivU);
+  }
+  c.op(Op.end, Op.i64ExtendI32S);
+}

@@ -39,8 +39,9 @@ program
     5_000_000_000,
   )
   .option("--trace", "print every retired instruction with the registers it wrote")
+  .option("--no-jit", "interpret only: do not translate hot code to WebAssembly")
   .option("--mem <size>", "RAM size, e.g. 64M", "128M")
-  .action((file: string, opts: { maxInsns: number; trace?: boolean; mem: string }) => {
+  .action((file: string, opts: { maxInsns: number; trace?: boolean; mem: string; jit: boolean }) => {
     process.exitCode = runElfCommand(file, opts);
   });
 

@@ -14,7 +14,7 @@ const hex64 = (lo: number, hi: number) =>
 /** `virtus run-elf FILE`: exit 0 on pass, the failure number (1..123) on fail, 124 when the budget runs out. */
 export function runElfCommand(
   file: string,
-  opts: { maxInsns: number; trace?: boolean; mem: string },
+  opts: { maxInsns: number; trace?: boolean; mem: string; jit?: boolean },
 ): number {
   let bytes: Uint8Array;
   try {
@@ -33,7 +33,7 @@ export function runElfCommand(
       `${file}: no tohost symbol; the program must define one (riscv-tests HTIF convention)`,
     );
   }
-  const m = new Machine({ ramSize: parseSize(opts.mem) });
+  const m = new Machine({ ramSize: parseSize(opts.mem), jit: opts.jit !== false });
   loadElf(m, elf, file);
   const step = opts.trace ? tracer(m) : undefined;
   const r = runBareMetal(m, tohost, opts.maxInsns, step);

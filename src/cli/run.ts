@@ -29,6 +29,8 @@ export interface RunOptions {
   smp: string;
   bios: string;
   deterministic?: boolean;
+  /** false with --no-jit. */
+  jit: boolean;
   /** `--disk FILE[,readonly]`, in command-line order. */
   disk: string[];
   /** `--share HOSTDIR:TAG[,readonly]`, in command-line order. */
@@ -143,6 +145,7 @@ export function addRunCommand(program: Command): void {
       ).default("builtin"),
     )
     .option("--deterministic", "time follows the instruction count: the same inputs print the same bytes")
+    .option("--no-jit", "interpret only: do not translate hot code to WebAssembly")
     .option(
       "--disk <file[,readonly]>",
       "raw disk image as virtio-blk (repeatable: /dev/vda, vdb, … in this order)",
@@ -249,6 +252,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       ramSize,
       harts,
       clock,
+      jit: opts.jit,
       bootargs: opts.append ?? GUEST_KERNEL_CMDLINE,
       console: output,
     });

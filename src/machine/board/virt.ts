@@ -64,6 +64,8 @@ export interface VirtOptions {
   harts?: number;
   /** mtime source in timebase ticks; omitted → deterministic time from the instruction count (design 2.6). */
   clock?: Clock;
+  /** Translate hot code to WebAssembly (default true). */
+  jit?: boolean;
   /** Kernel command line for /chosen bootargs. */
   bootargs?: string;
   /** Guest-physical range of an initrd already in RAM, for /chosen linux,initrd-start/end. */
@@ -136,7 +138,7 @@ export class VirtMachine {
       throw new RangeError(`harts must be 1..${MAX_HARTS}`);
     if ((opts.virtio?.length ?? 0) > VIRTIO_MMIO_COUNT)
       throw new RangeError(`at most ${VIRTIO_MMIO_COUNT} virtio-mmio devices`);
-    const m = new Machine({ ramSize: opts.ramSize, harts, clock: opts.clock });
+    const m = new Machine({ ramSize: opts.ramSize, harts, clock: opts.clock, jit: opts.jit });
     this.machine = m;
     this.bootargs = opts.bootargs ?? "";
     this.initrd = opts.initrd;

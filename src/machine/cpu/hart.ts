@@ -162,6 +162,8 @@ export class Hart {
     this.i32 = mem.i32;
     this.tlb.onFlush = () => {
       this.sliceEnd = 0;
+      // Translations changed: chained JIT jumps, keyed by virtual pc, may be stale.
+      this.jit?.flushJumpCache(this.id);
     };
     mem.code.tlbs.push(this.tlb);
     this.reset();

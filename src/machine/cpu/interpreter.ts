@@ -78,8 +78,10 @@ export function runSlice(h: Hart, budget: number): void {
         if (j < hot) dec[s + 3] = j + 1;
         else if (j > hot) {
           // A compiled block starts here. It retires nothing when it cannot make progress.
-          jit.enter(h, pcLo, pcHi, icount);
-          const n = (blocks as BlockFn[])[j - hot - 1](hartLinear, tlbSet, limit - icount, pcLo, pcHi);
+          const id = j - hot - 1;
+          jit.enter(h, icount);
+          jit.link(h.id, pcLo, pcHi, tlbSet, id);
+          const n = (blocks as BlockFn[])[id](hartLinear, tlbSet, limit - icount, pcLo, pcHi, 0);
           if (n !== 0) {
             icount += n;
             pcLo = pcw[0];

@@ -1,7 +1,7 @@
 import { MSTATUS_FS } from "../cpu/constants.ts";
 import { S_MSTATUS } from "../cpu/csr-slots.ts";
 import { OP_MASK, OPW_COMPRESSED, SLOT_WORDS } from "../memory/code-cache.ts";
-import { HART_CSR, HART_F, HART_PC, HART_X } from "../memory/layout.ts";
+import { HART_CSR, HART_F, HART_PC, HART_X, JC_LINEAR, JC_STRIDE } from "../memory/layout.ts";
 import { TLB_LOAD, TLB_STORE } from "../mmu/tlb.ts";
 import { Code, I32, I64, Op, VOID } from "./wasm.ts";
 
@@ -15,15 +15,20 @@ import { Code, I32, I64, Op, VOID } from "./wasm.ts";
  * end.
  *
  * The function's signature is BLOCK_PARAMS -> i32:
- *   (hart, tlbSet, budget, pcLo, pcHi)
+ *   (hart, tlbSet, budget, pcLo, pcHi, acc)
  *   hart    linear address of the hart's register block (layout.ts)
  *   tlbSet  linear address of the current privilege's TLB set (mmu/tlb.ts)
  *   budget  instructions it may retire; it retires none when the block
  *           does not fit (the interpreter then steps)
  *   pc      the virtual pc of the block's first instruction: the same
  *           physical code may be mapped at several virtual addresses
- * It returns the instructions retired and stores the next pc in the
- * hart's pc slot. Guest registers the block uses live in wasm locals and
+ *   acc     instructions retired by the blocks that chained to this one
+ * It stores the next pc in the hart's pc slot and returns acc plus the
+ * instructions it retired, unless it chains: when the next pc has an entry
+ * in the hart's jump cache (virtual pc and TLB set -> table index, filled
+ * by the interpreter, emptied on TLB flushes and code drops), it tail-calls
+ * that block with what is left of the budget, so hot paths run from block
+ * to block without returning to JavaScript (design 2.4). Guest registers the block uses live in wasm locals and
  * are written back on the way out. Anything irregular (a TLB miss, a
  * misaligned access, MMIO, a store to a page holding code) leaves the block
  * *before* that instruction, with everything up to it retired, and the
@@ -33,18 +38,20 @@ import { Code, I32, I64, Op, VOID } from "./wasm.ts";
  *
  * Instructions without an inline translation that cannot jump, stop the
  * slice or write memory (FP arithmetic, mulh, rev8, ...) call the host
- * helper `exec(op, insn, raw, pcOffset, retired)`, which runs them through
+ * helper `exec(op, insn, raw, pcLo, pcHi, retired)`, which runs them through
  * the interpreter's exec functions. Registers are written back first, so a
  * trap in the helper unwinds with memory holding the architectural state.
  *
  * Op numbers are literals tagged with their instruction's name, kept
  * current by `npm run gen:isa`, as in the interpreter.
  */
-export const BLOCK_PARAMS = [I32, I32, I32, I32, I32];
+export const BLOCK_PARAMS = [I32, I32, I32, I32, I32, I32];
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 64;
 /** Host helpers a block may import, as (name, i32 parameter count). */
-export const BLOCK_IMPORTS = [{ name: "exec", params: 5 }];
+export const BLOCK_IMPORTS = [{ name: "exec", params: 6 }];
+/** Entries in a hart's jump cache (JC_STRIDE / 16 bytes). */
+export const JC_ENTRIES = JC_STRIDE / 16;
 const H_EXEC = 0;
 
 /** Op word of an instruction that cannot change any state (interpreter.ts). */
@@ -55,14 +62,15 @@ const P_TLB = 1;
 const P_BUDGET = 2;
 const P_PCLO = 3;
 const P_PCHI = 4;
-const L_PAGE = 5; // i64: virtual base of the block's page
-const L_N = 6; // i32: instructions retired by earlier loop iterations
-const L_EXITPC = 7; // i64
-const L_EXITN = 8; // i32
-const L_VA = 9; // i64: effective address
-const L_ENT = 10; // i32: TLB entry address
-const L_T = 11; // i64 scratch
-const L_REG0 = 12; // i64 locals for guest registers start here
+const P_ACC = 5;
+const L_PAGE = 6; // i64: virtual base of the block's page
+const L_N = 7; // i32: instructions retired by earlier loop iterations
+const L_EXITPC = 8; // i64
+const L_EXITN = 9; // i32: instructions this block retired
+const L_VA = 10; // i64: effective address
+const L_ENT = 11; // i32: TLB or jump-cache entry address
+const L_T = 12; // i64 scratch
+const L_REG0 = 13; // i64 locals for guest registers start here
 
 /** One instruction of a block. */
 interface Insn {
@@ -165,14 +173,14 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
   }
   const L = insns.length;
   const c = new Code();
-  // Not enough budget for one pass: retire nothing.
-  c.get(P_BUDGET).i32Const(L).op(Op.i32LtS, Op.if, VOID).i32Const(0).op(Op.return, Op.end);
+  // Not enough budget for one pass: retire nothing (whoever chained here stored pc).
+  c.get(P_BUDGET).i32Const(L).op(Op.i32LtS, Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
   if (usesFp) {
     // mstatus.FS = Off: the interpreter raises the illegal-instruction trap.
     c.get(P_HART)
       .mem(Op.i64Load, 3, HART_CSR + 8 * S_MSTATUS)
       .i64Const(MSTATUS_FS);
-    c.op(Op.i64And, Op.i64Eqz, Op.if, VOID).i32Const(0).op(Op.return, Op.end);
+    c.op(Op.i64And, Op.i64Eqz, Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
   }
   // page = (pcHi:pcLo) & ~0xfff
   c.get(P_PCHI).op(Op.i64ExtendI32U).i64Const(32).op(Op.i64Shl);
@@ -635,8 +643,9 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
       default: {
         // Host helper: registers through memory, then reload rd.
         flushWritten();
-        c.i32Const(op).i32Const(insn).i32Const(ins.raw).i32Const(off);
-        c.get(L_N).i32Const(k).op(Op.i32Add).op(Op.call).u32(H_EXEC);
+        c.i32Const(op).i32Const(insn).i32Const(ins.raw);
+        c.get(P_PCLO).i32Const(~0xfff).op(Op.i32And).i32Const(off).op(Op.i32Add).get(P_PCHI);
+        c.get(P_ACC).get(L_N).op(Op.i32Add).i32Const(k).op(Op.i32Add).op(Op.call).u32(H_EXEC);
         if (rd !== 0 && regs[rd])
           c.get(P_HART)
             .mem(Op.i64Load, 3, HART_X + 8 * rd)
@@ -653,7 +662,7 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
   c.op(Op.end); // $exit
   flushWritten();
   c.get(P_HART).get(L_EXITPC).mem(Op.i64Store, 3, HART_PC);
-  c.get(L_EXITN);
+  emitChain(c);
   return { locals: blockLocals(cached.length), body: c.result(), length: L };
 }
 
@@ -669,6 +678,37 @@ function blockLocals(regCount: number): [number, number][] {
     [1, I64],
     [regCount, I64],
   ];
+}
+
+/**
+ * The way out: with progress made (a block that retired nothing must not
+ * call itself again), look the next pc up in the hart's jump cache
+ * (16-byte entries: pc i64, TLB set i32, table index i32, at
+ * JC_LINEAR + (hart << 2)) and tail-call the block found, passing on the
+ * budget left and the count retired; otherwise return the count.
+ */
+function emitChain(c: Code): void {
+  c.get(L_EXITN).op(Op.i32Eqz, Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
+  c.get(P_HART).i32Const(2).op(Op.i32Shl);
+  c.get(L_EXITPC)
+    .op(Op.i32WrapI64)
+    .i32Const(1)
+    .op(Op.i32ShrU)
+    .i32Const(JC_ENTRIES - 1)
+    .op(Op.i32And);
+  c.i32Const(4).op(Op.i32Shl, Op.i32Add).tee(L_ENT);
+  c.mem(Op.i64Load, 3, JC_LINEAR).get(L_EXITPC).op(Op.i64Eq);
+  c.get(L_ENT)
+    .mem(Op.i32Load, 2, JC_LINEAR + 8)
+    .get(P_TLB)
+    .op(Op.i32Eq, Op.i32And, Op.if, VOID);
+  c.get(P_HART).get(P_TLB).get(P_BUDGET).get(L_EXITN).op(Op.i32Sub);
+  c.get(L_EXITPC).op(Op.i32WrapI64).get(L_EXITPC).i64Const(32).op(Op.i64ShrU, Op.i32WrapI64);
+  c.get(P_ACC).get(L_EXITN).op(Op.i32Add);
+  c.get(L_ENT).mem(Op.i32Load, 2, JC_LINEAR + 12);
+  c.op(Op.returnCallIndirect).u32(0).u32(0);
+  c.op(Op.end);
+  c.get(P_ACC).get(L_EXITN).op(Op.i32Add);
 }
 
 /** Byte offset a branch or jal jumps to, or -1. */

@@ -23,6 +23,8 @@ export const Op = {
   brIf: 0x0d,
   return: 0x0f,
   call: 0x10,
+  /** Tail call through a table (wasm 3.0 tail calls; V8 has them since 11.2). */
+  returnCallIndirect: 0x13,
   drop: 0x1a,
   select: 0x1b,
   localGet: 0x20,
@@ -106,15 +108,22 @@ export const Op = {
 
 /** A growable byte buffer with the encodings function bodies need. */
 export class Code {
-  private buf = new Uint8Array(1024);
+  private buf: Uint8Array;
   length = 0;
 
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
   byte(b: number): this {
-    if (this.length === this.buf.length) {
-      const next = new Uint8Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
-    }
+    if (this.length === this.buf.length) this.reserve(1);
     this.buf[this.length++] = b;
     return this;
   }
@@ -125,7 +134,9 @@ export class Code {
   }
 
   bytes(b: Uint8Array | readonly number[]): this {
-    for (const v of b) this.byte(v);
+    this.reserve(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
     return this;
   }
 
@@ -152,7 +163,7 @@ export class Code {
     }
   }
 
-  /** Signed LEB128 of a 64-bit integer (compile time only, so BigInt is fine). */
+  /** Signed LEB128 of a 64-bit integer given as a BigInt (rare constants beyond 2^53). */
   s64(v: bigint): this {
     let n = BigInt.asIntN(64, v);
     for (;;) {
@@ -163,12 +174,26 @@ export class Code {
     }
   }
 
+  /** Signed LEB128 of a safe integer (|v| < 2^53), without BigInt: most constants are small. */
+  sNum(v: number): this {
+    if ((v | 0) === v) return this.s32(v);
+    let n = v;
+    for (;;) {
+      const b = ((n % 128) + 128) % 128;
+      n = (n - b) / 128;
+      if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return this.byte(b);
+      this.byte(b | 0x80);
+    }
+  }
+
   i32Const(v: number): this {
     return this.byte(Op.i32Const).s32(v);
   }
 
+  /** i64.const of a number (a safe integer) or a BigInt (any 64-bit pattern). */
   i64Const(v: bigint | number): this {
-    return this.byte(Op.i64Const).s64(BigInt(v));
+    this.byte(Op.i64Const);
+    return typeof v === "number" ? this.sNum(v) : this.s64(v);
   }
 
   get(local: number): this {
@@ -188,8 +213,9 @@ export class Code {
     return this.byte(opcode).u32(align).u32(offset);
   }
 
+  /** The bytes written so far (a view: copy before writing more). */
   result(): Uint8Array {
-    return this.buf.slice(0, this.length);
+    return this.buf.subarray(0, this.length);
   }
 }
 
@@ -199,6 +225,8 @@ export interface ModuleSpec {
   results: number[];
   /** Host functions imported as env.<name>, all of type (i32 x n) -> void. */
   imports: { name: string; params: number }[];
+  /** Import env.table, a funcref table of functions of this signature (type 0), as table 0. */
+  table?: boolean;
   /** Each function: its extra locals as [count, type] runs, and its body (without the final `end`). */
   functions: { locals: [number, number][]; body: Uint8Array }[];
 }
@@ -213,7 +241,7 @@ function name(c: Code, s: string): void {
 }
 
 /**
- * A module importing env.memory and the helpers, defining the functions
+ * A module importing env.memory, the helpers (and env.table), defining the functions
  * (exported as "f0", "f1", ...). Type 0 is the functions' signature, types
  * 1.. are the helpers'.
  */
@@ -227,10 +255,15 @@ export function moduleBytes(spec: ModuleSpec): Uint8Array {
     types.u32(0);
   }
   section(out, 1, types);
-  const imports = new Code().u32(1 + spec.imports.length);
+  const imports = new Code().u32(1 + spec.imports.length + (spec.table ? 1 : 0));
   name(imports, "env");
   name(imports, "memory");
   imports.byte(0x02).byte(0x00).u32(0); // memory, limits: min 0, no max
+  if (spec.table) {
+    name(imports, "env");
+    name(imports, "table");
+    imports.byte(0x01).byte(0x70).byte(0x00).u32(0); // table of funcref, limits: min 0, no max
+  }
   spec.imports.forEach((imp, i) => {
     name(imports, "env");
     name(imports, imp.name);

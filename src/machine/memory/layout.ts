@@ -4,6 +4,7 @@
  *
  *   0x0000_0000  hart register files, HART_STRIDE bytes each (up to MAX_HARTS)
  *   TLB_LINEAR   each hart's software TLB, TLB_STRIDE bytes each (mmu/tlb.ts)
+ *   JC_LINEAR    each hart's JIT jump cache, JC_STRIDE bytes each (jit/jit.ts)
  *   RAM_LINEAR   guest RAM, byte-for-byte, little-endian
  *
  * A hart block (offsets in bytes from its start):
@@ -21,8 +22,15 @@ export const HART_CSR = 0x208;
 /** Where the hart TLBs start in linear memory, and the bytes each takes (>= TLB_BYTES). */
 export const TLB_LINEAR = 0x10000;
 export const TLB_STRIDE = 0xc000;
-/** Where guest RAM starts in linear memory: after the TLBs, 64 KiB aligned. */
-export const RAM_LINEAR = TLB_LINEAR + MAX_HARTS * TLB_STRIDE;
+/**
+ * The JIT's jump caches: hart n's at JC_LINEAR + n * JC_STRIDE. JC_STRIDE is
+ * 4 * HART_STRIDE so generated code finds its hart's cache at
+ * JC_LINEAR + (hart block address << 2).
+ */
+export const JC_LINEAR = TLB_LINEAR + MAX_HARTS * TLB_STRIDE;
+export const JC_STRIDE = 4 * HART_STRIDE;
+/** Where guest RAM starts in linear memory: after the jump caches, 64 KiB aligned. */
+export const RAM_LINEAR = JC_LINEAR + MAX_HARTS * JC_STRIDE;
 /** Guest-physical base of RAM on the virt board. */
 export const RAM_BASE = 0x8000_0000;
 /** WebAssembly page size. */

@@ -64,8 +64,9 @@ export class Tlb {
     this.clear();
   }
 
+  /** Empties every entry (filling whole entries, not just tags, is one native fill). */
   private clear(): void {
-    for (let n = 0; n < this.w.length; n += 4) this.w[n] = TLB_EMPTY;
+    this.w.fill(TLB_EMPTY);
   }
 
   flush(): void {

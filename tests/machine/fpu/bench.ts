@@ -5,8 +5,11 @@
  *
  * Reports the best-of-10 ns per call in a tight loop over 4096 pseudo-random operands.
  * "extreme" makes every other binary64 operand subnormal or huge (slow paths).
+ * With rm=0 the "rne ..." lines time what exec/fp.ts runs in round-to-nearest-even: the fast path
+ * of fast.ts, falling back to the softfloat when it declines (binary64 add/sub/mul have none).
  */
 
+import * as fast from "../../../src/machine/cpu/fpu/fast.ts";
 import * as fp from "../../../src/machine/cpu/fpu/index.ts";
 
 const rm = Number(process.argv[2] ?? 0);
@@ -72,3 +75,28 @@ bench("f64ToI32", (i) => fp.f64ToI32(lo[i], hi[i], rm));
 bench("i64ToF64", (i, j) => fp.i64ToF64(lo[i], hi[j], rm));
 bench("f64ToF32", (i) => fp.f64ToF32(lo[i], hi[i], rm));
 bench("f32ToF64", (i) => fp.f32ToF64(s32[i]));
+if (rm === 0) {
+  const or = (flags: number, slow: () => number): number => (flags >= 0 ? flags : slow());
+  bench("rne fdiv.d", (i, j) =>
+    or(fast.fastDiv64(lo[i], hi[i], lo[j], hi[j]), () => fp.f64Div(lo[i], hi[i], lo[j], hi[j], 0)),
+  );
+  bench("rne fsqrt.d", (i) =>
+    or(fast.fastSqrt64(lo[i], hi[i] & 0x7fffffff), () => fp.f64Sqrt(lo[i], hi[i] & 0x7fffffff, 0)),
+  );
+  bench("rne fmadd.d", (i, j, k) =>
+    or(fast.fastMulAdd64(lo[i], hi[i], lo[j], hi[j], lo[k], hi[k]), () =>
+      fp.f64MulAdd(lo[i], hi[i], lo[j], hi[j], lo[k], hi[k], 0, false, false),
+    ),
+  );
+  bench("rne fadd.s", (i, j) => or(fast.fastAdd32(s32[i], s32[j]), () => fp.f32Add(s32[i], s32[j], 0)));
+  bench("rne fmul.s", (i, j) => or(fast.fastMul32(s32[i], s32[j]), () => fp.f32Mul(s32[i], s32[j], 0)));
+  bench("rne fdiv.s", (i, j) => or(fast.fastDiv32(s32[i], s32[j]), () => fp.f32Div(s32[i], s32[j], 0)));
+  bench("rne fsqrt.s", (i) =>
+    or(fast.fastSqrt32(s32[i] & 0x7fffffff), () => fp.f32Sqrt(s32[i] & 0x7fffffff, 0)),
+  );
+  bench("rne fmadd.s", (i, j, k) =>
+    or(fast.fastMulAdd32(s32[i], s32[j], s32[k]), () =>
+      fp.f32MulAdd(s32[i], s32[j], s32[k], 0, false, false),
+    ),
+  );
+}

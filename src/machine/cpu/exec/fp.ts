@@ -1,5 +1,16 @@
 import { S_FCSR } from "../csr-slots.ts";
 import {
+  fastAdd32,
+  fastDiv32,
+  fastDiv64,
+  fastMul32,
+  fastMulAdd32,
+  fastMulAdd64,
+  fastSqrt32,
+  fastSqrt64,
+  fastSub32,
+} from "../fpu/fast.ts";
+import {
   f32Add,
   f32Class,
   f32Div,
@@ -48,10 +59,15 @@ import type { Hart } from "../hart.ts";
 
 /** binary32 canonical NaN: what an improperly NaN-boxed single reads as (unpriv spec 12.2). */
 const CANONICAL_NAN32 = 0x7fc00000;
+/** Sign bit of a binary32 value or of the high word of a binary64 one. */
+const SIGN = 0x80000000 | 0;
 
 /**
  * F and D extensions (unpriv spec chapters 11 and 12) on the bit-exact
- * softfloat in ../fpu. Singles live NaN-boxed in the 64-bit f registers:
+ * softfloat in ../fpu. In round-to-nearest-even, the binary32 arithmetic and
+ * binary64 div, sqrt and the fused ops first try the native-double fast paths
+ * of ../fpu/fast.ts (-1: not provable, run the softfloat; binary64 add, sub
+ * and mul need none). Singles live NaN-boxed in the 64-bit f registers:
  * writes set the upper word to all ones; reads of a value that is not
  * properly boxed see the canonical NaN. fflags accumulate into fcsr; any
  * write to an f register or fflags marks mstatus.FS dirty.
@@ -185,52 +201,81 @@ export function execFp(h: Hart, op: number, insn: number): void {
     case 142 /* fmsub.s */:
     case 143 /* fnmsub.s */:
     case 144 /* fnmadd.s */:
-      flags = f32MulAdd(
-        s32(f, rs1),
-        s32(f, rs2),
-        s32(f, rs3),
-        rm,
-        op >= 143 /* fnmsub.s */,
-        op === 142 /* fmsub.s */ || op === 144 /* fnmadd.s */,
-      );
-      setS(h, rd, fpResult[0]);
+      {
+        const negProduct = op >= 143 /* fnmsub.s, fnmadd.s */;
+        const negAddend = op === 142 /* fmsub.s */ || op === 144 /* fnmadd.s */;
+        const a = s32(f, rs1);
+        const b = s32(f, rs2);
+        const c = s32(f, rs3);
+        flags = rm === 0 ? fastMulAdd32(negProduct ? a ^ SIGN : a, b, negAddend ? c ^ SIGN : c) : -1;
+        if (flags < 0) flags = f32MulAdd(a, b, c, rm, negProduct, negAddend);
+        setS(h, rd, fpResult[0]);
+      }
       break;
     case 171 /* fmadd.d */:
     case 172 /* fmsub.d */:
     case 173 /* fnmsub.d */:
     case 174 /* fnmadd.d */:
-      flags = f64MulAdd(
-        f[rs1],
-        f[rs1 + 1],
-        f[rs2],
-        f[rs2 + 1],
-        f[rs3],
-        f[rs3 + 1],
-        rm,
-        op >= 173 /* fnmsub.d */,
-        op === 172 /* fmsub.d */ || op === 174 /* fnmadd.d */,
-      );
-      setD(h, rd, fpResult[0], fpResult[1]);
+      {
+        const negProduct = op >= 173 /* fnmsub.d, fnmadd.d */;
+        const negAddend = op === 172 /* fmsub.d */ || op === 174 /* fnmadd.d */;
+        const aLo = f[rs1];
+        const aHi = f[rs1 + 1];
+        const bLo = f[rs2];
+        const bHi = f[rs2 + 1];
+        const cLo = f[rs3];
+        const cHi = f[rs3 + 1];
+        flags =
+          rm === 0
+            ? fastMulAdd64(aLo, negProduct ? aHi ^ SIGN : aHi, bLo, bHi, cLo, negAddend ? cHi ^ SIGN : cHi)
+            : -1;
+        if (flags < 0) flags = f64MulAdd(aLo, aHi, bLo, bHi, cLo, cHi, rm, negProduct, negAddend);
+        setD(h, rd, fpResult[0], fpResult[1]);
+      }
       break;
     case 145 /* fadd.s */:
-      flags = f32Add(s32(f, rs1), s32(f, rs2), rm);
-      setS(h, rd, fpResult[0]);
+      {
+        const a = s32(f, rs1);
+        const b = s32(f, rs2);
+        flags = rm === 0 ? fastAdd32(a, b) : -1;
+        if (flags < 0) flags = f32Add(a, b, rm);
+        setS(h, rd, fpResult[0]);
+      }
       break;
     case 146 /* fsub.s */:
-      flags = f32Sub(s32(f, rs1), s32(f, rs2), rm);
-      setS(h, rd, fpResult[0]);
+      {
+        const a = s32(f, rs1);
+        const b = s32(f, rs2);
+        flags = rm === 0 ? fastSub32(a, b) : -1;
+        if (flags < 0) flags = f32Sub(a, b, rm);
+        setS(h, rd, fpResult[0]);
+      }
       break;
     case 147 /* fmul.s */:
-      flags = f32Mul(s32(f, rs1), s32(f, rs2), rm);
-      setS(h, rd, fpResult[0]);
+      {
+        const a = s32(f, rs1);
+        const b = s32(f, rs2);
+        flags = rm === 0 ? fastMul32(a, b) : -1;
+        if (flags < 0) flags = f32Mul(a, b, rm);
+        setS(h, rd, fpResult[0]);
+      }
       break;
     case 148 /* fdiv.s */:
-      flags = f32Div(s32(f, rs1), s32(f, rs2), rm);
-      setS(h, rd, fpResult[0]);
+      {
+        const a = s32(f, rs1);
+        const b = s32(f, rs2);
+        flags = rm === 0 ? fastDiv32(a, b) : -1;
+        if (flags < 0) flags = f32Div(a, b, rm);
+        setS(h, rd, fpResult[0]);
+      }
       break;
     case 149 /* fsqrt.s */:
-      flags = f32Sqrt(s32(f, rs1), rm);
-      setS(h, rd, fpResult[0]);
+      {
+        const a = s32(f, rs1);
+        flags = rm === 0 ? fastSqrt32(a) : -1;
+        if (flags < 0) flags = f32Sqrt(a, rm);
+        setS(h, rd, fpResult[0]);
+      }
       break;
     case 175 /* fadd.d */:
       flags = f64Add(f[rs1], f[rs1 + 1], f[rs2], f[rs2 + 1], rm);
@@ -245,11 +290,13 @@ export function execFp(h: Hart, op: number, insn: number): void {
       setD(h, rd, fpResult[0], fpResult[1]);
       break;
     case 178 /* fdiv.d */:
-      flags = f64Div(f[rs1], f[rs1 + 1], f[rs2], f[rs2 + 1], rm);
+      flags = rm === 0 ? fastDiv64(f[rs1], f[rs1 + 1], f[rs2], f[rs2 + 1]) : -1;
+      if (flags < 0) flags = f64Div(f[rs1], f[rs1 + 1], f[rs2], f[rs2 + 1], rm);
       setD(h, rd, fpResult[0], fpResult[1]);
       break;
     case 179 /* fsqrt.d */:
-      flags = f64Sqrt(f[rs1], f[rs1 + 1], rm);
+      flags = rm === 0 ? fastSqrt64(f[rs1], f[rs1 + 1]) : -1;
+      if (flags < 0) flags = f64Sqrt(f[rs1], f[rs1 + 1], rm);
       setD(h, rd, fpResult[0], fpResult[1]);
       break;
     case 185 /* fcvt.s.d */:

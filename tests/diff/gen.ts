@@ -11,7 +11,10 @@ import { Sfc32 } from "../support/prng.ts";
  * dumping x1..x31, f0..f31 and fcsr next to its scratch buffer (the
  * "block"). The same ELF runs under qemu-riscv64 (Linux user mode: the
  * blocks are written to stdout) and under Virtus (bare metal: the blocks
- * are read from RAM), and the blocks are compared.
+ * are read from RAM), and the blocks are compared. With `passes` > 1
+ * (programSource) every case runs that many times from the same initial
+ * state, so its code is hot by the later passes: that is how the JIT is
+ * tested against qemu (jit-diff.test.ts).
  *
  * Everything is a pure function of (seed, index, options): a case is
  * reproduced by generating it again.
@@ -77,11 +80,25 @@ export const L = {
   TRAP_EPC: 784,
   TRAP_TVAL: 792,
   END: 800,
+  // Only in programs with passes > 1 (programSource), after END so one-pass blocks are unchanged:
+  /** Passes started so far (the block's own counter). */
+  PASS: 800,
+  /** Address of the case's pass head (where the shared dump code starts another pass). */
+  AGAIN: 808,
+  /** A pristine copy of the initial scratch buffer, restored before each pass. */
+  PRISTINE: 816,
+  /** End of a multi-pass block. */
+  END_PASSES: 1072,
 } as const;
 /** Offset of s0 from the start of the block. */
 export const BLOCK_S0 = 528;
-/** Size of one block (a multiple of 16). */
+/** Size of one block (a multiple of 16) in a one-pass program. */
 export const BLOCK_SIZE = BLOCK_S0 + L.END;
+
+/** Size of one block in a program whose cases run `passes` times (a multiple of 16). */
+export function blockSize(passes = 1): number {
+  return passes > 1 ? BLOCK_S0 + L.END_PASSES : BLOCK_SIZE;
+}
 
 // biome-ignore format: table
 export const XREG = [
@@ -774,7 +791,8 @@ export function generateCase(seed: number, index: number, opts: GenOptions): Cas
 
 const dword = (v: bigint) => `.dword ${hex(v)}`;
 
-function caseText(c: Case, label: string, next: string): string {
+function caseText(c: Case, label: string, next: string, passes: number): string {
+  if (passes > 1) return passCaseText(c, label);
   const s: string[] = [];
   s.push(`# case seed=${c.seed} index=${c.index}${c.fp ? " (fp)" : ""}`);
   s.push(`${label}:`);
@@ -794,14 +812,96 @@ function caseText(c: Case, label: string, next: string): string {
   return s.join("\n");
 }
 
-function blockData(c: Case, label: string, next: string): string {
+/**
+ * A case of a multi-pass program. The per-pass work around the body (pass
+ * counting, restoring the scratch buffer, the initial loads, the dump,
+ * choosing the next pass or case) lives once in shared code (passRoutines),
+ * reached with t0 as the link: inlined, it would triple the code each case
+ * brings to the JIT, which compiles a block at every instruction of code
+ * reached a second time, and make the JIT test too slow.
+ */
+function passCaseText(c: Case, label: string): string {
+  const t = X(5);
+  const sfx = c.fp ? "_fp" : "";
+  const s: string[] = [];
+  s.push(`# case seed=${c.seed} index=${c.index}${c.fp ? " (fp)" : ""}`);
+  s.push(`${label}:`);
+  s.push(`  lla s0, ${label}_block + ${BLOCK_S0}`);
+  s.push(`${label}_pass:`);
+  s.push(`  auipc ${t}, %pcrel_hi(pass_init${sfx})`, `  jalr ${t}, %pcrel_lo(${label}_pass)(${t})`);
+  s.push(`  ld ${t}, ${L.X_INIT + 8 * 5}(s0)`);
+  s.push(`${label}_body:`);
+  for (const line of c.body) s.push(line.endsWith(":") || line.startsWith(".") ? line : `  ${line}`);
+  s.push(`${label}_dump:`);
+  s.push(`  sd ${t}, ${L.DUMP_X + 8 * 5}(s0)`);
+  s.push(`  jump pass_dump${sfx}, ${t}`);
+  return s.join("\n");
+}
+
+/**
+ * The shared code of multi-pass programs, entered with s0 = the case's
+ * block. pass_init[_fp] (link in t0): count the pass, restore the scratch
+ * buffer from its pristine copy, load fcsr, f0..f31 (_fp) and every x
+ * register but s0 and t0 (the case loads t0 after returning).
+ * pass_dump[_fp] (t0 already stored): dump the rest, then start the next
+ * pass (L.AGAIN) or go to the next case (L.NEXT).
+ */
+function passRoutines(passes: number): string {
+  const s: string[] = [".balign 4", "pass_init_fp:"];
+  for (let i = 0; i < 32; i++) s.push(`  fld ${F(i)}, ${L.F_INIT + 8 * i}(s0)`);
+  s.push("pass_init:");
+  s.push(`  ld t1, ${L.PASS}(s0)`, "  addi t1, t1, 1", `  sd t1, ${L.PASS}(s0)`);
+  s.push(
+    `  addi t1, s0, ${L.PRISTINE}`,
+    `  addi t2, s0, ${L.SCRATCH}`,
+    `  addi t3, s0, ${L.SCRATCH + L.SCRATCH_SIZE}`,
+  );
+  s.push(
+    "1:",
+    "  ld t4, 0(t1)",
+    "  sd t4, 0(t2)",
+    "  addi t1, t1, 8",
+    "  addi t2, t2, 8",
+    "  bltu t2, t3, 1b",
+  );
+  s.push(`  ld t1, ${L.FCSR_INIT}(s0)`, "  fscsr t1");
+  for (let i = 1; i < 32; i++) if (i !== BASE && i !== 5) s.push(`  ld ${X(i)}, ${L.X_INIT + 8 * i}(s0)`);
+  s.push("  jr t0");
+  s.push("pass_dump_fp:");
+  for (let i = 0; i < 32; i++) s.push(`  fsd ${F(i)}, ${L.DUMP_F + 8 * i}(s0)`);
+  s.push("pass_dump:");
+  for (let i = 1; i < 32; i++) if (i !== BASE && i !== 5) s.push(`  sd ${X(i)}, ${L.DUMP_X + 8 * i}(s0)`);
+  s.push("  frcsr t1", `  sd t1, ${L.DUMP_FCSR}(s0)`);
+  s.push(`  ld t1, ${L.PASS}(s0)`, `  li t2, ${passes}`, "  bgeu t1, t2, 2f");
+  s.push(`  ld t1, ${L.AGAIN}(s0)`, "  jr t1");
+  s.push(`2:`, `  ld t1, ${L.NEXT}(s0)`, "  jr t1");
+  return s.join("\n");
+}
+
+function blockData(c: Case, label: string, next: string, passes: number): string {
   const s: string[] = [`${label}_block:`, `  .dword ${next}`, `  .dword ${hexn(c.fcsr)}`];
   for (let i = 0; i < 32; i++) s.push(`  ${dword(c.x[i])}`);
   for (let i = 0; i < 32; i++) s.push(`  ${dword(c.f[i])}`);
   const dv = new DataView(c.scratch.buffer, c.scratch.byteOffset, c.scratch.byteLength);
   for (let i = 0; i < c.scratch.length; i += 8) s.push(`  ${dword(dv.getBigUint64(i, true))}`);
   s.push(`  .zero ${L.END - L.SCRATCH_SIZE}`);
+  if (passes > 1) {
+    s.push("  .dword 0", `  .dword ${label}_pass`);
+    for (let i = 0; i < c.scratch.length; i += 8) s.push(`  ${dword(dv.getBigUint64(i, true))}`);
+  }
   return s.join("\n");
+}
+
+export interface ProgramOptions {
+  /**
+   * How many times each case runs (default 1). With more, each case counts
+   * its passes in its block (L.PASS) and starts every pass from the same
+   * state: scratch restored from L.PRISTINE, then the usual initial loads.
+   * Later passes run code the first one decoded, which is what the JIT
+   * compiles (jit-diff.test.ts). Blocks are then blockSize(passes) long,
+   * and the code around the bodies is shared (passCaseText).
+   */
+  passes?: number;
 }
 
 /**
@@ -811,7 +911,10 @@ function blockData(c: Case, label: string, next: string): string {
  * selects how the results leave: write(1) + exit under Linux, `tohost`
  * under bare metal. The results are the `blocks` array.
  */
-export function programSource(cases: readonly Case[]): string {
+export function programSource(cases: readonly Case[], opts: ProgramOptions = {}): string {
+  const passes = opts.passes ?? 1;
+  if (!Number.isInteger(passes) || passes < 1)
+    throw new Error(`passes must be a positive integer, not ${passes}`);
   const s: string[] = [];
   s.push(".option norelax", ".option rvc");
   s.push('.section .text.init, "ax", @progbits', ".globl _start", "_start:");
@@ -822,12 +925,13 @@ export function programSource(cases: readonly Case[]): string {
   s.push("1:");
   s.push(`  j ${cases.length > 0 ? "case_0" : "finish"}`);
   s.push(".text");
+  if (passes > 1) s.push(passRoutines(passes));
   cases.forEach((c, i) => {
-    s.push(caseText(c, `case_${i}`, i + 1 < cases.length ? `case_${i + 1}` : "finish"));
+    s.push(caseText(c, `case_${i}`, i + 1 < cases.length ? `case_${i + 1}` : "finish", passes));
   });
   s.push("finish:");
   s.push("  lla t0, env_bare", "  ld t0, 0(t0)", "  bnez t0, bare_finish");
-  s.push("  lla a1, blocks", `  li a2, ${cases.length * BLOCK_SIZE}`);
+  s.push("  lla a1, blocks", `  li a2, ${cases.length * blockSize(passes)}`);
   s.push("2:", "  li a0, 1", "  li a7, 64", "  ecall", "  blez a0, 3f");
   s.push("  add a1, a1, a0", "  sub a2, a2, a0", "  bnez a2, 2b");
   s.push("  li a0, 0", "  li a7, 93", "  ecall");
@@ -843,7 +947,7 @@ export function programSource(cases: readonly Case[]): string {
   s.push(".globl fromhost", "fromhost: .dword 0");
   s.push(".data", ".balign 8", "env_bare: .dword 0", ".balign 64", ".globl blocks", "blocks:");
   cases.forEach((c, i) => {
-    s.push(blockData(c, `case_${i}`, i + 1 < cases.length ? `case_${i + 1}` : "finish"));
+    s.push(blockData(c, `case_${i}`, i + 1 < cases.length ? `case_${i + 1}` : "finish", passes));
   });
   s.push("");
   return s.join("\n");

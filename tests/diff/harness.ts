@@ -10,12 +10,13 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { disassemble } from "../../src/isa/disasm.ts";
 import { loadElf, runBareMetal } from "../../src/machine/board/bare-metal.ts";
-import { parseElf } from "../../src/machine/board/elf.ts";
+import { type ElfImage, parseElf } from "../../src/machine/board/elf.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
+import type { BlockFn } from "../../src/machine/jit/jit.ts";
 import { CROSS_GCC, haveCrossGcc } from "../support/cross.ts";
 import {
   BLOCK_S0,
-  BLOCK_SIZE,
+  blockSize,
   type Case,
   FREG,
   type GenOptions,
@@ -100,25 +101,111 @@ export async function buildProgram(source: string, cache = true): Promise<string
   return out;
 }
 
-/** Runs under qemu-riscv64; returns the blocks it wrote to stdout. */
-export async function runQemu(elfPath: string, nCases: number): Promise<Uint8Array> {
+/** Runs under qemu-riscv64; returns the blocks it wrote to stdout (`passes` as the program was built). */
+export async function runQemu(elfPath: string, nCases: number, passes = 1): Promise<Uint8Array> {
   const out = await run(QEMU, [elfPath], { timeout: 30_000 });
-  if (out.length !== nCases * BLOCK_SIZE)
-    throw new Error(`qemu wrote ${out.length} bytes, expected ${nCases * BLOCK_SIZE}`);
+  const size = nCases * blockSize(passes);
+  if (out.length !== size) throw new Error(`qemu wrote ${out.length} bytes, expected ${size}`);
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
+export interface VirtusOptions {
+  /** Machine options: JIT on or off (Machine's default: on), and its threshold. */
+  jit?: boolean;
+  jitHot?: number;
+  /** Passes the program was built with (programSource); default 1. */
+  passes?: number;
+}
+
+/** What Virtus's JIT did in a run (all 0 without a JIT). */
+export interface JitStats {
+  /** Blocks compiled. */
+  compiled: number;
+  /**
+   * Compiled blocks entered from the interpreter before `finish` (not the
+   * final spin loop), and the instructions they retired.
+   */
+  runs: number;
+  retired: number;
+  /**
+   * Instructions retired by compiled blocks that start in a case's own code
+   * (case_<i> .. case_<i>_dump: the body and the few instructions around it,
+   * not code shared by the cases).
+   */
+  caseRetired: number;
+}
+
+export const noJitStats = (): JitStats => ({ compiled: 0, runs: 0, retired: 0, caseRetired: 0 });
+
+export function addJitStats(to: JitStats, s: JitStats): void {
+  to.compiled += s.compiled;
+  to.runs += s.runs;
+  to.retired += s.retired;
+  to.caseRetired += s.caseRetired;
+}
+
+export interface VirtusRun {
+  blocks: Uint8Array;
+  status: string;
+  jit: JitStats;
+}
+
+/**
+ * Counts what compiled blocks entered from the interpreter retire (with
+ * whatever they go on to run without returning to it), by wrapping each
+ * block as the Jit compiles it (Jit.compile and Jit.fns are public), so a
+ * test can tell the JIT ran the cases and was not silently bypassed.
+ */
+function countJit(m: Machine, elf: ElfImage, stats: JitStats): void {
+  const jit = m.jit;
+  const finish = elf.symbols.get("finish");
+  if (jit === undefined || finish === undefined) return;
+  const base = 0x8000_0000;
+  const inCase = new Uint8Array(finish - base);
+  for (let i = 0; ; i++) {
+    const from = elf.symbols.get(`case_${i}`);
+    const to = elf.symbols.get(`case_${i}_dump`);
+    if (from === undefined || to === undefined) break;
+    inCase.fill(1, from - base, to - base);
+  }
+  const compile = jit.compile.bind(jit);
+  jit.compile = (dec, off) => {
+    const id = compile(dec, off);
+    if (id < 0) return id;
+    const fn = jit.fns[id];
+    jit.fns[id] = (...args: Parameters<BlockFn>) => {
+      const n = fn(...args);
+      const [, , , pcLo, pcHi] = args;
+      const at = (pcLo >>> 0) - base;
+      if (pcHi === 0 && at >= 0 && at < inCase.length) {
+        stats.runs++;
+        stats.retired += n;
+        if (inCase[at]) stats.caseRetired += n;
+      }
+      return n;
+    };
+    return id;
+  };
+}
+
 /** Runs in Virtus (bare metal); returns the blocks from RAM and how the run ended. */
-export function runVirtus(elfBytes: Uint8Array, nCases: number): { blocks: Uint8Array; status: string } {
+export function runVirtus(elfBytes: Uint8Array, nCases: number, opts: VirtusOptions = {}): VirtusRun {
   const elf = parseElf(elfBytes);
   const tohost = elf.symbols.get("tohost");
   const blocks = elf.symbols.get("blocks");
   if (tohost === undefined || blocks === undefined) throw new Error("program lacks tohost/blocks");
-  const m = new Machine({ ramSize: 4 * 1024 * 1024 });
+  const passes = opts.passes ?? 1;
+  const m = new Machine({ ramSize: 4 * 1024 * 1024, jit: opts.jit, jitHot: opts.jitHot });
+  const jit = noJitStats();
+  countJit(m, elf, jit);
   loadElf(m, elf, "diff");
-  const res = runBareMetal(m, tohost, 2000 + nCases * 20_000);
+  const res = runBareMetal(m, tohost, 2000 + nCases * passes * 20_000);
   const status = res.kind === "pass" ? "ok" : res.kind === "fail" ? `fail(${res.code})` : "did not finish";
-  return { blocks: m.mem.readPhys(blocks, nCases * BLOCK_SIZE).slice(), status };
+  return {
+    blocks: m.mem.readPhys(blocks, nCases * blockSize(passes)).slice(),
+    status,
+    jit: { ...jit, compiled: m.jit?.compiled ?? 0 },
+  };
 }
 
 export interface Diff {
@@ -132,6 +219,12 @@ export interface Mismatch {
   diffs: Diff[];
   /** A description of a trap Virtus took inside the case, if any. */
   trap?: string;
+  /**
+   * Set when the run used the JIT and the mismatch was rechecked with the
+   * interpreter alone: whether the interpreter matched qemu on this case
+   * (true points at the JIT).
+   */
+  interpreterMatches?: boolean;
 }
 
 const h64 = (v: bigint) => `0x${v.toString(16).padStart(16, "0")}`;
@@ -148,10 +241,20 @@ const CAUSES: Record<number, string> = {
   11: "environment call from M-mode",
 };
 
-/** Compares one case's scratch buffer and dump (block at byte `at` of both arrays). */
-export function compareCase(c: Case, q: Uint8Array, v: Uint8Array, at: number): Mismatch | undefined {
-  const dq = new DataView(q.buffer, q.byteOffset + at + BLOCK_S0, L.END);
-  const dv = new DataView(v.buffer, v.byteOffset + at + BLOCK_S0, L.END);
+/**
+ * Compares one case's scratch buffer and dump (block at byte `at` of both
+ * arrays), and with `passes` > 1 its pass counter (a trap ends the case early).
+ */
+export function compareCase(
+  c: Case,
+  q: Uint8Array,
+  v: Uint8Array,
+  at: number,
+  passes = 1,
+): Mismatch | undefined {
+  const len = passes > 1 ? L.END_PASSES : L.END;
+  const dq = new DataView(q.buffer, q.byteOffset + at + BLOCK_S0, len);
+  const dv = new DataView(v.buffer, v.byteOffset + at + BLOCK_S0, len);
   const diffs: Diff[] = [];
   const word = (off: number, what: string) => {
     const a = dq.getBigUint64(off, true);
@@ -162,6 +265,7 @@ export function compareCase(c: Case, q: Uint8Array, v: Uint8Array, at: number): 
   for (let i = 0; i < 32; i++) word(L.DUMP_F + 8 * i, `f${i}/${FREG[i]}`);
   word(L.DUMP_FCSR, "fcsr");
   for (let off = 0; off < L.SCRATCH_SIZE; off += 8) word(L.SCRATCH + off, `mem[s0+${off}]`);
+  if (passes > 1) word(L.PASS, "passes run");
   let trap: string | undefined;
   const cause = dv.getBigUint64(L.TRAP_CAUSE, true);
   const epc = dv.getBigUint64(L.TRAP_EPC, true);
@@ -194,6 +298,11 @@ export interface DiffOptions extends GenOptions {
   jobs?: number;
   /** Keep compiled programs in the temp directory for the next run (default true). */
   cache?: boolean;
+  /** Runs of each case's sequence (programSource); > 1 makes the code hot for the JIT. */
+  passes?: number;
+  /** Virtus's JIT: on or off (Machine's default: on) and its threshold (jitHot 1: compile on the second visit). */
+  jit?: boolean;
+  jitHot?: number;
 }
 
 export interface DiffResult {
@@ -201,6 +310,8 @@ export interface DiffResult {
   mismatches: Mismatch[];
   /** Whole-program failures (assembler errors, qemu crashes, Virtus not finishing). */
   errors: string[];
+  /** What Virtus's JIT did, over all programs. */
+  jit: JitStats;
 }
 
 /** Generates and runs `count` cases; collects every mismatch. */
@@ -210,7 +321,9 @@ export async function runDiff(
 ): Promise<DiffResult> {
   const start = opts.start ?? 0;
   const per = opts.perProgram ?? 100;
-  const result: DiffResult = { ran: 0, mismatches: [], errors: [] };
+  const passes = opts.passes ?? 1;
+  const vopts: VirtusOptions = { jit: opts.jit, jitHot: opts.jitHot, passes };
+  const result: DiffResult = { ran: 0, mismatches: [], errors: [], jit: noJitStats() };
   let next = 0; // next case offset to hand out
   const worker = async () => {
     while (next < opts.count) {
@@ -224,8 +337,8 @@ export async function runDiff(
       let elf: Uint8Array;
       let elfPath: string | undefined;
       try {
-        elfPath = await buildProgram(programSource(cases), opts.cache ?? true);
-        q = await runQemu(elfPath, cases.length);
+        elfPath = await buildProgram(programSource(cases, { passes }), opts.cache ?? true);
+        q = await runQemu(elfPath, cases.length, passes);
         elf = readFileSync(elfPath);
       } catch (e) {
         result.errors.push(`cases ${first}..${last} (seed ${opts.seed}): ${(e as Error).message}`);
@@ -233,13 +346,25 @@ export async function runDiff(
       } finally {
         if (opts.cache === false && elfPath) rmSync(elfPath, { force: true });
       }
-      const v = runVirtus(elf, cases.length);
+      const v = runVirtus(elf, cases.length, vopts);
+      addJitStats(result.jit, v.jit);
       if (v.status !== "ok")
         result.errors.push(`cases ${first}..${last} (seed ${opts.seed}): virtus run ended: ${v.status}`);
+      const size = blockSize(passes);
+      const found: Mismatch[] = [];
       cases.forEach((c, k) => {
-        const mm = compareCase(c, q, v.blocks, k * BLOCK_SIZE);
-        if (mm) result.mismatches.push(mm);
+        const mm = compareCase(c, q, v.blocks, k * size, passes);
+        if (mm) found.push(mm);
       });
+      if (found.length > 0 && opts.jit !== false) {
+        // Tell JIT bugs from interpreter bugs: the same program with the interpreter alone.
+        const vi = runVirtus(elf, cases.length, { ...vopts, jit: false });
+        for (const mm of found) {
+          const k = cases.indexOf(mm.c);
+          mm.interpreterMatches = compareCase(mm.c, q, vi.blocks, k * size, passes) === undefined;
+        }
+      }
+      result.mismatches.push(...found);
       result.ran += cases.length;
       onProgress?.(result.ran, result);
     }

@@ -43,8 +43,20 @@ function outcome(r: ReturnType<typeof runElf>["result"]): string {
 describe("privileged architecture: tests/asm/priv", { skip }, () => {
   for (const file of files) {
     test(file, () => {
-      const { result } = runElf(buildElf(privSource(file)), { maxInsns: MAX_INSNS });
+      const { result } = runElf(buildElf(privSource(file)), { maxInsns: MAX_INSNS, jit: false });
       assert.equal(outcome(result), "pass");
+    });
+  }
+});
+
+// The same programs with the JIT compiling every slot the second time it runs: trap
+// handlers, loops and MMU code then run as blocks, side exits and chained jumps.
+describe("privileged architecture under the JIT: tests/asm/priv", { skip }, () => {
+  for (const file of files) {
+    test(file, () => {
+      const { result, machine } = runElf(buildElf(privSource(file)), { maxInsns: MAX_INSNS, jitHot: 1 });
+      assert.equal(outcome(result), "pass");
+      assert.ok((machine.jit?.compiled ?? 0) > 0, "the JIT compiled nothing");
     });
   }
 });
@@ -70,6 +82,27 @@ _start:
     assert.equal(result.kind, "budget");
     assert.ok(machine.retired() < 100, `retired ${machine.retired()}`);
     assert.equal(machine.harts[0].waiting, true);
+  });
+});
+
+describe("a trap vector that faults", { skip }, () => {
+  test("ends a bare-metal run as out of budget instead of hanging the host", () => {
+    // mtvec points where nothing is mapped: the illegal instruction traps there, the fetch
+    // there faults and traps there again, retiring nothing, forever.
+    const src = `#include "test.h"
+  .section .text.init
+  .globl _start
+_start:
+  li t0, 0x1000
+  csrw mtvec, t0
+  .word 0
+  PASS
+  TOHOST_SECTION
+`;
+    for (const jit of [false, true]) {
+      const { result } = runElf(buildElf(src), { maxInsns: 1_000_000, jit });
+      assert.equal(result.kind, "budget");
+    }
   });
 });
 

@@ -47,14 +47,18 @@ export function runBareMetal(m: Machine, tohost: number, maxInsns: number, step?
     return { kind: "fail", code: (lo >>> 1) | ((hi & 1) << 31), insns };
   };
   const start = m.retired();
-  while (m.retired() - start < maxInsns) {
-    const left = maxInsns - (m.retired() - start);
+  // A hart whose trap vector itself faults retires nothing forever: give up after a while.
+  let stalled = 0;
+  while (m.retired() - start < maxInsns && stalled < 1024) {
+    const before = m.retired();
+    const left = maxInsns - (before - start);
     if (step) {
       step();
     } else {
       const reason = m.run(Math.min(left, 65536));
       if (reason === "idle") break;
     }
+    stalled = m.retired() === before ? stalled + 1 : 0;
     const r = check();
     if (r) return r;
   }

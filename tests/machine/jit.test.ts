@@ -1,0 +1,186 @@
+/**
+ * The JIT (src/machine/jit) against the interpreter, which the differential
+ * tests prove against qemu-riscv64: the same program on two machines, one
+ * interpreting and one translating every slot the second time it runs,
+ * compared in lockstep (registers, pc, retired count, memory) after every
+ * few instructions, so a block that retires a wrong count, skips a budget
+ * or computes one wrong value fails at once. Also: self-modifying code
+ * (stores into translated code, fence.i), and the wasm writer's encodings.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { loadElf } from "../../src/machine/board/bare-metal.ts";
+import { parseElf } from "../../src/machine/board/elf.ts";
+import { Machine } from "../../src/machine/board/machine.ts";
+import { Code, I32, moduleBytes, Op } from "../../src/machine/jit/wasm.ts";
+import { buildElf, haveCrossGcc } from "../support/cross.ts";
+import { runElf } from "../support/run.ts";
+
+const skip = haveCrossGcc() ? false : "riscv64-linux-gnu-gcc is not installed";
+
+/** Start-up in M-mode: a stack, FP on, main(), then main's result to tohost (0 -> pass). */
+const CRT = `
+__asm__(".section .text.init\\n.globl _start\\n_start:\\n"
+        "  la sp, stack + 16384\\n  li t0, 0x6000\\n  csrs mstatus, t0\\n  call main\\n"
+        "  slli a0, a0, 1\\n  ori a0, a0, 1\\n  la t0, tohost\\n  sd a0, 0(t0)\\n1: j 1b\\n");
+volatile unsigned long tohost __attribute__((section(".tohost")));
+volatile unsigned long fromhost __attribute__((section(".tohost")));
+unsigned char stack[16384] __attribute__((aligned(16), used));
+`;
+
+/**
+ * Loops with every kind of integer op, loads and stores of each width (some
+ * misaligned, which leave blocks), M-extension edge cases, Zb ops, FP loads,
+ * stores and arithmetic through the helper, calls (jal/jalr chaining).
+ */
+const MIXED = `${CRT}
+typedef unsigned long u64; typedef long i64; typedef unsigned int u32;
+static u64 buf[512]; static double d[64]; static float s[64];
+__attribute__((noinline)) static u64 mix(u64 x, u64 y) { return (x ^ (y << 7)) + (y >> 3) * 0x9e3779b97f4a7c15ul; }
+__attribute__((noinline)) static i64 divs(i64 a, i64 b) { return b == 0 ? a : a / b + a % b; }
+int main(void) {
+  u64 seed = 0x123456789abcdef1ul, acc = 0;
+  for (int round = 0; round < 40; round++) {
+    for (int i = 0; i < 512; i++) { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; buf[i] = seed; }
+    for (int i = 0; i < 511; i++) acc = mix(acc, buf[i]) ^ (u64)(i64)(int)(buf[i + 1] >> 17);
+    unsigned char *p = (unsigned char *)buf;
+    for (int i = 1; i < 4000; i += 3) { acc += *(unsigned short *)(p + i) + *(u32 *)(p + i + 1); p[i] ^= (unsigned char)acc; }
+    i64 cases[] = { 0, -1, 1, (i64)0x8000000000000000ul, 7, -7, 0x7fffffff, -0x80000000l };
+    for (int i = 0; i < 8; i++) for (int j = 0; j < 8; j++) {
+      acc += (u64)divs(cases[i], cases[j]) + (u64)(cases[i] * cases[j]);
+      acc += (u64)(int)((int)cases[i] / ((int)cases[j] | 1)) + (u64)((u32)cases[i] % ((u32)cases[j] | 1));
+      acc ^= (u64)__builtin_clzl(cases[j] | 1) + (u64)__builtin_ctzl(cases[i] | 2) + (u64)__builtin_popcountl(cases[i]);
+    }
+    for (int i = 0; i < 64; i++) { d[i] = (double)(buf[i] >> 11) * 0x1p-53 + i; s[i] = (float)d[i] * 0.5f; }
+    double dsum = 0; float ssum = 0;
+    for (int i = 0; i < 64; i++) { dsum = dsum * 0.999 + d[i] * d[(i * 7) & 63]; ssum += s[i] / (s[(i + 1) & 63] + 1.0f); }
+    acc += (u64)(i64)(dsum * 1000.0) + (u64)(i64)(ssum * 1000.0f);
+  }
+  buf[0] = acc;
+  return 0;
+}
+`;
+
+function machineFor(elfBytes: Uint8Array, jit: boolean): Machine {
+  const elf = parseElf(elfBytes);
+  const m = new Machine({ ramSize: 4 * 1024 * 1024, jit, jitHot: jit ? 1 : undefined });
+  loadElf(m, elf, "test");
+  return m;
+}
+
+function assertSameState(a: Machine, b: Machine, when: string): void {
+  const ha = a.harts[0];
+  const hb = b.harts[0];
+  assert.equal(hb.icount, ha.icount, `retired count ${when}`);
+  assert.equal((hb.pcLo >>> 0).toString(16), (ha.pcLo >>> 0).toString(16), `pc ${when}`);
+  assert.deepEqual(Array.from(hb.x), Array.from(ha.x), `x registers ${when}`);
+  assert.deepEqual(Array.from(hb.f), Array.from(ha.f), `f registers ${when}`);
+}
+
+describe("the JIT agrees with the interpreter", { skip }, () => {
+  test("instruction for instruction, in lockstep, over loops, calls, loads/stores, M, Zb and FP", () => {
+    const elf = buildElf(MIXED, { lang: "c", extraFlags: ["-O2"] });
+    const a = machineFor(elf, false);
+    const b = machineFor(elf, true);
+    const tohost = parseElf(elf).symbols.get("tohost") as number;
+    const at = a.mem.ramOffset(tohost, 8) >>> 2;
+    const steps = [1, 7, 100, 4096, 37, 5000];
+    let done = false;
+    for (let i = 0; i < 20_000 && !done; i++) {
+      const n = steps[i % steps.length];
+      a.run(n);
+      b.run(n);
+      assertSameState(a, b, `after step ${i}`);
+      done = a.mem.i32[at] !== 0;
+    }
+    assert.ok(done, "the program did not finish");
+    assert.equal(b.mem.i32[at], 1, "the program failed");
+    // Guest RAM only: the jump caches before it are the JIT's own. No deepEqual: its diff of megabytes.
+    const ramA = a.mem.u8.subarray(a.mem.ramLinear);
+    const ramB = b.mem.u8.subarray(b.mem.ramLinear);
+    const firstDiff = ramA.findIndex((v, i) => v !== ramB[i]);
+    assert.equal(firstDiff, -1, `RAM differs at offset 0x${firstDiff.toString(16)}`);
+    assert.ok((b.jit?.compiled ?? 0) > 20, `only ${b.jit?.compiled} blocks compiled`);
+  });
+
+  test("a store into translated code takes effect at once; so does a new block there after fence.i", () => {
+    // get() returns an immediate from its first instruction; main() calls it until it is hot,
+    // then rewrites that instruction (addi a0, zero, imm) with a new immediate, twice.
+    const src = `${CRT}
+extern unsigned get(void);
+__asm__(".text\\n.balign 4\\n.option push\\n.option norvc\\n.globl get\\nget:\\n  addi a0, zero, 11\\n  ret\\n.option pop\\n");
+static void patch(unsigned imm) {
+  volatile unsigned *insn = (volatile unsigned *)get;
+  *insn = (imm << 20) | (10u << 7) | 0x13u; /* addi a0, zero, imm */
+  __asm__ volatile("fence.i" ::: "memory");
+}
+int main(void) {
+  unsigned sum = 0;
+  for (int i = 0; i < 100000; i++) sum += get();
+  if (sum != 1100000u) return 1;
+  patch(22);
+  for (int i = 0; i < 1000; i++) if (get() != 22) return 2;
+  patch(33);
+  if (get() != 33) return 3;
+  return 0;
+}
+`;
+    const elf = buildElf(src, { lang: "c", extraFlags: ["-O2"] });
+    for (const jitHot of [1, 50, undefined]) {
+      const { result, machine } = runElf(elf, { jitHot, maxInsns: 50_000_000 });
+      assert.deepEqual(result.kind, "pass", `jitHot ${jitHot}: ${JSON.stringify(result)}`);
+      assert.ok((machine.jit?.compiled ?? 0) > 0);
+    }
+  });
+});
+
+describe("the wasm writer", () => {
+  /** Reference signed LEB128 over BigInt. */
+  function leb(v: bigint): number[] {
+    const out: number[] = [];
+    let n = BigInt.asIntN(64, v);
+    for (;;) {
+      const b = Number(n & 0x7fn);
+      n >>= 7n;
+      if ((n === 0n && !(b & 0x40)) || (n === -1n && b & 0x40)) return [...out, b];
+      out.push(b | 0x80);
+    }
+  }
+
+  test("i64 constants encode as signed LEB128, from numbers and BigInts alike", () => {
+    const values = [0, 1, -1, 63, 64, -64, -65, 0x7fffffff, -0x80000000, 0x80000000, 2 ** 52, -(2 ** 53) + 1];
+    for (let k = 0; k < 64; k++) values.push(2 ** k - 1, -(2 ** k));
+    for (const v of values) {
+      if (!Number.isSafeInteger(v)) continue;
+      const fromNumber = Array.from(new Code().i64Const(v).result());
+      const fromBigInt = Array.from(new Code().i64Const(BigInt(v)).result());
+      assert.deepEqual(fromNumber, [Op.i64Const, ...leb(BigInt(v))], `i64.const ${v}`);
+      assert.deepEqual(fromBigInt, fromNumber, `i64.const ${v}n`);
+    }
+    assert.deepEqual(Array.from(new Code().i64Const(1n << 63n).result()), [Op.i64Const, ...leb(1n << 63n)]);
+  });
+
+  test("a module of two functions with a table import validates and runs", () => {
+    const body = (k: number) => new Code().get(0).i32Const(k).op(Op.i32Add).result().slice();
+    const bytes = moduleBytes({
+      params: [I32],
+      results: [I32],
+      imports: [{ name: "exec", params: 2 }],
+      table: true,
+      functions: [
+        { locals: [], body: body(5) },
+        { locals: [[2, I32]], body: body(-7) },
+      ],
+    });
+    assert.ok(WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>));
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const table = new WebAssembly.Table({ element: "anyfunc", initial: 1 });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {
+      env: { memory, table, exec: () => {} },
+    });
+    const f0 = inst.exports.f0 as (x: number) => number;
+    const f1 = inst.exports.f1 as (x: number) => number;
+    assert.equal(f0(10), 15);
+    assert.equal(f1(10), 3);
+  });
+});

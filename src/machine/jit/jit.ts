@@ -50,8 +50,9 @@ export class Jit {
   /** Each hart's jump cache as words (entry i at 4i: pc lo, pc hi, TLB set, block id). */
   private readonly jumpCaches: Int32Array[] = [];
   private readonly imports: WebAssembly.Imports;
-  /** Blocks compiled so far (statistics and tests). */
+  /** Blocks compiled so far, and instructions blocks handed to the exec helper (statistics and tests). */
   compiled = 0;
+  helperCalls = 0;
   // What the exec helper needs about the block running now (set by enter()).
   private hart: Hart | undefined;
   private icount0 = 0;
@@ -138,6 +139,7 @@ export class Jit {
     retired: number,
   ): void => {
     const h = this.hart as Hart;
+    this.helperCalls++;
     h.pcLo = pcLo;
     h.pcHi = pcHi;
     const nLo = (pcLo + ((raw & 3) === 3 ? 4 : 2)) | 0;

@@ -1,9 +1,10 @@
 import { MSTATUS_FS } from "../cpu/constants.ts";
-import { S_MSTATUS } from "../cpu/csr-slots.ts";
+import { S_FCSR, S_MSTATUS } from "../cpu/csr-slots.ts";
 import { OP_MASK, OPW_COMPRESSED, SLOT_WORDS } from "../memory/code-cache.ts";
 import { HART_CSR, HART_F, HART_PC, HART_X, JC_LINEAR, JC_STRIDE } from "../memory/layout.ts";
 import { TLB_LOAD, TLB_STORE } from "../mmu/tlb.ts";
-import { Code, I32, I64, Op, VOID } from "./wasm.ts";
+import { emitFp, FP_LOCALS, fpInline } from "./fp.ts";
+import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
 
 /**
  * Translation of one guest block to a WebAssembly function body (design
@@ -70,7 +71,8 @@ const L_EXITN = 9; // i32: instructions this block retired
 const L_VA = 10; // i64: effective address
 const L_ENT = 11; // i32: TLB or jump-cache entry address
 const L_T = 12; // i64 scratch
-const L_REG0 = 13; // i64 locals for guest registers start here
+const L_F0 = 13; // FP_LOCALS f64 scratch locals for inline FP (fp.ts)
+const L_REG0 = L_F0 + FP_LOCALS; // i64 locals for guest registers start here
 
 /** One instruction of a block. */
 interface Insn {
@@ -154,6 +156,7 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
   const written = new Set<number>();
   const cached: number[] = [];
   let usesFp = false;
+  let dynamicRm = false; // inline FP with rm = dyn: frm must be RNE
   for (const ins of insns) {
     const { reads, writes } = regsOf(ins);
     for (const r of [...reads, ...writes]) {
@@ -170,6 +173,10 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
       ins.op === 170 /* fsd */
     )
       usesFp = true;
+    if (fpInline(ins.op, (ins.insn >>> 12) & 7)) {
+      usesFp = true;
+      if (((ins.insn >>> 12) & 7) === 7) dynamicRm = true;
+    }
   }
   const L = insns.length;
   const c = new Code();
@@ -181,6 +188,14 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
       .mem(Op.i64Load, 3, HART_CSR + 8 * S_MSTATUS)
       .i64Const(MSTATUS_FS);
     c.op(Op.i64And, Op.i64Eqz, Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
+  }
+  if (dynamicRm) {
+    // Inline FP assumes round-to-nearest-even (fp.ts); other modes run interpreted.
+    c.get(P_HART)
+      .mem(Op.i32Load, 2, HART_CSR + 8 * S_FCSR)
+      .i32Const(0xe0)
+      .op(Op.i32And);
+    c.op(Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
   }
   // page = (pcHi:pcLo) & ~0xfff
   c.get(P_PCHI).op(Op.i64ExtendI32U).i64Const(32).op(Op.i64Shl);
@@ -642,14 +657,19 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
         }
       default: {
         // Host helper: registers through memory, then reload rd.
-        flushWritten();
-        c.i32Const(op).i32Const(insn).i32Const(ins.raw);
-        c.get(P_PCLO).i32Const(~0xfff).op(Op.i32And).i32Const(off).op(Op.i32Add).get(P_PCHI);
-        c.get(P_ACC).get(L_N).op(Op.i32Add).i32Const(k).op(Op.i32Add).op(Op.call).u32(H_EXEC);
-        if (rd !== 0 && regs[rd])
-          c.get(P_HART)
-            .mem(Op.i64Load, 3, HART_X + 8 * rd)
-            .set(regs[rd]);
+        const helper = () => {
+          flushWritten();
+          c.i32Const(op).i32Const(insn).i32Const(ins.raw);
+          c.get(P_PCLO).i32Const(~0xfff).op(Op.i32And).i32Const(off).op(Op.i32Add).get(P_PCHI);
+          c.get(P_ACC).get(L_N).op(Op.i32Add).i32Const(k).op(Op.i32Add).op(Op.call).u32(H_EXEC);
+          if (rd !== 0 && regs[rd])
+            c.get(P_HART)
+              .mem(Op.i64Load, 3, HART_X + 8 * rd)
+              .set(regs[rd]);
+        };
+        if (fpInline(op, (insn >>> 12) & 7))
+          emitFp({ c, first: L_F0, hart: P_HART, helper, fpDirty }, op, insn);
+        else helper();
       }
     }
   });
@@ -676,6 +696,7 @@ function blockLocals(regCount: number): [number, number][] {
     [1, I64],
     [1, I32],
     [1, I64],
+    [FP_LOCALS, F64],
     [regCount, I64],
   ];
 }

@@ -8,6 +8,7 @@
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
+export const F32 = 0x7d;
 export const F64 = 0x7c;
 export const VOID = 0x40;
 
@@ -38,7 +39,11 @@ export const Op = {
   i64Load16U: 0x33,
   i64Load32S: 0x34,
   i64Load32U: 0x35,
+  f32Load: 0x2a,
+  f64Load: 0x2b,
   i32Store: 0x36,
+  f32Store: 0x38,
+  f64Store: 0x39,
   i64Store: 0x37,
   i64Store8: 0x3c,
   i64Store16: 0x3d,
@@ -54,6 +59,7 @@ export const Op = {
   i32GtU: 0x4b,
   i32LeS: 0x4c,
   i32GeS: 0x4e,
+  i32GeU: 0x4f,
   i64Eqz: 0x50,
   i64Eq: 0x51,
   i64Ne: 0x52,
@@ -104,6 +110,22 @@ export const Op = {
   i32WrapI64: 0xa7,
   i64ExtendI32S: 0xac,
   i64ExtendI32U: 0xad,
+  f64Const: 0x44,
+  f64Eq: 0x61,
+  f64Ne: 0x62,
+  f64Lt: 0x63,
+  f64Neg: 0x9a,
+  f64Sqrt: 0x9f,
+  f64Add: 0xa0,
+  f64Sub: 0xa1,
+  f64Mul: 0xa2,
+  f64Div: 0xa3,
+  f32DemoteF64: 0xb6,
+  f64PromoteF32: 0xbb,
+  i32ReinterpretF32: 0xbc,
+  i64ReinterpretF64: 0xbd,
+  f32ReinterpretI32: 0xbe,
+  f64ReinterpretI64: 0xbf,
 } as const;
 
 /** A growable byte buffer with the encodings function bodies need. */
@@ -188,6 +210,11 @@ export class Code {
 
   i32Const(v: number): this {
     return this.byte(Op.i32Const).s32(v);
+  }
+
+  f64Const(v: number): this {
+    const b = new Uint8Array(new Float64Array([v]).buffer);
+    return this.byte(Op.f64Const).bytes(b);
   }
 
   /** i64.const of a number (a safe integer) or a BigInt (any 64-bit pattern). */

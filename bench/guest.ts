@@ -4,7 +4,7 @@
  * the same kernel, initrd and command line, alternating; prints the medians
  * of the guest's own `time -p` real time and the ratio.
  *
- *   npm run bench:guest -- [--runs N] [--size S]
+ *   npm run bench:guest -- [--runs N] [--size S] [--virtus-args "..."]
  */
 import { parseArgs } from "node:util";
 import { ensureGuest } from "../src/host/node/guest.ts";
@@ -12,8 +12,13 @@ import { GuestSession } from "../tests/support/guest-session.ts";
 import { median, qemuArgs, timeInGuest, VIRTUS_SAME_DEVICES } from "./lib.ts";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, size: { type: "string", default: "5" } },
+  options: {
+    runs: { type: "string", default: "5" },
+    size: { type: "string", default: "5" },
+    "virtus-args": { type: "string", default: "" },
+  },
 });
+const extra = values["virtus-args"] ? values["virtus-args"].split(" ") : [];
 const runs = Number(values.runs);
 const cmd = `speedtest1 --memdb --size ${Number(values.size)}`;
 const g = await ensureGuest({ log: (l) => console.error(l) });
@@ -34,7 +39,9 @@ const v: number[] = [];
 const q: number[] = [];
 for (let i = 0; i < runs; i++) {
   v.push(
-    await measure(new GuestSession(["--kernel", g.kernel, "--initrd", g.initrd, ...VIRTUS_SAME_DEVICES])),
+    await measure(
+      new GuestSession(["--kernel", g.kernel, "--initrd", g.initrd, ...VIRTUS_SAME_DEVICES, ...extra]),
+    ),
   );
   q.push(await measure(new GuestSession(qemuArgs(g.kernel, g.initrd), "qemu-system-riscv64")));
   console.error(`run ${i + 1}: virtus ${v[i].toFixed(2)} s, qemu ${q[i].toFixed(2)} s`);

@@ -74,23 +74,29 @@ export function runSlice(h: Hart, budget: number): void {
       }
       const s = (pcLo & 0xffe) << 1; // slot (pc/2) * SLOT_WORDS (4)
       if (jit !== undefined) {
-        const j = dec[s + 3];
+        let j = dec[s + 3];
         if (j < hot) dec[s + 3] = j + 1;
-        else if (j > hot) {
-          // A compiled block starts here. It retires nothing when it cannot make progress.
-          const id = j - hot - 1;
-          jit.enter(h, icount);
-          jit.link(h.id, pcLo, pcHi, tlbSet, id);
-          const n = (blocks as BlockFn[])[id](hartLinear, tlbSet, limit - icount, pcLo, pcHi, 0);
-          if (n !== 0) {
-            icount += n;
-            pcLo = pcw[0];
-            pcHi = pcw[1];
-            continue;
+        else {
+          if (j === hot && dec[s + 1] !== 0) {
+            // Hot: compile, and run the block at once, so the slots after this one (just as hot
+            // in straight-line code) are not reached by the interpreter and compiled one by one.
+            const id = jit.compile(dec, pcLo & 0xfff);
+            j = id < 0 ? JIT_NEVER : hot + 1 + id;
+            dec[s + 3] = j;
           }
-        } else if (dec[s + 1] !== 0) {
-          const id = jit.compile(dec, pcLo & 0xfff);
-          dec[s + 3] = id < 0 ? JIT_NEVER : hot + 1 + id;
+          if (j > hot) {
+            // A compiled block starts here. It retires nothing when it cannot make progress.
+            const id = j - hot - 1;
+            jit.enter(h, icount);
+            jit.link(h.id, pcLo, pcHi, tlbSet, id);
+            const n = (blocks as BlockFn[])[id](hartLinear, tlbSet, limit - icount, pcLo, pcHi, 0);
+            if (n !== 0) {
+              icount += n;
+              pcLo = pcw[0];
+              pcHi = pcw[1];
+              continue;
+            }
+          }
         }
       }
       let opw = dec[s + 1];

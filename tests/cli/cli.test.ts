@@ -81,6 +81,10 @@ test("run-elf: pass, fail code, budget, foreign ELF, missing tohost, segment out
   const b = virtus("run-elf", spin, "--max-insns", "1000");
   assert.equal(b.code, 124);
   assert.match(b.err, /budget/);
+  // Long enough for the spin loop to be translated; and the same with the interpreter alone.
+  assert.equal(virtus("run-elf", spin, "--max-insns", "3000000").code, 124);
+  assert.equal(virtus("run-elf", spin, "--max-insns", "3000000", "--no-jit").code, 124);
+  assert.equal(virtus("run-elf", fail, "--no-jit").code, 42);
   const n = virtus("run-elf", notohost);
   assert.equal(n.code, 2);
   assert.match(n.err, /no tohost symbol/);

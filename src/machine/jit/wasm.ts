@@ -150,8 +150,12 @@ export class Code {
     return this;
   }
 
-  op(...bytes: number[]): this {
-    for (const b of bytes) this.byte(b);
+  /** One to four opcode bytes (fixed parameters: a rest array would allocate per call). */
+  op(a: number, b = -1, c = -1, d = -1): this {
+    this.byte(a);
+    if (b >= 0) this.byte(b);
+    if (c >= 0) this.byte(c);
+    if (d >= 0) this.byte(d);
     return this;
   }
 
@@ -258,6 +262,51 @@ export interface ModuleSpec {
   functions: { locals: [number, number][]; body: Uint8Array }[];
 }
 
+/** Everything before the code section, which depends only on the module's shape: built once per shape. */
+const prefixes = new Map<string, Uint8Array>();
+function modulePrefix(spec: ModuleSpec): Uint8Array {
+  const key = JSON.stringify([spec.params, spec.results, spec.imports, spec.table, spec.functions.length]);
+  let bytes = prefixes.get(key);
+  if (bytes === undefined) {
+    const out = new Code().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    const types = new Code().u32(1 + spec.imports.length);
+    types.byte(0x60).u32(spec.params.length).bytes(spec.params).u32(spec.results.length).bytes(spec.results);
+    for (const imp of spec.imports) {
+      types.byte(0x60).u32(imp.params);
+      for (let i = 0; i < imp.params; i++) types.byte(I32);
+      types.u32(0);
+    }
+    section(out, 1, types);
+    const imports = new Code().u32(1 + spec.imports.length + (spec.table ? 1 : 0));
+    name(imports, "env");
+    name(imports, "memory");
+    imports.byte(0x02).byte(0x00).u32(0); // memory, limits: min 0, no max
+    if (spec.table) {
+      name(imports, "env");
+      name(imports, "table");
+      imports.byte(0x01).byte(0x70).byte(0x00).u32(0); // table of funcref, limits: min 0, no max
+    }
+    spec.imports.forEach((imp, i) => {
+      name(imports, "env");
+      name(imports, imp.name);
+      imports.byte(0x00).u32(1 + i);
+    });
+    section(out, 2, imports);
+    const funcs = new Code().u32(spec.functions.length);
+    for (let i = 0; i < spec.functions.length; i++) funcs.u32(0);
+    section(out, 3, funcs);
+    const exports = new Code().u32(spec.functions.length);
+    spec.functions.forEach((_, i) => {
+      name(exports, `f${i}`);
+      exports.byte(0x00).u32(spec.imports.length + i);
+    });
+    section(out, 7, exports);
+    bytes = out.result().slice();
+    prefixes.set(key, bytes);
+  }
+  return bytes;
+}
+
 function section(out: Code, id: number, content: Code): void {
   out.byte(id).u32(content.length).bytes(content.result());
 }
@@ -273,39 +322,8 @@ function name(c: Code, s: string): void {
  * 1.. are the helpers'.
  */
 export function moduleBytes(spec: ModuleSpec): Uint8Array {
-  const out = new Code().op(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
-  const types = new Code().u32(1 + spec.imports.length);
-  types.byte(0x60).u32(spec.params.length).bytes(spec.params).u32(spec.results.length).bytes(spec.results);
-  for (const imp of spec.imports) {
-    types.byte(0x60).u32(imp.params);
-    for (let i = 0; i < imp.params; i++) types.byte(I32);
-    types.u32(0);
-  }
-  section(out, 1, types);
-  const imports = new Code().u32(1 + spec.imports.length + (spec.table ? 1 : 0));
-  name(imports, "env");
-  name(imports, "memory");
-  imports.byte(0x02).byte(0x00).u32(0); // memory, limits: min 0, no max
-  if (spec.table) {
-    name(imports, "env");
-    name(imports, "table");
-    imports.byte(0x01).byte(0x70).byte(0x00).u32(0); // table of funcref, limits: min 0, no max
-  }
-  spec.imports.forEach((imp, i) => {
-    name(imports, "env");
-    name(imports, imp.name);
-    imports.byte(0x00).u32(1 + i);
-  });
-  section(out, 2, imports);
-  const funcs = new Code().u32(spec.functions.length);
-  for (let i = 0; i < spec.functions.length; i++) funcs.u32(0);
-  section(out, 3, funcs);
-  const exports = new Code().u32(spec.functions.length);
-  spec.functions.forEach((_, i) => {
-    name(exports, `f${i}`);
-    exports.byte(0x00).u32(spec.imports.length + i);
-  });
-  section(out, 7, exports);
+  const out = new Code(512 + spec.functions.reduce((n, f) => n + f.body.length + 16, 0));
+  out.bytes(modulePrefix(spec));
   const code = new Code().u32(spec.functions.length);
   for (const fn of spec.functions) {
     const body = new Code().u32(fn.locals.length);

@@ -1,10 +1,10 @@
 /**
  * `npm run bench:cpu`: CPU-bound bare-metal programs (integer and FP) on
- * Virtus's interpreter and on QEMU (qemu-system-riscv64 -M spike, which
+ * Virtus (JIT on, unless --no-jit) and on QEMU (qemu-system-riscv64 -M spike, which
  * speaks the same HTIF tohost protocol, running the very same ELF),
  * alternating, and prints medians, Virtus MIPS and the time ratio.
  *
- *   npm run bench:cpu -- [--runs N] [--only int|fp]
+ *   npm run bench:cpu -- [--runs N] [--only int|fp] [--no-jit]
  *
  * Each program's checksum is first computed by qemu-riscv64 (user mode)
  * from the same source, so a wrong result on either side fails the run.
@@ -19,7 +19,11 @@ import { parseElf } from "../src/machine/board/elf.ts";
 import { Machine } from "../src/machine/board/machine.ts";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, only: { type: "string" } },
+  options: {
+    runs: { type: "string", default: "5" },
+    only: { type: "string" },
+    "no-jit": { type: "boolean", default: false },
+  },
 });
 const runs = Number(values.runs);
 const dir = join(import.meta.dirname, "programs");
@@ -68,7 +72,7 @@ for (const p of programs) {
   for (let r = 0; r < runs; r++) {
     // Virtus, in-process
     const elf = parseElf(bytes);
-    const m = new Machine({ ramSize: 64 * 1024 * 1024 });
+    const m = new Machine({ ramSize: 64 * 1024 * 1024, jit: !values["no-jit"] });
     loadElf(m, elf, p.name);
     const t0 = performance.now();
     const res = runBareMetal(m, elf.symbols.get("tohost")!, 20_000_000_000);

@@ -1,6 +1,7 @@
 import { decode } from "../../isa/decoder.generated.ts";
 import { RVC_EXPANSION } from "../../isa/rvc.ts";
 import { type BlockFn, JIT_NEVER } from "../jit/jit.ts";
+import { MAX_BLOCK } from "../jit/translate.ts";
 import { OP_MASK, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
 import { TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
 import { CAUSE_BREAKPOINT, CAUSE_USER_ECALL, MSTATUS_FS } from "./constants.ts";
@@ -84,8 +85,9 @@ export function runSlice(h: Hart, budget: number): void {
             j = id < 0 ? JIT_NEVER : hot + 1 + id;
             dec[s + 3] = j;
           }
-          if (j > hot) {
-            // A compiled block starts here. It retires nothing when it cannot make progress.
+          if (j > hot && limit - icount >= MAX_BLOCK) {
+            // A compiled block starts here. It retires nothing when it cannot make progress. (With
+            // less budget than the longest block it would often refuse: step the slice's tail.)
             const id = j - hot - 1;
             jit.enter(h, icount);
             jit.link(h.id, pcLo, pcHi, tlbSet, id);

@@ -3,7 +3,7 @@ import type { Hart } from "../cpu/hart.ts";
 import { SLOT_WORDS } from "../memory/code-cache.ts";
 import type { GuestMemory } from "../memory/guest-memory.ts";
 import { JC_LINEAR, JC_STRIDE, MAX_HARTS } from "../memory/layout.ts";
-import { BLOCK_IMPORTS, BLOCK_PARAMS, emitBlock, JC_ENTRIES, planBlock } from "./translate.ts";
+import { BLOCK_IMPORTS, BLOCK_PARAMS, emitBlock, jcIndex, planBlock } from "./translate.ts";
 import { I32, moduleBytes } from "./wasm.ts";
 
 /** A compiled block: (hart, tlbSet, budget, pcLo, pcHi, acc) -> acc + instructions retired (translate.ts). */
@@ -71,7 +71,7 @@ export class Jit {
   /** Lets generated code chain to block `id` when it reaches (pcLo, pcHi) under TLB set `tlbSet`. */
   link(hartId: number, pcLo: number, pcHi: number, tlbSet: number, id: number): void {
     const jc = this.jumpCaches[hartId];
-    const e = ((pcLo >>> 1) & (JC_ENTRIES - 1)) << 2;
+    const e = jcIndex(pcLo) << 2;
     jc[e] = pcLo;
     jc[e + 1] = pcHi;
     jc[e + 2] = tlbSet;

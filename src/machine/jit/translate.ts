@@ -1,7 +1,7 @@
 import { MSTATUS_FS } from "../cpu/constants.ts";
 import { S_FCSR, S_MSTATUS } from "../cpu/csr-slots.ts";
 import { OP_MASK, OPW_COMPRESSED, SLOT_WORDS } from "../memory/code-cache.ts";
-import { HART_CSR, HART_F, HART_PC, HART_X, JC_LINEAR, JC_STRIDE } from "../memory/layout.ts";
+import { HART_CSR, HART_F, HART_PC, HART_X, JC_LINEAR, JC_SHIFT, JC_STRIDE } from "../memory/layout.ts";
 import { TLB_LOAD, TLB_STORE } from "../mmu/tlb.ts";
 import { emitFp, FP_LOCALS, fpInline } from "./fp.ts";
 import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
@@ -705,19 +705,19 @@ function blockLocals(regCount: number): [number, number][] {
  * The way out: with progress made (a block that retired nothing must not
  * call itself again), look the next pc up in the hart's jump cache
  * (16-byte entries: pc i64, TLB set i32, table index i32, at
- * JC_LINEAR + (hart << 2)) and tail-call the block found, passing on the
+ * JC_LINEAR + (hart << JC_SHIFT), index jcIndex) and tail-call the block found, passing on the
  * budget left and the count retired; otherwise return the count.
  */
 function emitChain(c: Code): void {
   c.get(L_EXITN).op(Op.i32Eqz, Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
-  c.get(P_HART).i32Const(2).op(Op.i32Shl);
-  c.get(L_EXITPC)
-    .op(Op.i32WrapI64)
-    .i32Const(1)
-    .op(Op.i32ShrU)
+  // entry = JC_LINEAR + (hart << JC_SHIFT) + jcIndex(pc) * 16
+  c.get(L_EXITPC).op(Op.i32WrapI64).tee(L_ENT).i32Const(1).op(Op.i32ShrU);
+  c.get(L_ENT)
+    .i32Const(12)
+    .op(Op.i32ShrU, Op.i32Xor)
     .i32Const(JC_ENTRIES - 1)
     .op(Op.i32And);
-  c.i32Const(4).op(Op.i32Shl, Op.i32Add).tee(L_ENT);
+  c.i32Const(4).op(Op.i32Shl).get(P_HART).i32Const(JC_SHIFT).op(Op.i32Shl, Op.i32Add).tee(L_ENT);
   c.mem(Op.i64Load, 3, JC_LINEAR).get(L_EXITPC).op(Op.i64Eq);
   c.get(L_ENT)
     .mem(Op.i32Load, 2, JC_LINEAR + 8)
@@ -730,6 +730,11 @@ function emitChain(c: Code): void {
   c.op(Op.returnCallIndirect).u32(0).u32(0);
   c.op(Op.end);
   c.get(P_ACC).get(L_EXITN).op(Op.i32Add);
+}
+
+/** A jump cache's entry index for pc: the 2-byte slot, its page number folded in so pages do not alias. */
+export function jcIndex(pcLo: number): number {
+  return ((pcLo >>> 1) ^ (pcLo >>> 12)) & (JC_ENTRIES - 1);
 }
 
 /** Byte offset a branch or jal jumps to, or -1. */

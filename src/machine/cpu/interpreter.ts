@@ -32,6 +32,13 @@ const NOP = 0xfffe;
  * the current virtual code page's translation is cached in locals (a TLB
  * flush ends the slice). Op numbers are literals tagged with their
  * instruction's name, kept current by `npm run gen:isa`.
+ *
+ * The second tier (jit/): each slot's fourth word counts its executions;
+ * at the JIT's threshold a block is compiled there and run at once, and
+ * from then on the interpreter calls the block, which may chain through
+ * other blocks, and takes back the count retired and the next pc. Blocks
+ * stop before anything irregular, so every trap, MMIO access and code
+ * invalidation still happens here.
  */
 export function runSlice(h: Hart, budget: number): void {
   if (h.checkInterrupts() || h.waiting) return;

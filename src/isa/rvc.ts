@@ -5,29 +5,13 @@
  * expanded once into a table (256 KiB), making expansion one load.
  * 0 marks an illegal or reserved encoding.
  */
+import { encodeB, encodeI, encodeJal, encodeR, encodeS } from "./encode.ts";
 
-const i = (imm: number, rs1: number, f3: number, rd: number, op: number) =>
-  ((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
-const s = (imm: number, rs2: number, rs1: number, f3: number, op: number) =>
-  (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | op;
-const b = (imm: number, rs2: number, rs1: number, f3: number) =>
-  (((imm >> 12) & 1) << 31) |
-  (((imm >> 5) & 0x3f) << 25) |
-  (rs2 << 20) |
-  (rs1 << 15) |
-  (f3 << 12) |
-  (((imm >> 1) & 0xf) << 8) |
-  (((imm >> 11) & 1) << 7) |
-  0x63;
-const r = (f7: number, rs2: number, rs1: number, f3: number, rd: number, op: number) =>
-  (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
-const jal = (imm: number, rd: number) =>
-  (((imm >> 20) & 1) << 31) |
-  (((imm >> 1) & 0x3ff) << 21) |
-  (((imm >> 11) & 1) << 20) |
-  (((imm >> 12) & 0xff) << 12) |
-  (rd << 7) |
-  0x6f;
+const i = encodeI;
+const s = encodeS;
+const b = encodeB;
+const r = encodeR;
+const jal = encodeJal;
 
 const OP_LOAD = 0x03;
 const OP_LOAD_FP = 0x07;

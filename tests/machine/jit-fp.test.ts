@@ -36,6 +36,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { encodeB, encodeI, encodeS } from "../../src/isa/encode.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
 import { MSTATUS_FS } from "../../src/machine/cpu/constants.ts";
 import { S_FCSR, S_MCAUSE, S_MEPC, S_MSTATUS, S_MTVAL, S_MTVEC } from "../../src/machine/cpu/csr-slots.ts";
@@ -69,19 +70,6 @@ const T0 = 5;
 const T1 = 6;
 const S0 = 8;
 const S1 = 9;
-const iType = (opc: number, f3: number, rd: number, rs1: number, imm: number) =>
-  ((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc;
-const sType = (opc: number, f3: number, rs1: number, rs2: number, imm: number) =>
-  (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 31) << 7) | opc;
-const bType = (f3: number, rs1: number, rs2: number, imm: number) =>
-  (((imm >> 12) & 1) << 31) |
-  (((imm >> 5) & 0x3f) << 25) |
-  (rs2 << 20) |
-  (rs1 << 15) |
-  (f3 << 12) |
-  (((imm >> 1) & 0xf) << 8) |
-  (((imm >> 11) & 1) << 7) |
-  0x63;
 
 type Kind = "add" | "mul" | "div" | "sqrt" | "fma";
 
@@ -128,21 +116,21 @@ const ENTRY_OUT = 24;
 /** The loop (see the header) around `opWord`, which writes `rd`. */
 function program(opWord: number, rd: number): number[] {
   return [
-    iType(0x07, 3, 0, A0, 0), // fld f0, 0(a0)
-    iType(0x07, 3, 1, A0, 8), // fld f1, 8(a0)
-    iType(0x07, 3, 2, A0, 16), // fld f2, 16(a0)
-    iType(0x07, 3, 3, A0, 24), // fld f3, 24(a0): junk, not NaN-boxed, in rd unless it is f0
-    iType(0x73, 3, 0, S1, 0x300), // csrrc zero, mstatus, s1: FS Dirty -> Clean (or Off)
+    encodeI(0, A0, 3, 0, 0x07), // fld f0, 0(a0)
+    encodeI(8, A0, 3, 1, 0x07), // fld f1, 8(a0)
+    encodeI(16, A0, 3, 2, 0x07), // fld f2, 16(a0)
+    encodeI(24, A0, 3, 3, 0x07), // fld f3, 24(a0): junk, not NaN-boxed, in rd unless it is f0
+    encodeI(0x300, S1, 3, 0, 0x73), // csrrc zero, mstatus, s1: FS Dirty -> Clean (or Off)
     opWord,
-    sType(0x27, 3, A1, rd, 0), // fsd rd, 0(a1)
-    iType(0x73, 2, T1, 0, 0x300), // csrrs t1, mstatus, zero
-    iType(0x73, 1, T0, S0, 0x001), // csrrw t0, fflags, s0 (s0: the flags each op starts with)
-    sType(0x23, 3, A1, T0, 8), // sd t0, 8(a1)
-    sType(0x23, 3, A1, T1, 16), // sd t1, 16(a1)
-    iType(0x13, 0, A0, A0, ENTRY_IN), // addi a0, a0, 32
-    iType(0x13, 0, A1, A1, ENTRY_OUT), // addi a1, a1, 24
-    iType(0x13, 0, A2, A2, -1), // addi a2, a2, -1
-    bType(1, A2, 0, -14 * 4), // bne a2, zero, loop
+    encodeS(0, rd, A1, 3, 0x27), // fsd rd, 0(a1)
+    encodeI(0x300, 0, 2, T1, 0x73), // csrrs t1, mstatus, zero
+    encodeI(0x001, S0, 1, T0, 0x73), // csrrw t0, fflags, s0 (s0: the flags each op starts with)
+    encodeS(8, T0, A1, 3, 0x23), // sd t0, 8(a1)
+    encodeS(16, T1, A1, 3, 0x23), // sd t1, 16(a1)
+    encodeI(ENTRY_IN, A0, 0, A0, 0x13), // addi a0, a0, 32
+    encodeI(ENTRY_OUT, A1, 0, A1, 0x13), // addi a1, a1, 24
+    encodeI(-1, A2, 0, A2, 0x13), // addi a2, a2, -1
+    encodeB(-14 * 4, 0, A2, 1), // bne a2, zero, loop
     0x6f, // j .
   ];
 }

@@ -12,7 +12,7 @@ import {
   TLB_STRIDE,
 } from "../memory/layout.ts";
 import { Pmp } from "../mmu/pmp.ts";
-import { PRIV_STRIDE, TLB_FETCH, TLB_LOAD, TLB_MASK, TLB_STORE, Tlb } from "../mmu/tlb.ts";
+import { PRIV_STRIDE, TLB_FETCH, TLB_LOAD, TLB_STORE, Tlb } from "../mmu/tlb.ts";
 import { lastLeaf, SATP_BARE, walk } from "../mmu/walker.ts";
 import {
   ACCESS_FETCH,
@@ -430,31 +430,23 @@ export class Hart {
 
   /** Reads the 16-bit parcel at virtual address (lo, hi); zero-extended. */
   fetch16(lo: number, hi: number): number {
-    const tlb = this.tlb;
-    const i = (tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK)) << 2;
-    if (tlb.w[i] === (lo & ~0xfff) && tlb.w[i + 1] === hi)
-      return this.u16[(tlb.u[i + 2] + (lo & 0xfff)) >>> 1];
-    const at = this.resolve(lo, hi, 2, ACCESS_FETCH);
+    let at = this.tlb.lookup(TLB_FETCH, lo, hi);
+    if (at < 0) at = this.resolve(lo, hi, 2, ACCESS_FETCH);
     return this.u16[at >>> 1];
   }
 
   /** Linear offset of the byte at virtual pc (lo, hi) for execution; raises fetch faults. */
   fetchLinear(lo: number, hi: number): number {
-    const tlb = this.tlb;
-    const i = (tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK)) << 2;
-    if (tlb.w[i] === (lo & ~0xfff) && tlb.w[i + 1] === hi) return tlb.u[i + 2] + (lo & 0xfff);
-    return this.resolve(lo, hi, 2, ACCESS_FETCH);
+    const at = this.tlb.lookup(TLB_FETCH, lo, hi);
+    return at >= 0 ? at : this.resolve(lo, hi, 2, ACCESS_FETCH);
   }
 
   /** Fetches the instruction at pc: a 32-bit word, or a 16-bit parcel whose low bits are not 0b11. */
   fetch(): number {
     const lo = this.pcLo;
     const hi = this.pcHi;
-    const tlb = this.tlb;
-    const i = (tlb.base + TLB_FETCH + ((lo >>> 12) & TLB_MASK)) << 2;
-    let at: number;
-    if (tlb.w[i] === (lo & ~0xfff) && tlb.w[i + 1] === hi) at = tlb.u[i + 2] + (lo & 0xfff);
-    else at = this.resolve(lo, hi, 2, ACCESS_FETCH);
+    let at = this.tlb.lookup(TLB_FETCH, lo, hi);
+    if (at < 0) at = this.resolve(lo, hi, 2, ACCESS_FETCH);
     const low = this.u16[at >>> 1];
     if ((low & 3) !== 3) return low;
     if ((lo & 0xfff) !== 0xffe) return low | (this.u16[(at + 2) >>> 1] << 16);
@@ -470,10 +462,8 @@ export class Hart {
   load(vaLo: number, vaHi: number, size: number, signed: boolean): number {
     const tlb = this.tlb;
     if ((vaLo & (size - 1)) === 0) {
-      const i = (tlb.base + TLB_LOAD + ((vaLo >>> 12) & TLB_MASK)) << 2;
-      let at: number;
-      if (tlb.w[i] === (vaLo & ~0xfff) && tlb.w[i + 1] === vaHi) at = tlb.u[i + 2] + (vaLo & 0xfff);
-      else {
+      let at = tlb.lookup(TLB_LOAD, vaLo, vaHi);
+      if (at < 0) {
         at = this.resolve(vaLo, vaHi, size, ACCESS_LOAD);
         if (at < 0) return this.mmioLoad(size, signed);
       }
@@ -540,10 +530,8 @@ export class Hart {
   store(vaLo: number, vaHi: number, size: number, lo: number, hi: number): void {
     const tlb = this.tlb;
     if ((vaLo & (size - 1)) === 0) {
-      const i = (tlb.base + TLB_STORE + ((vaLo >>> 12) & TLB_MASK)) << 2;
-      let at: number;
-      if (tlb.w[i] === (vaLo & ~0xfff) && tlb.w[i + 1] === vaHi) at = tlb.u[i + 2] + (vaLo & 0xfff);
-      else {
+      let at = tlb.lookup(TLB_STORE, vaLo, vaHi);
+      if (at < 0) {
         at = this.resolve(vaLo, vaHi, size, ACCESS_STORE);
         if (at < 0) {
           const pa = this.lastPa;
@@ -584,10 +572,7 @@ export class Hart {
 
   /** Raises the fault a 1-byte store at the address would raise, storing nothing. */
   private probeStore(vaLo: number, vaHi: number): void {
-    const tlb = this.tlb;
-    const i = (tlb.base + TLB_STORE + ((vaLo >>> 12) & TLB_MASK)) << 2;
-    if (tlb.w[i] === (vaLo & ~0xfff) && tlb.w[i + 1] === vaHi) return;
-    this.resolve(vaLo, vaHi, 1, ACCESS_STORE);
+    if (this.tlb.lookup(TLB_STORE, vaLo, vaHi) < 0) this.resolve(vaLo, vaHi, 1, ACCESS_STORE);
   }
 
   /**
@@ -596,10 +581,8 @@ export class Hart {
    * Atomics to MMIO are not supported and raise an access fault.
    */
   resolveAtomic(vaLo: number, vaHi: number, size: number, kind: number): number {
-    const tlb = this.tlb;
-    const bank = kind === ACCESS_STORE ? TLB_STORE : TLB_LOAD;
-    const i = (tlb.base + bank + ((vaLo >>> 12) & TLB_MASK)) << 2;
-    if (tlb.w[i] === (vaLo & ~0xfff) && tlb.w[i + 1] === vaHi) return tlb.u[i + 2] + (vaLo & 0xfff);
+    const hit = this.tlb.lookup(kind === ACCESS_STORE ? TLB_STORE : TLB_LOAD, vaLo, vaHi);
+    if (hit >= 0) return hit;
     const at = this.resolve(vaLo, vaHi, size, kind);
     if (at < 0) this.raise(kind === ACCESS_STORE ? CAUSE_STORE_ACCESS : CAUSE_LOAD_ACCESS, vaLo, vaHi);
     return at;

@@ -3,6 +3,14 @@ import { RVC_EXPANSION } from "../../isa/rvc.ts";
 import { type BlockFn, JIT_NEVER } from "../jit/jit.ts";
 import { MAX_BLOCK } from "../jit/translate.ts";
 
+import { OP_MASK, OP_NOP, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
+import { TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
+import { CAUSE_BREAKPOINT, CAUSE_USER_ECALL, MSTATUS_FS } from "./constants.ts";
+import { S_MSTATUS } from "./csr-slots.ts";
+import { execOp } from "./exec/index.ts";
+import { type Hart, TRAP } from "./hart.ts";
+import { lt, ltu, sll, sra, srl } from "./int64.ts";
+
 /**
  * Slots where a block returned to the interpreter compile at
  * hot >> EXIT_HOT_SHIFT executions (1,250 of 10,000). Measured on
@@ -11,17 +19,6 @@ import { MAX_BLOCK } from "../jit/translate.ts";
  * 8: 4.8 s, 5,793 blocks. The boot is unchanged at 3 and slower from 6 on.
  */
 const EXIT_HOT_SHIFT = 3;
-
-import { OP_MASK, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
-import { TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
-import { CAUSE_BREAKPOINT, CAUSE_USER_ECALL, MSTATUS_FS } from "./constants.ts";
-import { S_MSTATUS } from "./csr-slots.ts";
-import { execOp } from "./exec/index.ts";
-import { type Hart, TRAP } from "./hart.ts";
-import { lt, ltu, sll, sra, srl } from "./int64.ts";
-
-/** Op word of an instruction that cannot change any state (an ALU op writing x0, fence). */
-const NOP = 0xfffe;
 
 /**
  * The interpreter, and the semantics of RV64I (unpriv spec chapters 2 and
@@ -139,7 +136,7 @@ export function runSlice(h: Hart, budget: number): void {
       let nLo = (pcLo + (opw & OPW_COMPRESSED ? 2 : 4)) | 0;
       let nHi = nLo >>> 0 < pcLo >>> 0 ? (pcHi + 1) | 0 : pcHi;
       switch (opw & OP_MASK) {
-        case NOP:
+        case OP_NOP:
           break;
         case 1 /* lui */:
           {
@@ -697,7 +694,7 @@ let lastRaw = 0;
  * First execution of a slot: fetch (may fault; a 32-bit instruction may
  * straddle into the next page), expand RVC, decode, and cache the result
  * unless it straddles a page (its upper half lives elsewhere). ALU ops and
- * fence that write x0 become NOP. Leaves the words in lastInsn/lastRaw.
+ * fence that write x0 become OP_NOP. Leaves the words in lastInsn/lastRaw.
  */
 function decodeSlot(h: Hart, dec: Int32Array, s: number, pcLo: number): number {
   const raw = h.fetch();
@@ -705,7 +702,7 @@ function decodeSlot(h: Hart, dec: Int32Array, s: number, pcLo: number): number {
   const insn = compressed ? RVC_EXPANSION[raw] : raw;
   let op = insn === 0 ? 0 : decode(insn);
   const pureAlu = (op >= 1 /* lui */ && op <= 2) /* auipc */ || (op >= 22 /* addi */ && op <= 49) /* sraw */;
-  if ((pureAlu && ((insn >>> 7) & 31) === 0) || op === 50 /* fence */) op = NOP;
+  if ((pureAlu && ((insn >>> 7) & 31) === 0) || op === 50 /* fence */) op = OP_NOP;
   const opw = op | OPW_VALID | (compressed ? OPW_COMPRESSED : 0);
   if (op !== 0 && (compressed || (pcLo & 0xfff) !== 0xffe)) {
     dec[s] = insn;

@@ -70,33 +70,39 @@ export function emitFp(e: FpEmit, op: number, insn: number): void {
   const double = op >= 171 /* fmadd.d */;
   c.op(Op.block, VOID, Op.block, VOID); // $done, $slow
   const slowIf = () => c.op(Op.brIf).u32(0);
-  /** Leaves the f64 in `local` on the stack's top as an i32 exponent field, compared into [lo, hi]. */
-  const expOutside = (local: number, lo: number, hi: number) => {
+  /** Goes slow unless the biased exponent field of the f64 in `local` lies in [lo, hi]. */
+  const needExp = (local: number, lo: number, hi: number) => {
     c.get(local).op(Op.i64ReinterpretF64).i64Const(52).op(Op.i64ShrU, Op.i32WrapI64).i32Const(0x7ff);
     c.op(Op.i32And)
       .i32Const(lo)
       .op(Op.i32Sub)
       .i32Const(hi - lo + 1)
       .op(Op.i32GeU);
+    slowIf();
   };
   /** Loads operand r into `local` as an f64, going slow unless it is a normal number (a boxed one for singles). */
   const operand = (r: number, local: number) => {
     if (double) {
       c.get(e.hart).mem(Op.f64Load, 3, fReg(r)).set(local);
-      expOutside(local, 1, 0x7fe);
-    } else {
-      c.get(e.hart)
-        .mem(Op.i32Load, 2, fReg(r) + 4)
-        .i32Const(-1)
-        .op(Op.i32Ne);
-      slowIf();
-      c.get(e.hart).mem(Op.i32Load, 2, fReg(r)).i32Const(23).op(Op.i32ShrU).i32Const(0xff).op(Op.i32And);
-      c.i32Const(1).op(Op.i32Sub).i32Const(0xfe).op(Op.i32GeU);
-      slowIf();
-      c.get(e.hart).mem(Op.f32Load, 2, fReg(r)).op(Op.f64PromoteF32).set(local);
+      needExp(local, 1, 0x7fe);
       return;
     }
+    c.get(e.hart)
+      .mem(Op.i32Load, 2, fReg(r) + 4)
+      .i32Const(-1)
+      .op(Op.i32Ne);
     slowIf();
+    c.get(e.hart).mem(Op.i32Load, 2, fReg(r)).i32Const(23).op(Op.i32ShrU).i32Const(0xff).op(Op.i32And);
+    c.i32Const(1).op(Op.i32Sub).i32Const(0xfe).op(Op.i32GeU);
+    slowIf();
+    c.get(e.hart).mem(Op.f32Load, 2, fReg(r)).op(Op.f64PromoteF32).set(local);
+  };
+  /** a and b of a binary64 product into A and B, within the exponent range TwoProduct needs. */
+  const productOperands = () => {
+    operand(rs1, A);
+    operand(rs2, B);
+    needExp(A, 1023 - 480, 1023 + 480);
+    needExp(B, 1023 - 480, 1023 + 480);
   };
   /** TwoSum(x, y): the rounding error of x + y (whose rounded value is in `sum`) into `err`. */
   const twoSumErr = (x: number, y: number, sum: number, err: number) => {
@@ -117,8 +123,7 @@ export function emitFp(e: FpEmit, op: number, insn: number): void {
   const storeS = (local: number) => {
     c.get(local).op(Op.f32DemoteF64, Op.f64PromoteF32).set(V);
     // binary32's normal range as binary64 exponents, less the smallest binade (tininess after rounding)
-    expOutside(V, 0x382, 0x47e);
-    slowIf();
+    needExp(V, 0x382, 0x47e);
     c.get(e.hart).get(V).op(Op.f32DemoteF64, Op.i32ReinterpretF32, Op.i64ExtendI32U);
     c.i64Const(-0x100000000n).op(Op.i64Or).mem(Op.i64Store, 3, fReg(rd));
   };
@@ -134,8 +139,7 @@ export function emitFp(e: FpEmit, op: number, insn: number): void {
    */
   const twoProduct = (err: number) => {
     c.get(A).get(B).op(Op.f64Mul).set(S);
-    expOutside(S, 2, 0x7fe);
-    slowIf();
+    needExp(S, 2, 0x7fe);
     split(A, U, V); // ah, al
     split(B, W, T); // bh, bl
     // e = ((ah*bh - p) + ah*bl + al*bh) + al*bl
@@ -152,19 +156,13 @@ export function emitFp(e: FpEmit, op: number, insn: number): void {
       operand(rs2, B);
       if (op === 176 /* fsub.d */) c.get(B).op(Op.f64Neg).set(B);
       c.get(A).get(B).op(Op.f64Add).set(S);
-      expOutside(S, 2, 0x7fe);
-      slowIf();
+      needExp(S, 2, 0x7fe);
       twoSumErr(A, B, S, T);
       storeD(S);
       raiseNxIf(() => c.get(T).f64Const(0).op(Op.f64Ne));
       break;
     case 177 /* fmul.d */:
-      operand(rs1, A);
-      operand(rs2, B);
-      expOutside(A, 1023 - 480, 1023 + 480);
-      slowIf();
-      expOutside(B, 1023 - 480, 1023 + 480);
-      slowIf();
+      productOperands();
       twoProduct(C);
       storeD(S);
       raiseNxIf(() => c.get(C).f64Const(0).op(Op.f64Ne));
@@ -173,15 +171,9 @@ export function emitFp(e: FpEmit, op: number, insn: number): void {
     case 172 /* fmsub.d */:
     case 173 /* fnmsub.d */:
     case 174 /* fnmadd.d */:
-      operand(rs1, A);
-      operand(rs2, B);
+      productOperands();
       operand(rs3, C);
-      expOutside(A, 1023 - 480, 1023 + 480);
-      slowIf();
-      expOutside(B, 1023 - 480, 1023 + 480);
-      slowIf();
-      expOutside(C, 1023 - 960, 1023 + 960);
-      slowIf();
+      needExp(C, 1023 - 960, 1023 + 960);
       // fnmsub/fnmadd negate the product (negate a), fmsub/fnmadd subtract c: exact sign flips.
       if (op >= 173 /* fnmsub.d */) c.get(A).op(Op.f64Neg).set(A);
       if (op === 172 /* fmsub.d */ || op === 174 /* fnmadd.d */) c.get(C).op(Op.f64Neg).set(C);
@@ -193,8 +185,7 @@ export function emitFp(e: FpEmit, op: number, insn: number): void {
       c.get(V).f64Const(0).op(Op.f64Ne);
       slowIf();
       c.get(A).get(U).op(Op.f64Add).set(S); // r = s + u: the exact value, rounded once
-      expOutside(S, 2, 0x7fe);
-      slowIf();
+      needExp(S, 2, 0x7fe);
       twoSumErr(A, U, S, T);
       storeD(S);
       raiseNxIf(() => c.get(T).f64Const(0).op(Op.f64Ne));

@@ -24,9 +24,8 @@ export type BlockFn = (
  *   above hot          a compiled block, id = word - hot - 1
  * A slot where no block can start is set to JIT_NEVER, far below, so it
  * counts for ~2^30 more executions before trying again.
- */
-/**
- * Measured on the default guest's boot (121M instructions to GUEST-READY,
+ *
+ * JIT_HOT, measured on the default guest's boot (121M instructions to GUEST-READY,
  * wall time, 2026-11-21): at 3,000, 2,300 blocks cost 0.3 s to compile
  * (~150 us each: our emitter plus V8's compile) for 2.2-2.4 s; at 10,000,
  * 600 blocks run 55% of the boot in 1.9 s; at 30,000, 2.5-2.9 s; the

@@ -1,8 +1,8 @@
 import { MSTATUS_FS } from "../cpu/constants.ts";
 import { S_FCSR, S_MSTATUS } from "../cpu/csr-slots.ts";
-import { OP_MASK, OPW_COMPRESSED, SLOT_WORDS } from "../memory/code-cache.ts";
+import { OP_MASK, OP_NOP, OPW_COMPRESSED, SLOT_WORDS } from "../memory/code-cache.ts";
 import { HART_CSR, HART_F, HART_PC, HART_X, JC_LINEAR, JC_SHIFT, JC_STRIDE } from "../memory/layout.ts";
-import { TLB_LOAD, TLB_STORE } from "../mmu/tlb.ts";
+import { TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
 import { emitFp, FP_LOCALS, fpInline } from "./fp.ts";
 import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
 
@@ -29,8 +29,10 @@ import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
  * in the hart's jump cache (virtual pc and TLB set -> table index, filled
  * by the interpreter, emptied on TLB flushes and code drops), it tail-calls
  * that block with what is left of the budget, so hot paths run from block
- * to block without returning to JavaScript (design 2.4). Guest registers the block uses live in wasm locals and
- * are written back on the way out. Anything irregular (a TLB miss, a
+ * to block without returning to JavaScript (design 2.4).
+ *
+ * Guest registers the block uses live in wasm locals and are written back
+ * on the way out. Anything irregular (a TLB miss, a
  * misaligned access, MMIO, a store to a page holding code) leaves the block
  * *before* that instruction, with everything up to it retired, and the
  * interpreter carries on from there with its slow paths: the JIT never
@@ -54,9 +56,6 @@ export const BLOCK_IMPORTS = [{ name: "exec", params: 6 }];
 /** Entries in a hart's jump cache (JC_STRIDE / 16 bytes). */
 export const JC_ENTRIES = JC_STRIDE / 16;
 const H_EXEC = 0;
-
-/** Op word of an instruction that cannot change any state (interpreter.ts). */
-const NOP = 0xfffe;
 
 const P_HART = 0;
 const P_TLB = 1;
@@ -87,16 +86,30 @@ interface Insn {
 /** How a block treats an op. */
 const Kind = { stop: 0, inline: 1, helper: 2, end: 3 } as const;
 
+/** flw, fsw, fld, fsd: translated inline, their data through the f registers in memory. */
+const isFpMem = (op: number) =>
+  op === 139 /* flw */ || op === 140 /* fsw */ || op === 169 /* fld */ || op === 170 /* fsd */;
+
+/** jal's offset (J-type immediate). */
+const jalImm = (insn: number) =>
+  ((insn >> 31) << 20) | (insn & 0xff000) | (((insn >>> 20) & 1) << 11) | (((insn >>> 21) & 0x3ff) << 1);
+
+/** A branch's offset (B-type immediate). */
+const branchImm = (insn: number) =>
+  ((insn >> 31) << 12) |
+  (((insn >>> 7) & 1) << 11) |
+  (((insn >>> 25) & 0x3f) << 5) |
+  (((insn >>> 8) & 0xf) << 1);
+
 function kindOf(op: number): number {
-  if (op === NOP) return Kind.inline;
+  if (op === OP_NOP) return Kind.inline;
   if (op === 3 /* jal */ || op === 4 /* jalr */) return Kind.end;
   if (op >= 1 /* lui */ && op <= 49 /* sraw */) return Kind.inline;
   if (op >= 65 /* mulh */ && op <= 67 /* mulhu */) return Kind.helper;
   if (op >= 64 /* mul */ && op <= 76 /* remuw */) return Kind.inline;
   if (op === 129 /* orc.b */ || op === 130 /* rev8 */) return Kind.helper;
   if (op >= 99 /* add.uw */ && op <= 138 /* bseti */) return Kind.inline;
-  if (op === 139 /* flw */ || op === 140 /* fsw */ || op === 169 /* fld */ || op === 170 /* fsd */)
-    return Kind.inline;
+  if (isFpMem(op)) return Kind.inline;
   if (op >= 141 /* fmadd.s */ && op <= 200 /* fmv.d.x */) return Kind.helper;
   return Kind.stop;
 }
@@ -131,12 +144,11 @@ function regsOf(ins: Insn): { reads: number[]; writes: number[] } {
   const rs1 = rs1Of(insn);
   const rs2 = rs2Of(insn);
   const w = (r: number) => (r === 0 ? [] : [r]);
-  if (op === NOP) return { reads: [], writes: [] };
+  if (op === OP_NOP) return { reads: [], writes: [] };
   if (op === 1 /* lui */ || op === 2 /* auipc */ || op === 3 /* jal */) return { reads: [], writes: w(rd) };
   if (op >= 5 /* beq */ && op <= 10 /* bgeu */) return { reads: [...w(rs1), ...w(rs2)], writes: [] };
   if (op >= 18 /* sb */ && op <= 21 /* sd */) return { reads: [...w(rs1), ...w(rs2)], writes: [] };
-  if (op === 139 /* flw */ || op === 169 /* fld */ || op === 140 /* fsw */ || op === 170 /* fsd */)
-    return { reads: w(rs1), writes: [] };
+  if (isFpMem(op)) return { reads: w(rs1), writes: [] };
   if (kindOf(op) === Kind.helper) return { reads: [], writes: [] }; // registers go through memory
   // Everything else reads rs1 (and rs2 for register-register forms; reading one too many is harmless).
   return { reads: [...w(rs1), ...w(rs2)], writes: w(rd) };
@@ -146,8 +158,6 @@ function regsOf(ins: Insn): { reads: number[]; writes: number[] } {
 export interface BlockCode {
   locals: [number, number][];
   body: Uint8Array;
-  /** Instructions in the block. */
-  length: number;
 }
 
 /** Emits the function body for `insns` (from planBlock), whose first instruction is at byte offset `start`. */
@@ -166,13 +176,7 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
       }
     }
     for (const r of writes) written.add(r);
-    if (
-      ins.op === 139 /* flw */ ||
-      ins.op === 169 /* fld */ ||
-      ins.op === 140 /* fsw */ ||
-      ins.op === 170 /* fsd */
-    )
-      usesFp = true;
+    if (isFpMem(ins.op)) usesFp = true;
     if (fpInline(ins.op, (ins.insn >>> 12) & 7)) {
       usesFp = true;
       if (((ins.insn >>> 12) & 7) === 7) dynamicRm = true;
@@ -246,9 +250,9 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
     c.get(L_VA)
       .i64Const(12)
       .op(Op.i64ShrU, Op.i32WrapI64)
-      .i32Const(255)
+      .i32Const(TLB_MASK)
       .op(Op.i32And)
-      .i32Const(4)
+      .i32Const(4) // 16-byte entries
       .op(Op.i32Shl);
     c.get(P_TLB).op(Op.i32Add).tee(L_ENT).mem(Op.i64Load, 3, bankOff);
     // A misaligned address keeps its low bits and so matches no tag.
@@ -315,7 +319,7 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
     };
     const zext32 = (r: number) => val(r).i64Const(0xffffffff).op(Op.i64And);
     switch (op) {
-      case NOP:
+      case OP_NOP:
         break;
       case 1 /* lui */:
         c.i64Const(insn & 0xfffff000);
@@ -327,11 +331,7 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
         break;
       case 3 /* jal */:
         {
-          const imm =
-            ((insn >> 31) << 20) |
-            (insn & 0xff000) |
-            (((insn >>> 20) & 1) << 11) |
-            (((insn >>> 21) & 0x3ff) << 1);
+          const imm = jalImm(insn);
           if (rd !== 0) {
             pcConst(off + len);
             c.set(regs[rd]);
@@ -361,11 +361,7 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
       case 9 /* bltu */:
       case 10 /* bgeu */:
         {
-          const imm =
-            ((insn >> 31) << 12) |
-            (((insn >>> 7) & 1) << 11) |
-            (((insn >>> 25) & 0x3f) << 5) |
-            (((insn >>> 8) & 0xf) << 1);
+          const imm = branchImm(insn);
           val(rs1);
           val(rs2);
           c.op([Op.i64Eq, Op.i64Ne, 0, 0, Op.i64LtS, Op.i64GeS, Op.i64LtU, Op.i64GeU][(insn >>> 12) & 7]);
@@ -529,14 +525,23 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
       case 69 /* divu */:
       case 70 /* rem */:
       case 71 /* remu */:
-        divide(c, op, val, rs1, rs2);
+        divide(c, W64, op === 68 /* div */ || op === 70 /* rem */, op >= 70 /* rem */, val, rs1, rs2);
         setRd(rd);
         break;
       case 73 /* divw */:
       case 74 /* divuw */:
       case 75 /* remw */:
       case 76 /* remuw */:
-        divideWord(c, op, val, rs1, rs2);
+        divide(
+          c,
+          W32,
+          op === 73 /* divw */ || op === 75 /* remw */,
+          op >= 75 /* remw */,
+          (r) => val(r).op(Op.i32WrapI64),
+          rs1,
+          rs2,
+        );
+        c.op(Op.i64ExtendI32S);
         setRd(rd);
         break;
       case 99 /* add.uw */:
@@ -683,7 +688,7 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
   flushWritten();
   c.get(P_HART).get(L_EXITPC).mem(Op.i64Store, 3, HART_PC);
   emitChain(c);
-  return { locals: blockLocals(cached.length), body: c.result(), length: L };
+  return { locals: blockLocals(cached.length), body: c.result() };
 }
 
 /** The locals a block declares, in index order after the params: page, n, exitPc, exitN, va, ent, t, regs. */
@@ -739,64 +744,80 @@ export function jcIndex(pcLo: number): number {
 
 /** Byte offset a branch or jal jumps to, or -1. */
 function targetOf(ins: Insn): number {
-  const { op, insn, off } = ins;
-  if (op === 3 /* jal */)
-    return (
-      off +
-      (((insn >> 31) << 20) | (insn & 0xff000) | (((insn >>> 20) & 1) << 11) | (((insn >>> 21) & 0x3ff) << 1))
-    );
-  if (op >= 5 /* beq */ && op <= 10 /* bgeu */)
-    return (
-      off +
-      (((insn >> 31) << 12) |
-        (((insn >>> 7) & 1) << 11) |
-        (((insn >>> 25) & 0x3f) << 5) |
-        (((insn >>> 8) & 0xf) << 1))
-    );
+  if (ins.op === 3 /* jal */) return ins.off + jalImm(ins.insn);
+  if (ins.op >= 5 /* beq */ && ins.op <= 10 /* bgeu */) return ins.off + branchImm(ins.insn);
   return -1;
 }
 
-/** div, divu, rem, remu with RISC-V's results for a zero divisor and overflow (unpriv spec 13.2). */
-function divide(c: Code, op: number, val: (r: number) => Code, rs1: number, rs2: number): void {
-  const signed = op === 68 /* div */ || op === 70 /* rem */;
-  const isRem = op >= 70 /* rem */;
-  val(rs2).op(Op.i64Eqz, Op.if, I64);
-  if (isRem) val(rs1);
-  else c.i64Const(-1);
+/** The wasm ops of one integer width, for code shared by the 64- and 32-bit forms. */
+interface Width {
+  ty: number;
+  eqz: number;
+  eq: number;
+  sub: number;
+  divS: number;
+  divU: number;
+  remS: number;
+  remU: number;
+  konst(c: Code, v: number): Code;
+}
+const W64: Width = {
+  ty: I64,
+  eqz: Op.i64Eqz,
+  eq: Op.i64Eq,
+  sub: Op.i64Sub,
+  divS: Op.i64DivS,
+  divU: Op.i64DivU,
+  remS: Op.i64RemS,
+  remU: Op.i64RemU,
+  konst: (c, v) => c.i64Const(v),
+};
+const W32: Width = {
+  ty: I32,
+  eqz: Op.i32Eqz,
+  eq: Op.i32Eq,
+  sub: Op.i32Sub,
+  divS: Op.i32DivS,
+  divU: Op.i32DivU,
+  remS: Op.i32RemS,
+  remU: Op.i32RemU,
+  konst: (c, v) => c.i32Const(v),
+};
+
+/**
+ * div/divu/rem/remu (w = W64, operands as they are) and their -w forms
+ * (w = W32, operands' low words, the caller sign-extends), with RISC-V's
+ * results for a zero divisor and overflow (unpriv spec 13.2).
+ */
+function divide(
+  c: Code,
+  w: Width,
+  signed: boolean,
+  isRem: boolean,
+  operand: (r: number) => void,
+  rs1: number,
+  rs2: number,
+): void {
+  operand(rs2);
+  c.op(w.eqz, Op.if, w.ty);
+  if (isRem) operand(rs1);
+  else w.konst(c, -1);
   c.op(Op.else);
   if (signed && !isRem) {
-    // x / -1 = -x, which wraps for INT64_MIN to INT64_MIN: RISC-V's overflow answer (wasm would trap).
-    val(rs2).i64Const(-1).op(Op.i64Eq, Op.if, I64);
-    c.i64Const(0);
-    val(rs1).op(Op.i64Sub, Op.else);
-    val(rs1);
-    val(rs2).op(Op.i64DivS, Op.end);
+    // x / -1 = -x, which wraps for the most negative x to itself: RISC-V's overflow answer (wasm would trap).
+    operand(rs2);
+    w.konst(c, -1).op(w.eq, Op.if, w.ty);
+    w.konst(c, 0);
+    operand(rs1);
+    c.op(w.sub, Op.else);
+    operand(rs1);
+    operand(rs2);
+    c.op(w.divS, Op.end);
   } else {
-    // wasm's rem_s gives 0 for INT64_MIN % -1, which is RISC-V's answer.
-    val(rs1);
-    val(rs2).op(signed ? Op.i64RemS : isRem ? Op.i64RemU : Op.i64DivU);
+    // wasm's rem_s gives 0 for MIN % -1, which is RISC-V's answer.
+    operand(rs1);
+    operand(rs2);
+    c.op(signed ? w.remS : isRem ? w.remU : w.divU);
   }
   c.op(Op.end);
-}
-
-/** divw, divuw, remw, remuw: on the low words, results sign-extended. */
-function divideWord(c: Code, op: number, val: (r: number) => Code, rs1: number, rs2: number): void {
-  const signed = op === 73 /* divw */ || op === 75 /* remw */;
-  const isRem = op >= 75 /* remw */;
-  const lo = (r: number) => val(r).op(Op.i32WrapI64);
-  lo(rs2).op(Op.i32Eqz, Op.if, I32);
-  if (isRem) lo(rs1);
-  else c.i32Const(-1);
-  c.op(Op.else);
-  if (signed && !isRem) {
-    lo(rs2).i32Const(-1).op(Op.i32Eq, Op.if, I32);
-    c.i32Const(0);
-    lo(rs1).op(Op.i32Sub, Op.else);
-    lo(rs1);
-    lo(rs2).op(Op.i32DivS, Op.end);
-  } else {
-    lo(rs1);
-    lo(rs2).op(signed ? Op.i32RemS : isRem ? Op.i32RemU : Op.i32DivU);
-  }
-  c.op(Op.end, Op.i64ExtendI32S);
 }

@@ -18,6 +18,8 @@ export const SLOT_WORDS = 4;
 export const OPW_VALID = 0x10000;
 export const OPW_COMPRESSED = 0x20000;
 export const OP_MASK = 0xffff;
+/** Op number of a decoded instruction that cannot change any state (an ALU op writing x0, fence). */
+export const OP_NOP = 0xfffe;
 
 export class CodeCache {
   readonly pages: (Int32Array | undefined)[];

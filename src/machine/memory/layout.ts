@@ -1,5 +1,5 @@
 /**
- * Linear-memory layout shared by the interpreter and (later) JIT-generated
+ * Linear-memory layout shared by the interpreter and JIT-generated
  * WebAssembly (design 2.3). One WebAssembly.Memory holds, in order:
  *
  *   0x0000_0000  hart register files, HART_STRIDE bytes each (up to MAX_HARTS)
@@ -13,15 +13,17 @@
  *   0x200  pc        i64
  *   0x208  CSR slots i64 each, indexed by CsrSlot (csr.ts)
  */
+import { TLB_BYTES } from "../mmu/tlb.ts";
+
 export const HART_STRIDE = 0x1000;
 export const MAX_HARTS = 8;
 export const HART_X = 0x000;
 export const HART_F = 0x100;
 export const HART_PC = 0x200;
 export const HART_CSR = 0x208;
-/** Where the hart TLBs start in linear memory, and the bytes each takes (>= TLB_BYTES). */
+/** Where the hart TLBs start in linear memory, and the bytes each takes. */
 export const TLB_LINEAR = 0x10000;
-export const TLB_STRIDE = 0xc000;
+export const TLB_STRIDE = TLB_BYTES;
 /**
  * The JIT's jump caches: hart n's at JC_LINEAR + n * JC_STRIDE. JC_STRIDE is
  * HART_STRIDE << JC_SHIFT so generated code finds its hart's cache at

@@ -57,7 +57,7 @@ export class Tlb {
   onFlush: () => void = () => {};
 
   /** `buffer` is the machine's linear memory; the TLB takes TLB_BYTES at `linear`. */
-  constructor(buffer: ArrayBuffer = new ArrayBuffer(TLB_BYTES), linear = 0) {
+  constructor(buffer: ArrayBuffer, linear: number) {
     this.linear = linear;
     this.w = new Int32Array(buffer, linear, TLB_BYTES / 4);
     this.u = new Uint32Array(buffer, linear, TLB_BYTES / 4);
@@ -90,6 +90,15 @@ export class Tlb {
     }
     for (let k = 0; k < this.sumCount; k++) this.w[this.sumEntries[k] << 2] = TLB_EMPTY;
     this.sumCount = 0;
+  }
+
+  /**
+   * The linear offset of the byte at (vaLo, vaHi) when the current set's
+   * `bank` maps its page, else -1. (The interpreter's hot paths inline this.)
+   */
+  lookup(bank: number, vaLo: number, vaHi: number): number {
+    const n = (this.base + bank + ((vaLo >>> 12) & TLB_MASK)) << 2;
+    return this.w[n] === (vaLo & ~0xfff) && this.w[n + 1] === vaHi ? this.u[n + 2] + (vaLo & 0xfff) : -1;
   }
 
   /** Enters the page of (vaLo, vaHi) in `bank` (TLB_FETCH/LOAD/STORE). */

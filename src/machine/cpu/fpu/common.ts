@@ -73,6 +73,12 @@ for (let e = 0; e < 2048; e++) {
 export const TWO32 = 4294967296;
 export const TWO52 = 4503599627370496;
 
+/** The exact value of the binary64 (lo, hi), with the POW2 table (infinity and NaN come out infinite). */
+export function value64(lo: number, hi: number): number {
+  const e = (hi >>> 20) & 0x7ff;
+  return ((hi & 0xfffff) * TWO32 + (lo >>> 0) + (e === 0 ? 0 : TWO52)) * POW2[e] * ((hi >> 31) | 1);
+}
+
 export function putCanonicalNaN64(): void {
   fpResult[0] = 0;
   fpResult[1] = 0x7ff80000;
@@ -88,6 +94,23 @@ export function isNaN64(lo: number, hi: number): boolean {
 
 export function isSNaN64(lo: number, hi: number): boolean {
   return (hi & 0x7ff80000) === 0x7ff00000 && ((hi & 0x7ffff) | lo) !== 0;
+}
+
+/**
+ * A NaN operand gives the canonical NaN (unpriv spec 11.3), with NV only if
+ * one is signaling: the flags, or -1 when neither operand is a NaN.
+ */
+export function nanResult64(aLo: number, aHi: number, bLo: number, bHi: number): number {
+  if (!isNaN64(aLo, aHi) && !isNaN64(bLo, bHi)) return -1;
+  putCanonicalNaN64();
+  return isSNaN64(aLo, aHi) || isSNaN64(bLo, bHi) ? FLAG_NV : 0;
+}
+
+/** nanResult64 for binary32 operands. */
+export function nanResult32(a: number, b: number): number {
+  if (!isNaN32(a) && !isNaN32(b)) return -1;
+  putCanonicalNaN32();
+  return isSNaN32(a) || isSNaN32(b) ? FLAG_NV : 0;
 }
 
 export function isNaN32(a: number): boolean {

@@ -21,6 +21,7 @@ import {
   isNaN32,
   isSNaN32,
   LO,
+  nanResult32,
   putCanonicalNaN32,
   roundPack32,
   toOddScratch,
@@ -74,10 +75,8 @@ export function f32Sub(a: number, b: number, rm: number): number {
 }
 
 function addSpecial(a: number, b: number): number {
-  if (isNaN32(a) || isNaN32(b)) {
-    putCanonicalNaN32();
-    return isSNaN32(a) || isSNaN32(b) ? FLAG_NV : 0;
-  }
+  const nan = nanResult32(a, b);
+  if (nan >= 0) return nan;
   // At least one infinite operand (the double sum of binary32 values cannot overflow).
   const aInf = (a & 0x7fffffff) === 0x7f800000;
   const bInf = (b & 0x7fffffff) === 0x7f800000;
@@ -198,10 +197,8 @@ export function f32Div(a: number, b: number, rm: number): number {
   const ae = a & 0x7f800000;
   const be = b & 0x7f800000;
   if (ae === 0x7f800000 || be === 0x7f800000 || (a & 0x7fffffff) === 0 || (b & 0x7fffffff) === 0) {
-    if (isNaN32(a) || isNaN32(b)) {
-      putCanonicalNaN32();
-      return isSNaN32(a) || isSNaN32(b) ? FLAG_NV : 0;
-    }
+    const nan = nanResult32(a, b);
+    if (nan >= 0) return nan;
     const aInf = ae === 0x7f800000;
     const bInf = be === 0x7f800000;
     const aZero = (a & 0x7fffffff) === 0;

@@ -25,12 +25,14 @@ import {
   isSNaN64,
   LO,
   magMode,
+  nanResult64,
   POW2,
   putCanonicalNaN64,
   putOverflow64,
   roundPack64,
   TWO32,
   TWO52,
+  value64,
 } from "./common.ts";
 
 const SPLIT = 134217729; // 2^27 + 1, Veltkamp splitter
@@ -41,10 +43,8 @@ const TWO64 = 2 ** 64;
 // --- add / sub -----------------------------------------------------------------------------------
 
 export function f64Add(aLo: number, aHi: number, bLo: number, bHi: number, rm: number): number {
-  const ea = (aHi >>> 20) & 0x7ff;
-  const eb = (bHi >>> 20) & 0x7ff;
-  const x = ((aHi & 0xfffff) * TWO32 + (aLo >>> 0) + (ea === 0 ? 0 : TWO52)) * POW2[ea] * ((aHi >> 31) | 1);
-  const y = ((bHi & 0xfffff) * TWO32 + (bLo >>> 0) + (eb === 0 ? 0 : TWO52)) * POW2[eb] * ((bHi >> 31) | 1);
+  const x = value64(aLo, aHi);
+  const y = value64(bLo, bHi);
   const s = x + y; // NaN or infinite for NaN/infinite operands (they decode as infinities)
   if (s - s !== 0) return addSpecial(aLo, aHi, bLo, bHi, rm);
   if (s === 0) {
@@ -216,10 +216,8 @@ export function f64Mul(aLo: number, aHi: number, bLo: number, bHi: number, rm: n
 
 function mulSlow(aLo: number, aHi: number, bLo: number, bHi: number, rm: number): number {
   const sign = (aHi ^ bHi) >>> 31;
-  if (isNaN64(aLo, aHi) || isNaN64(bLo, bHi)) {
-    putCanonicalNaN64();
-    return isSNaN64(aLo, aHi) || isSNaN64(bLo, bHi) ? FLAG_NV : 0;
-  }
+  const nan = nanResult64(aLo, aHi, bLo, bHi);
+  if (nan >= 0) return nan;
   const aInf = (aHi & 0x7ff00000) === 0x7ff00000;
   const bInf = (bHi & 0x7ff00000) === 0x7ff00000;
   const aZero = ((aHi & 0x7fffffff) | aLo) === 0;
@@ -291,10 +289,8 @@ export function f64Div(aLo: number, aHi: number, bLo: number, bHi: number, rm: n
 
 function divSlow(aLo: number, aHi: number, bLo: number, bHi: number, rm: number): number {
   const sign = (aHi ^ bHi) >>> 31;
-  if (isNaN64(aLo, aHi) || isNaN64(bLo, bHi)) {
-    putCanonicalNaN64();
-    return isSNaN64(aLo, aHi) || isSNaN64(bLo, bHi) ? FLAG_NV : 0;
-  }
+  const nan = nanResult64(aLo, aHi, bLo, bHi);
+  if (nan >= 0) return nan;
   const aInf = (aHi & 0x7ff00000) === 0x7ff00000;
   const bInf = (bHi & 0x7ff00000) === 0x7ff00000;
   const aZero = ((aHi & 0x7fffffff) | aLo) === 0;
@@ -735,10 +731,8 @@ function minMax(aLo: number, aHi: number, bLo: number, bHi: number, max: boolean
     }
     return flags;
   }
-  const ea = (aHi >>> 20) & 0x7ff;
-  const eb = (bHi >>> 20) & 0x7ff;
-  const x = ((aHi & 0xfffff) * TWO32 + (aLo >>> 0) + (ea === 0 ? 0 : TWO52)) * POW2[ea] * ((aHi >> 31) | 1);
-  const y = ((bHi & 0xfffff) * TWO32 + (bLo >>> 0) + (eb === 0 ? 0 : TWO52)) * POW2[eb] * ((bHi >> 31) | 1);
+  const x = value64(aLo, aHi);
+  const y = value64(bLo, bHi);
   // Equal values differ only for +-0: min prefers -0, max prefers +0.
   const pickA = max ? x > y || (x === y && aHi >= 0) : x < y || (x === y && aHi < 0);
   if (pickA) {
@@ -758,10 +752,8 @@ export function f64Eq(aLo: number, aHi: number, bLo: number, bHi: number): numbe
     fpResult[0] = 0;
     return isSNaN64(aLo, aHi) || isSNaN64(bLo, bHi) ? FLAG_NV : 0;
   }
-  const ea = (aHi >>> 20) & 0x7ff;
-  const eb = (bHi >>> 20) & 0x7ff;
-  const x = ((aHi & 0xfffff) * TWO32 + (aLo >>> 0) + (ea === 0 ? 0 : TWO52)) * POW2[ea] * ((aHi >> 31) | 1);
-  const y = ((bHi & 0xfffff) * TWO32 + (bLo >>> 0) + (eb === 0 ? 0 : TWO52)) * POW2[eb] * ((bHi >> 31) | 1);
+  const x = value64(aLo, aHi);
+  const y = value64(bLo, bHi);
   fpResult[0] = x === y ? 1 : 0;
   return 0;
 }
@@ -773,10 +765,8 @@ export function f64Lt(aLo: number, aHi: number, bLo: number, bHi: number): numbe
     fpResult[0] = 0;
     return FLAG_NV;
   }
-  const ea = (aHi >>> 20) & 0x7ff;
-  const eb = (bHi >>> 20) & 0x7ff;
-  const x = ((aHi & 0xfffff) * TWO32 + (aLo >>> 0) + (ea === 0 ? 0 : TWO52)) * POW2[ea] * ((aHi >> 31) | 1);
-  const y = ((bHi & 0xfffff) * TWO32 + (bLo >>> 0) + (eb === 0 ? 0 : TWO52)) * POW2[eb] * ((bHi >> 31) | 1);
+  const x = value64(aLo, aHi);
+  const y = value64(bLo, bHi);
   fpResult[0] = x < y ? 1 : 0;
   return 0;
 }
@@ -788,10 +778,8 @@ export function f64Le(aLo: number, aHi: number, bLo: number, bHi: number): numbe
     fpResult[0] = 0;
     return FLAG_NV;
   }
-  const ea = (aHi >>> 20) & 0x7ff;
-  const eb = (bHi >>> 20) & 0x7ff;
-  const x = ((aHi & 0xfffff) * TWO32 + (aLo >>> 0) + (ea === 0 ? 0 : TWO52)) * POW2[ea] * ((aHi >> 31) | 1);
-  const y = ((bHi & 0xfffff) * TWO32 + (bLo >>> 0) + (eb === 0 ? 0 : TWO52)) * POW2[eb] * ((bHi >> 31) | 1);
+  const x = value64(aLo, aHi);
+  const y = value64(bLo, bHi);
   fpResult[0] = x <= y ? 1 : 0;
   return 0;
 }

@@ -16,9 +16,9 @@ const importsOf = (src: string) =>
     (m) => m[1] ?? m[2],
   );
 
-test("src/machine and src/net are platform-neutral: no node: imports, no host globals (design 2.2)", () => {
+test("src/machine, src/net and src/vm are platform-neutral: no node: imports, no host globals (design 2.2)", () => {
   const offenders: string[] = [];
-  for (const f of [...filesUnder(join(root, "src/machine")), ...filesUnder(join(root, "src/net"))]) {
+  for (const f of ["src/machine", "src/net", "src/vm"].flatMap((d) => filesUnder(join(root, d)))) {
     const src = readFileSync(f, "utf8");
     for (const spec of importsOf(src)) {
       if (spec.startsWith("node:") || !spec.startsWith("."))
@@ -30,15 +30,20 @@ test("src/machine and src/net are platform-neutral: no node: imports, no host gl
   assert.deepEqual(offenders, []);
 });
 
-test("imports only go down the layers: machine, net and isa never import cli, host, daemon or api", () => {
+test("imports only go down the layers: machine, net, vm and isa never import cli, host, daemon or api", () => {
   const upper = ["/cli/", "/host/", "/daemon/", "/api/"];
   const offenders: string[] = [];
-  for (const dir of ["src/machine", "src/net", "src/isa"]) {
+  for (const dir of ["src/machine", "src/net", "src/vm", "src/isa"]) {
     for (const f of filesUnder(join(root, dir))) {
       for (const spec of importsOf(readFileSync(f, "utf8"))) {
         const target = join(f, "..", spec);
         if (upper.some((u) => target.includes(u))) offenders.push(`${relative(root, f)} imports ${spec}`);
       }
+    }
+  }
+  for (const f of [...filesUnder(join(root, "src/machine")), ...filesUnder(join(root, "src/net"))]) {
+    for (const spec of importsOf(readFileSync(f, "utf8"))) {
+      if (join(f, "..", spec).includes("/src/vm/")) offenders.push(`${relative(root, f)} imports ${spec}`);
     }
   }
   for (const f of filesUnder(join(root, "src/isa"))) {

@@ -1,18 +1,17 @@
 /**
  * `virtus run --net user|none --forward PROTO:HOSTPORT:GUESTPORT`: the
- * guest's network interface and its port forwards.
+ * guest's network interface and its port forwards, parsed into the VM's
+ * NetworkConfig (src/vm/network-config.ts; opened by
+ * src/host/node/net-open.ts).
  *
  *   --net user     (default) virtio-net on the user-mode network: DHCP gives
  *                  10.0.2.15/24, gateway 10.0.2.2 (= the host's 127.0.0.1)
  *   --net none     no network device
  *   --forward tcp:8080:80   host 127.0.0.1:8080 → guest port 80 (repeatable; udp: too)
  */
-import { NodeHostNet, nodeNetTimers } from "../host/node/net-host.ts";
-import type { VirtioPlacement } from "../machine/board/virtio-slots.ts";
 import { VirtusError } from "../machine/errors.ts";
-import { virtioMmio } from "../machine/virtio/mmio.ts";
-import { VirtioNet } from "../machine/virtio/net.ts";
-import { type PortForward, UserNet } from "../net/user-net.ts";
+import type { PortForward } from "../net/user-net.ts";
+import { DEFAULT_MAC, type NetworkConfig } from "../vm/network-config.ts";
 
 export type NetMode = "user" | "none";
 
@@ -67,40 +66,8 @@ export function parseNetOptions(
   return { mode, forwards };
 }
 
-/** The network of one run: its device placement (none with --net none) and the stack to close. */
-export interface NetworkSetup {
-  placement: VirtioPlacement | undefined;
-  net: UserNet | undefined;
-  close(): void;
-}
-
-/**
- * Builds the user-mode network and binds the forwarded host ports. A port
- * that cannot be bound is a VirtusError (one line, exit 2).
- */
-export async function setupNetwork(
-  mode: NetMode,
-  forwards: PortForward[],
-  opts: { log?: (message: string) => void } = {},
-): Promise<NetworkSetup> {
-  if (mode === "none") return { placement: undefined, net: undefined, close() {} };
-  const net = new UserNet({ host: new NodeHostNet(), timers: nodeNetTimers, forwards });
-  await net.start();
-  const log = opts.log;
-  return {
-    placement: {
-      kind: "net",
-      what: "virtio-net (--net user)",
-      make: virtioMmio(
-        (slot) => {
-          // A guest waiting on a host socket must not see its timeouts expire in no real time.
-          slot.machine.idleHolds.push(() => net.hostActive);
-          return new VirtioNet(net);
-        },
-        { log },
-      ),
-    },
-    net,
-    close: () => net.close(),
-  };
+/** The NetworkConfig of `--net MODE --forward …` (the MAC is the default one unless a clone changes it). */
+export function networkConfig(net: string, forward: readonly string[]): NetworkConfig {
+  const { mode, forwards } = parseNetOptions(net, forward);
+  return { mode, forwards, mac: DEFAULT_MAC };
 }

@@ -3,11 +3,9 @@
  * virtio-9p device serving HOSTDIR under mount tag TAG; the guest mounts it
  * with `mount -t 9p -o trans=virtio TAG /mnt`.
  */
-import { NodeFsBackend } from "../host/node/p9-fs.ts";
-import type { VirtioPlacement } from "../machine/board/virtio-slots.ts";
 import { VirtusError } from "../machine/errors.ts";
-import { virtioMmio } from "../machine/virtio/mmio.ts";
-import { P9_MAX_TAG_LEN, VirtioP9, validMountTag } from "../machine/virtio/p9.ts";
+import { P9_MAX_TAG_LEN, validMountTag } from "../machine/virtio/p9.ts";
+import type { ShareConfig } from "../vm/config.ts";
 
 /** A parsed --share argument. */
 export interface ShareSpec {
@@ -52,40 +50,7 @@ export function parseShareSpecs(specs: readonly string[]): ShareSpec[] {
   return out;
 }
 
-/**
- * Opens each share's directory and returns its virtio-9p placement (kind
- * "share": slots after disks and network). A missing or unusable directory
- * is a one-line VirtusError; `close()` releases the directories.
- */
-export function sharePlacements(
-  specs: readonly string[],
-  log: (message: string) => void,
-): { placements: VirtioPlacement[]; close(): void } {
-  const backends: NodeFsBackend[] = [];
-  const close = () => {
-    for (const b of backends) b.close();
-  };
-  const placements: VirtioPlacement[] = [];
-  try {
-    const parsed = parseShareSpecs(specs);
-    parsed.forEach((s, i) => {
-      let backend: NodeFsBackend;
-      try {
-        backend = new NodeFsBackend(s.hostDir, { readonly: s.readonly });
-      } catch (e) {
-        if (e instanceof VirtusError) throw new VirtusError(e.code, `--share ${specs[i]}: ${e.message}`);
-        throw e;
-      }
-      backends.push(backend);
-      placements.push({
-        kind: "share",
-        what: `--share ${specs[i]}`,
-        make: virtioMmio(() => new VirtioP9({ tag: s.tag, backend, log }), { log }),
-      });
-    });
-  } catch (e) {
-    close();
-    throw e;
-  }
-  return { placements, close };
+/** The ShareConfigs of every --share, checked. */
+export function shareConfigs(specs: readonly string[]): ShareConfig[] {
+  return parseShareSpecs(specs).map((s) => ({ hostDir: s.hostDir, tag: s.tag, readOnly: s.readonly }));
 }

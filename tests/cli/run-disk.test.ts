@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { parseDiskSpec } from "../../src/cli/run.ts";
+import { parseDiskSpec } from "../../src/cli/disk.ts";
 import { assertBadInput } from "../support/cli.ts";
 
 const _bin = join(import.meta.dirname, "../../bin/virtus.js");

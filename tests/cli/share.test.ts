@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { parseShareSpec, parseShareSpecs, sharePlacements } from "../../src/cli/share.ts";
+import { parseShareSpec, parseShareSpecs, shareConfigs } from "../../src/cli/share.ts";
+import { nodeHostServices } from "../../src/host/node/services.ts";
 import { VirtusError } from "../../src/machine/errors.ts";
 import { assertBadInput } from "../support/cli.ts";
 
@@ -33,21 +34,21 @@ test("--share HOSTDIR:TAG[,readonly] parses; the last ':' starts the tag", () =>
   );
 });
 
-test("sharePlacements opens each directory, in order, as kind 'share'", () => {
-  const p = sharePlacements([`${dir}:one`, `${dir}:two,readonly`], () => {});
+test("shareConfigs keeps order and flags; Node's opener opens each directory or says why not", () => {
+  assert.deepEqual(shareConfigs([`${dir}:one`, `${dir}:two,readonly`]), [
+    { hostDir: dir, tag: "one", readOnly: false },
+    { hostDir: dir, tag: "two", readOnly: true },
+  ]);
+  const host = nodeHostServices(() => {});
+  const opened = host.openShare({ hostDir: dir, tag: "one", readOnly: true });
   try {
-    assert.deepEqual(
-      p.placements.map((x) => [x.kind, x.what]),
-      [
-        ["share", `--share ${dir}:one`],
-        ["share", `--share ${dir}:two,readonly`],
-      ],
-    );
+    assert.equal(opened.backend.readonly, true);
+    assert.equal(opened.backend.stat([]).mode & 0o170000, 0o040000);
   } finally {
-    p.close();
+    opened.close();
   }
   assert.throws(
-    () => sharePlacements([`${join(dir, "missing")}:x`], () => {}),
+    () => host.openShare({ hostDir: join(dir, "missing"), tag: "x", readOnly: false }),
     (e) => e instanceof VirtusError && /--share .*missing:x: .*missing: no such directory/.test(e.message),
   );
 });

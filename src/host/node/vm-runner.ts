@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { TIMEBASE_HZ } from "../../machine/board/machine.ts";
-import type { VirtMachine } from "../../machine/board/virt.ts";
-import type { CharBackend } from "../../machine/devices/backends.ts";
+import type { CharBackend } from "../../machine/host.ts";
+import type { GuestExit, Vm } from "../../vm/build.ts";
 import { ESCAPE_HELP, EscapeFilter } from "./console-escape.ts";
 
 /** Instructions between looks at the host (input, output, timers). */
@@ -25,31 +25,35 @@ export class BufferedOutput implements CharBackend {
   }
 }
 
-export type RunOutcome =
-  | { kind: "poweroff" }
-  | { kind: "reboot" }
-  | { kind: "fail"; code: number }
-  | { kind: "quit" };
+/** How a run ended: the guest's own exit, or the user quit. */
+export type RunOutcome = GuestExit | { kind: "quit" };
 
 /**
- * Drives a virt machine on the Node event loop: runs it in chunks, feeds it
- * console input (with QEMU's Ctrl-A escapes), sleeps while every hart waits
- * for an interrupt, and resolves when the guest powers off, reboots, fails
- * or the user quits.
+ * The process exit code of a run: 0 on power-off or quit, the guest's fail
+ * code (1..255) otherwise. The one place outcomes become exit codes.
+ */
+export function exitCodeOf(outcome: RunOutcome, writeHost: (text: string) => void): number {
+  if (outcome.kind === "fail") return Math.min(255, Math.max(1, outcome.code));
+  if (outcome.kind === "reboot")
+    writeHost("virtus: the guest asked to reboot; stopping (reboot is not supported yet)\n");
+  return 0;
+}
+
+/**
+ * Drives a VM on the Node event loop: runs it in chunks, feeds it console
+ * input (with QEMU's Ctrl-A escapes), sleeps while every hart waits for an
+ * interrupt, and resolves when the guest powers off, reboots, fails or the
+ * user quits.
  */
 export async function runVm(
-  vm: VirtMachine,
+  vm: Vm,
   io: {
     input: NodeJS.ReadableStream | undefined;
     output: BufferedOutput;
-    /** Hands console input to the guest; returns how many bytes it took (the rest is retried later). */
-    receive: (bytes: Uint8Array) => number;
-    /** How the guest asked to stop, as reported by the board or the firmware. */
-    outcome: () => RunOutcome | undefined;
     writeHost: (text: string) => void;
   },
 ): Promise<RunOutcome> {
-  const m = vm.machine;
+  const m = vm.board.machine;
   const escapes = new EscapeFilter();
   let quit = false;
   const pending: Uint8Array[] = [];
@@ -65,7 +69,7 @@ export async function runVm(
   const feedInput = () => {
     while (pending.length) {
       const head = pending[0];
-      const took = io.receive(head);
+      const took = vm.sendInput(head);
       if (took >= head.length) pending.shift();
       else {
         pending[0] = head.subarray(took);
@@ -78,7 +82,7 @@ export async function runVm(
       feedInput();
       const reason = m.run(CHUNK);
       io.output.flush();
-      const out = io.outcome();
+      const out = vm.guestExit();
       if (out) return out;
       if (quit) return { kind: "quit" };
       if (reason === "idle") {

@@ -1,0 +1,244 @@
+/**
+ * The one place a VM is assembled (issue 10, item 1): a VmConfig plus the
+ * host's services become a booted virt board with its virtio devices.
+ * Front ends (`virtus run`, the worker, tests, benchmarks, later the daemon
+ * and the browser) all come through here.
+ *
+ *   const vm = await buildVm(config, nodeHostServices(), { console: output });
+ *   vm.board.machine.run(1_000_000);
+ *   vm.sendInput(bytes);                // keyboard → the guest's console
+ *   vm.guestExit();                     // set once the guest powered off, rebooted or failed
+ *   vm.close();                         // releases files and sockets
+ */
+import { type Bios, bootVirt } from "../machine/board/boot.ts";
+import { type BootImage, classifyBootImage } from "../machine/board/boot-image.ts";
+import { TIMEBASE_HZ } from "../machine/board/machine.ts";
+import { VirtMachine } from "../machine/board/virt.ts";
+import { assignVirtioSlots, type VirtioPlacement } from "../machine/board/virtio-slots.ts";
+import { VirtusError } from "../machine/errors.ts";
+import type { BuiltinSbi, SystemResetRequest } from "../machine/firmware/sbi.ts";
+import type { CharBackend } from "../machine/host.ts";
+import { VirtioBlk } from "../machine/virtio/blk.ts";
+import { VirtioConsole } from "../machine/virtio/console.ts";
+import { virtioMmio } from "../machine/virtio/mmio.ts";
+import { VirtioNet } from "../machine/virtio/net.ts";
+import { VirtioP9 } from "../machine/virtio/p9.ts";
+import { SeededEntropy, VirtioRng } from "../machine/virtio/rng.ts";
+import type { VmConfig } from "./config.ts";
+import type { VmHostServices } from "./host-services.ts";
+import { parseMac } from "./network-config.ts";
+import { RunClock } from "./run-clock.ts";
+
+/** How the guest asked to stop (the finisher or SBI system reset). */
+export type GuestExit = { kind: "poweroff" } | { kind: "reboot" } | { kind: "fail"; code: number };
+
+/** A built VM: the board, its devices and the host resources behind them. */
+export interface Vm {
+  readonly config: VmConfig;
+  readonly board: VirtMachine;
+  /** The built-in SBI when `bios` is builtin. */
+  readonly sbi: BuiltinSbi | undefined;
+  /** Real-time guest time (pause/resume/set); undefined in deterministic mode. */
+  readonly clock: RunClock | undefined;
+  /** The virtio console, when configured. */
+  readonly virtioConsole: VirtioConsole | undefined;
+  /** Host keyboard input for the guest's console; returns how many bytes it took (retry the rest later). */
+  sendInput(bytes: Uint8Array): number;
+  /** Set once the guest powered off, asked to reboot or reported a failure. */
+  guestExit(): GuestExit | undefined;
+  /** Releases disks, shares and sockets. Idempotent. */
+  close(): void;
+}
+
+export interface BuildOptions {
+  /** Where every guest console writes (UART, SBI console, virtio console). */
+  console: CharBackend;
+}
+
+/** Host resources opened so far; closed in reverse order if the build fails. */
+class Closers {
+  private readonly list: (() => void)[] = [];
+  add(close: () => void): void {
+    this.list.push(close);
+  }
+  closeAll(): void {
+    for (const c of this.list.splice(0).reverse()) {
+      try {
+        c();
+      } catch {
+        // Closing is best effort: one failure must not keep the others open.
+      }
+    }
+  }
+}
+
+function loadBootFiles(
+  config: VmConfig,
+  host: VmHostServices,
+): { kernel: BootImage; initrd?: Uint8Array; bios: Bios } {
+  const kernel = classifyBootImage(host.readFile(config.kernel, "--kernel"), config.kernel, "kernel");
+  let initrd: Uint8Array | undefined;
+  if (config.initrd !== undefined) {
+    initrd = host.readFile(config.initrd, "--initrd");
+    if (initrd.length === 0)
+      throw new VirtusError("bad-initrd", `--initrd ${config.initrd}: the file is empty`);
+  }
+  let bios: Bios;
+  if (config.bios.kind === "file") {
+    const path = config.bios.path;
+    const image = classifyBootImage(host.readFile(path, "--bios"), path, "firmware");
+    if (image.kind === "linux")
+      throw new VirtusError("bad-bios", `--bios ${path}: a Linux Image is a kernel; pass it with --kernel`);
+    bios = { kind: "file", name: path, image };
+  } else bios = { kind: config.bios.kind };
+  return { kernel, initrd, bios };
+}
+
+/**
+ * Builds every virtio device of the configuration as slot placements; the
+ * slot order (disks, network, 9p shares, console, rng) is applied by
+ * assignVirtioSlots, so each kind just adds its placements.
+ */
+async function virtioPlacements(
+  config: VmConfig,
+  host: VmHostServices,
+  output: CharBackend,
+  closers: Closers,
+): Promise<{ placements: VirtioPlacement[]; console: VirtioConsole | undefined }> {
+  const log = (m: string) => host.log(m);
+  const placements: VirtioPlacement[] = [];
+  config.disks.forEach((disk, i) => {
+    const opened = host.openDisk(disk);
+    closers.add(opened.close);
+    const backend = opened.backend;
+    if (backend.size < 512)
+      throw new VirtusError("bad-disk", `--disk ${disk.path}: the image is smaller than one 512-byte sector`);
+    const id = `virtus${i}`;
+    placements.push({
+      kind: "disk",
+      what: `--disk ${disk.path}`,
+      make: virtioMmio(() => new VirtioBlk(backend, { id }), { log }),
+    });
+  });
+  if (config.network.mode !== "none") {
+    const net = await host.openNetwork(config.network, log);
+    closers.add(net.close);
+    const mac = parseMac(config.network.mac);
+    placements.push({
+      kind: "net",
+      what: `virtio-net (--net ${config.network.mode})`,
+      make: virtioMmio(
+        (slot) => {
+          // A guest waiting on a host socket must not see its timeouts expire in no real time.
+          slot.machine.idleHolds.push(net.hostActive);
+          return new VirtioNet(net.backend, { mac });
+        },
+        { log },
+      ),
+    });
+  }
+  for (const share of config.shares) {
+    const opened = host.openShare(share);
+    closers.add(opened.close);
+    placements.push({
+      kind: "share",
+      what: `--share ${share.hostDir}:${share.tag}`,
+      make: virtioMmio(() => new VirtioP9({ tag: share.tag, backend: opened.backend, log }), { log }),
+    });
+  }
+  let console: VirtioConsole | undefined;
+  if (config.console.virtio) {
+    const dev = new VirtioConsole({ output });
+    console = dev;
+    placements.push({ kind: "console", what: "virtio-console", make: virtioMmio(() => dev, { log }) });
+  }
+  if (config.rng) {
+    // Deterministic runs get a seeded source: the same inputs must give the same bytes.
+    const source = config.deterministic ? new SeededEntropy() : host.entropy;
+    placements.push({
+      kind: "rng",
+      what: "virtio-rng",
+      make: virtioMmio(() => new VirtioRng(source), { log }),
+    });
+  }
+  return { placements, console };
+}
+
+/**
+ * Where host keyboard input goes: to the kernel's console, the last
+ * console= on the command line (as Linux picks /dev/console): hvc0 is the
+ * SBI console, hvc1 the virtio console, anything else the UART.
+ */
+function consoleInput(
+  append: string,
+  sbi: BuiltinSbi | undefined,
+  virtioConsole: VirtioConsole | undefined,
+  board: VirtMachine,
+): (b: Uint8Array) => number {
+  const consoles = [...append.matchAll(/\bconsole=(\w+)/g)].map((m) => m[1]);
+  const last = consoles.at(-1);
+  if (last === "hvc0" && sbi !== undefined) return (b) => sbi.pushInput(b);
+  if (last === "hvc1" && virtioConsole !== undefined) return (b) => virtioConsole.receive(b);
+  return (b) => board.receive(b);
+}
+
+function exitOf(board: VirtMachine, reset: SystemResetRequest | undefined): GuestExit | undefined {
+  const e = board.exit;
+  if (e) return e.kind === "fail" ? { kind: "fail", code: e.code } : { kind: e.kind };
+  if (reset) {
+    if (reset.type !== "shutdown") return { kind: "reboot" };
+    return reset.reason === "system_failure" ? { kind: "fail", code: 1 } : { kind: "poweroff" };
+  }
+  return undefined;
+}
+
+/**
+ * Builds and boots the VM a configuration describes. Files are read and
+ * opened through `host`; bad files and settings are VirtusErrors, and
+ * nothing stays open when the build fails.
+ */
+export async function buildVm(config: VmConfig, host: VmHostServices, opts: BuildOptions): Promise<Vm> {
+  const boot = loadBootFiles(config, host);
+  const closers = new Closers();
+  try {
+    const virtio = await virtioPlacements(config, host, opts.console, closers);
+    const clock = config.deterministic ? undefined : new RunClock(() => host.monotonicMs());
+    const board = new VirtMachine({
+      virtio: assignVirtioSlots(virtio.placements),
+      ramSize: config.memory,
+      harts: config.harts,
+      clock,
+      wallClock: clock === undefined ? undefined : { nowMs: () => host.wallClockMs() },
+      jit: config.jit,
+      bootargs: config.append,
+      console: opts.console,
+    });
+    let reset: SystemResetRequest | undefined;
+    const info = bootVirt(board, {
+      kernel: boot.kernel,
+      kernelName: config.kernel,
+      initrd: boot.initrd,
+      bios: boot.bios,
+      console: opts.console,
+      onReset: (r) => {
+        reset = r;
+      },
+    });
+    return {
+      config,
+      board,
+      sbi: info.sbi,
+      clock,
+      virtioConsole: virtio.console,
+      sendInput: consoleInput(config.append, info.sbi, virtio.console, board),
+      guestExit: () => exitOf(board, reset),
+      close: () => closers.closeAll(),
+    };
+  } catch (e) {
+    closers.closeAll();
+    throw e;
+  }
+}
+
+/** Ticks of real time per host millisecond (for runners that let idle time pass). */
+export const TICKS_PER_MS = TIMEBASE_HZ / 1000;

@@ -1,0 +1,84 @@
+/**
+ * The network of a VmConfig: plain data. `virtus run --net/--forward`
+ * parse into it (src/cli/net.ts) and the host opens it
+ * (src/host/node/net-open.ts). New network modes and options are added
+ * here, to the parser and to the opener.
+ */
+import type { EntropySource } from "../machine/devices/backends.ts";
+import type { PortForward } from "../net/user-net.ts";
+import { badConfig, expectArray, expectInteger, expectObject, expectString } from "./validate.ts";
+
+export interface NetworkConfig {
+  /** user: virtio-net on the user-mode NAT (src/net/); none: no NIC. */
+  mode: "user" | "none";
+  /** Host ports forwarded into the guest (user mode only). */
+  forwards: PortForward[];
+  /**
+   * The NIC's MAC as "52:54:00:12:34:56". It is part of the machine: a
+   * snapshot keeps it, a clone gets a new one (see src/vm/clone.ts).
+   */
+  mac: string;
+}
+
+/** QEMU's first NIC. */
+export const DEFAULT_MAC = "52:54:00:12:34:56";
+
+export const DEFAULT_NETWORK: NetworkConfig = { mode: "user", forwards: [], mac: DEFAULT_MAC };
+
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/** The 6 bytes of "aa:bb:cc:dd:ee:ff", or undefined if the text is not a unicast MAC. */
+export function parseMac(text: string): Uint8Array | undefined {
+  const t = text.toLowerCase();
+  if (!MAC_RE.test(t)) return undefined;
+  const bytes = Uint8Array.from(t.split(":").map((h) => Number.parseInt(h, 16)));
+  // Bit 0 of the first byte marks a group (multicast) address: a NIC cannot have one.
+  return bytes[0] & 1 ? undefined : bytes;
+}
+
+export function formatMac(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(":");
+}
+
+/** A fresh MAC in QEMU's 52:54:00 block for a clone, never the default one. */
+export function randomMac(entropy: EntropySource): string {
+  const tail = new Uint8Array(3);
+  do entropy.fill(tail);
+  while (tail[0] === 0x12 && tail[1] === 0x34 && tail[2] === 0x56);
+  return formatMac(Uint8Array.of(0x52, 0x54, 0x00, ...tail));
+}
+
+function validateForward(v: unknown, where: string): PortForward {
+  const o = expectObject(v, where);
+  const proto = expectString(o.proto, `${where}.proto`);
+  if (proto !== "tcp" && proto !== "udp") throw badConfig(`${where}.proto`, 'expected "tcp" or "udp"');
+  const f: PortForward = {
+    proto,
+    hostPort: expectInteger(o.hostPort, `${where}.hostPort`, 1, 65535),
+    guestPort: expectInteger(o.guestPort, `${where}.guestPort`, 1, 65535),
+  };
+  if (o.hostAddr !== undefined) f.hostAddr = expectString(o.hostAddr, `${where}.hostAddr`);
+  return f;
+}
+
+export function validateNetworkConfig(value: unknown, where: string): NetworkConfig {
+  const o = expectObject(value, where);
+  const mode = expectString(o.mode, `${where}.mode`);
+  if (mode !== "user" && mode !== "none") throw badConfig(`${where}.mode`, 'expected "user" or "none"');
+  const forwards = expectArray(o.forwards ?? [], `${where}.forwards`).map((f, i) =>
+    validateForward(f, `${where}.forwards[${i}]`),
+  );
+  if (mode === "none" && forwards.length > 0)
+    throw badConfig(`${where}.forwards`, "there is no network to forward to with mode none");
+  const seen = new Set<string>();
+  for (const [i, f] of forwards.entries()) {
+    const key = `${f.proto}:${f.hostAddr ?? ""}:${f.hostPort}`;
+    if (seen.has(key))
+      throw badConfig(`${where}.forwards[${i}]`, `host port ${f.hostPort} is forwarded twice`);
+    seen.add(key);
+  }
+  const mac = expectString(o.mac ?? DEFAULT_MAC, `${where}.mac`);
+  if (parseMac(mac) === undefined)
+    throw badConfig(`${where}.mac`, `"${mac}" is not a unicast MAC like 52:54:00:12:34:56`);
+  return { mode, forwards, mac: mac.toLowerCase() };
+}

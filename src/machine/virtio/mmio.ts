@@ -373,22 +373,25 @@ export class VirtioMmio implements MmioDevice, VirtioContext, VirtQueueOwner {
     let next = old | (v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET);
     if (next & VIRTIO_STATUS_FEATURES_OK && !(old & VIRTIO_STATUS_FEATURES_OK) && !this.negotiate())
       next &= ~VIRTIO_STATUS_FEATURES_OK;
-    // DRIVER_OK without accepted features is a driver bug: the device stays inactive.
-    if (next & VIRTIO_STATUS_DRIVER_OK && !(next & VIRTIO_STATUS_FEATURES_OK))
-      next &= ~VIRTIO_STATUS_DRIVER_OK;
+    // DRIVER_OK without FEATURES_OK is a driver bug, but QEMU runs the device with no features
+    // negotiated, so Virtus does too (hasFeature() is false for every bit then).
+    if (next & VIRTIO_STATUS_DRIVER_OK && !(next & VIRTIO_STATUS_FEATURES_OK)) this.applyFeaturesToQueues(0);
     this.status = next;
     if (next & VIRTIO_STATUS_DRIVER_OK && !(old & VIRTIO_STATUS_DRIVER_OK) && this.active) this.activate();
   }
 
   /**
-   * FEATURES_OK: accepts the driver's features if they are a subset of the
-   * offer and include VERSION_1 (no legacy drivers), and the device agrees.
+   * FEATURES_OK: accepts the driver's features unless the device vetoes
+   * them. As on QEMU (virtio_set_features, virtio_set_status), bits that were
+   * not offered are dropped rather than refused, and a driver that never
+   * acknowledges VERSION_1 still gets FEATURES_OK: the spec lets a device
+   * refuse both (3.1.1, 6.1), but unmodified guests built for QEMU rely on it.
    */
   private negotiate(): boolean {
-    const lo = this.driverFeaturesLo;
-    const hi = this.driverFeaturesHi;
-    if ((lo & ~this.offeredLo) !== 0 || (hi & ~this.offeredHi) !== 0) return false;
-    if ((hi & TRANSPORT_FEATURES_HI) === 0) return false;
+    const lo = this.driverFeaturesLo & this.offeredLo;
+    const hi = this.driverFeaturesHi & this.offeredHi;
+    this.driverFeaturesLo = lo;
+    this.driverFeaturesHi = hi;
     if (this.device.acceptFeatures !== undefined && !this.device.acceptFeatures(lo >>> 0, hi >>> 0))
       return false;
     this.applyFeaturesToQueues(lo);
@@ -496,10 +499,8 @@ export class VirtioMmio implements MmioDevice, VirtioContext, VirtQueueOwner {
     const pending = s.pendingNotify.map((i) =>
       expectNumber(who, "pendingNotify", i, 0, this.queues.length - 1),
     );
-    if (status & VIRTIO_STATUS_FEATURES_OK) {
-      if ((lo & ~this.offeredLo) !== 0 || (hi & ~this.offeredHi) !== 0 || (hi & TRANSPORT_FEATURES_HI) === 0)
-        throw new StateError(who, "accepted features are not a subset of the offer with VERSION_1");
-    } else if (status & VIRTIO_STATUS_DRIVER_OK) throw new StateError(who, "DRIVER_OK without FEATURES_OK");
+    if (status & VIRTIO_STATUS_FEATURES_OK && ((lo & ~this.offeredLo) !== 0 || (hi & ~this.offeredHi) !== 0))
+      throw new StateError(who, "accepted features are not a subset of the offer");
 
     this.reset();
     this.status = status;

@@ -2,7 +2,8 @@
  * virtio-net (virtio 1.2, 5.1), one queue pair: queue 0 is receiveq1
  * (frames for the guest), queue 1 transmitq1 (frames from the guest). Every
  * buffer starts with struct virtio_net_hdr, 12 bytes with VERSION_1
- * (5.1.6):
+ * (5.1.6; 10 bytes, without num_buffers, for a driver that negotiated
+ * neither VERSION_1 nor MRG_RXBUF, which QEMU accepts: 5.1.6.1 legacy):
  *
  *   u8 flags        NEEDS_CSUM 1 (tx: the checksum is partial), DATA_VALID 2 (rx: checksum verified)
  *   u8 gso_type     NONE 0, TCPV4 1, …
@@ -22,6 +23,7 @@
 import { expectVersion } from "../snapshot/state.ts";
 import {
   readConfigBytes,
+  VIRTIO_F_VERSION_1,
   VIRTIO_ID_NET,
   type VirtioContext,
   type VirtioDevice,
@@ -46,6 +48,8 @@ export const VIRTIO_NET_HDR_GSO_TCPV4 = 1;
 export const VIRTIO_NET_HDR_GSO_ECN = 0x80;
 /** Size of virtio_net_hdr with VIRTIO_F_VERSION_1 (num_buffers always present). */
 export const VIRTIO_NET_HDR_LEN = 12;
+/** Size without VERSION_1 and MRG_RXBUF: no num_buffers field. */
+export const VIRTIO_NET_HDR_LEN_LEGACY = 10;
 /** Config status bit (5.1.4). */
 export const VIRTIO_NET_S_LINK_UP = 1;
 
@@ -124,6 +128,8 @@ export class VirtioNet implements VirtioDevice {
   private backlogHead = 0;
   private readonly rxHeader = new Uint8Array(VIRTIO_NET_HDR_LEN);
   private readonly txHeader = new Uint8Array(VIRTIO_NET_HDR_LEN);
+  /** virtio_net_hdr size for the negotiated features (set on activation). */
+  private hdrLen = VIRTIO_NET_HDR_LEN;
   private ctx: VirtioContext | undefined;
   private rxChain: DescriptorChain | undefined;
   private txChain: DescriptorChain | undefined;
@@ -163,6 +169,8 @@ export class VirtioNet implements VirtioDevice {
 
   activate(): void {
     this.guestCsum = this.ctx?.hasFeature(VIRTIO_NET_F_GUEST_CSUM) ?? false;
+    const full = this.ctx?.hasFeature(VIRTIO_F_VERSION_1) || this.ctx?.hasFeature(VIRTIO_NET_F_MRG_RXBUF);
+    this.hdrLen = full ? VIRTIO_NET_HDR_LEN : VIRTIO_NET_HDR_LEN_LEGACY;
     this.deliver();
     this.transmit();
   }
@@ -207,19 +215,20 @@ export class VirtioNet implements VirtioDevice {
     const hdr = this.rxHeader;
     hdr.fill(0);
     if (this.guestCsum) hdr[0] = VIRTIO_NET_HDR_F_DATA_VALID;
-    hdr[10] = 1; // num_buffers = 1 (no MRG_RXBUF)
+    hdr[10] = 1; // num_buffers = 1 (no MRG_RXBUF); not copied with the legacy header
+    const hdrLen = this.hdrLen;
     let pushed = 0;
     while (this.backlogHead < this.backlog.length) {
       if (!vq.pop(c)) break;
       const frame = this.backlog[this.backlogHead++];
-      if (VIRTIO_NET_HDR_LEN + frame.length > c.writeBytes) {
+      if (hdrLen + frame.length > c.writeBytes) {
         // A buffer too small for the frame: drop the frame, return the buffer unused.
         this.stats.rxDropped++;
         vq.push(c, 0);
       } else {
-        c.copyToWritable(0, hdr);
-        c.copyToWritable(VIRTIO_NET_HDR_LEN, frame);
-        vq.push(c, VIRTIO_NET_HDR_LEN + frame.length);
+        c.copyToWritable(0, hdr, 0, hdrLen);
+        c.copyToWritable(hdrLen, frame);
+        vq.push(c, hdrLen + frame.length);
         this.stats.rxFrames++;
       }
       pushed++;
@@ -244,15 +253,16 @@ export class VirtioNet implements VirtioDevice {
     let n = 0;
     while (vq.pop(c)) {
       n++;
-      const len = c.readBytes - VIRTIO_NET_HDR_LEN;
+      const hdrLen = this.hdrLen;
+      const len = c.readBytes - hdrLen;
       if (len < 14) {
         this.stats.txErrors++;
         vq.push(c, 0);
         continue;
       }
-      c.copyFromReadable(0, hdr);
+      c.copyFromReadable(0, hdr, 0, hdrLen);
       const frame = new Uint8Array(len);
-      c.copyFromReadable(VIRTIO_NET_HDR_LEN, frame);
+      c.copyFromReadable(hdrLen, frame);
       vq.push(c, 0);
       this.stats.txFrames++;
       this.backend.transmit(frame, { checksumOffloaded: (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0 });

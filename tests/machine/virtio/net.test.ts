@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { GuestMemory } from "../../../src/machine/memory/guest-memory.ts";
 import { StateError } from "../../../src/machine/snapshot/state.ts";
-import { VIRTIO_ID_NET } from "../../../src/machine/virtio/device.ts";
+import { VIRTIO_ID_NET, VIRTIO_STATUS_FEATURES_OK } from "../../../src/machine/virtio/device.ts";
 import * as R from "../../../src/machine/virtio/mmio.ts";
 import { VirtioMmio } from "../../../src/machine/virtio/mmio.ts";
 import {
@@ -19,6 +19,7 @@ import {
   VIRTIO_NET_HDR_F_DATA_VALID,
   VIRTIO_NET_HDR_F_NEEDS_CSUM,
   VIRTIO_NET_HDR_LEN,
+  VIRTIO_NET_HDR_LEN_LEGACY,
   VirtioNet,
 } from "../../../src/machine/virtio/net.ts";
 import { MockMmioDriver, TestIrq } from "../../support/mock-driver.ts";
@@ -144,6 +145,24 @@ test("virtio-net receive: frames wait for buffers, then get a header with num_bu
   backend.deliver!(frame(100, 5));
   assert.equal(rx.usedIdx(), 3);
   assert.equal(dev.stats.rxFrames, 3);
+});
+
+test("virtio-net without VERSION_1 (accepted as on QEMU) uses the 10-byte header without num_buffers", () => {
+  const { drv, backend } = setup({ terminatesTcp: true });
+  const [rx, tx] = drv.init({ features: [(1 << VIRTIO_NET_F_MAC) | (1 << VIRTIO_NET_F_CSUM), 0] });
+  assert.ok(drv.status() & VIRTIO_STATUS_FEATURES_OK);
+  const f = frame(60, 7);
+  const hdr = new Uint8Array(VIRTIO_NET_HDR_LEN_LEGACY);
+  hdr[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  tx.addChain([{ data: new Uint8Array([...hdr, ...f]) }]);
+  drv.kick(NET_TRANSMITQ);
+  assert.deepEqual(backend.sent[0].frame, f);
+  assert.equal(backend.sent[0].info.checksumOffloaded, true);
+  const buf = drv.heap.alloc(200);
+  rx.addChain([{ addr: buf, len: 200, write: true }]);
+  backend.deliver!(frame(60, 8));
+  assert.deepEqual(rx.usedElem(0), { id: 0, len: VIRTIO_NET_HDR_LEN_LEGACY + 60 });
+  assert.deepEqual(rx.read(buf + VIRTIO_NET_HDR_LEN_LEGACY, 60), frame(60, 8));
 });
 
 test("virtio-net receive: no DATA_VALID without GUEST_CSUM; a too-small buffer drops the frame; the backlog is bounded", () => {

@@ -44,8 +44,10 @@
   .align 6;                             \
   .globl tohost;                        \
   tohost: .dword 0;                     \
+  .size tohost, 8;                      \
   .globl fromhost;                      \
-  fromhost: .dword 0
+  fromhost: .dword 0;                   \
+  .size fromhost, 8
 
 /* ------------------------------------------------------------------ */
 /* Privileged-test helpers                                             */

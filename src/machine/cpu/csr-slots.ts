@@ -36,4 +36,10 @@ export const S_MIP_HW = 24;
 export const S_INSTRET_OFF = 25;
 export const S_CYCLE_OFF = 26;
 export const S_MHARTID = 27;
-export const CSR_SLOTS = 28;
+/** Sdtrig (triggers.ts): tselect, then tdata1 and tdata2 of each of the two triggers. */
+export const S_TSELECT = 28;
+export const S_TDATA1 = 29;
+export const S_TDATA2 = 31;
+/** The virtualization mode V (H extension): 1 while in VS or VU mode. */
+export const S_VIRT = 33;
+export const CSR_SLOTS = 34;

@@ -44,8 +44,12 @@ import {
   S_STIMECMP,
   S_STVAL,
   S_STVEC,
+  S_TDATA1,
+  S_TDATA2,
+  S_TSELECT,
 } from "./csr-slots.ts";
 import type { Hart } from "./hart.ts";
+import { TINFO, writeTdata1, writeTselect } from "./triggers.ts";
 
 /**
  * The CSR table (priv spec 1.12, chapter 2): access rules are data. Each
@@ -81,6 +85,11 @@ const SSTATUS_W = 0x000c6122;
 const MEDELEG_W = 0xb3ff;
 /** menvcfg: FIOM (bit 0) and STCE (bit 63, Sstc). */
 const MENVCFG_STCE_HI = 1 << 31;
+
+function zeroCsr(): number {
+  csrOut.hi = 0;
+  return 0;
+}
 
 function slot(h: Hart, s: number): number {
   csrOut.hi = h.c[s * 2 + 1];
@@ -413,6 +422,25 @@ const defs: CsrDef[] = [
   },
 ];
 
+// Sdtrig trigger CSRs as QEMU 7.2 has them (triggers.ts).
+defs.push(
+  { name: "tselect", addr: 0x7a0, read: (h) => slot(h, S_TSELECT), write: writeTselect },
+  {
+    name: "tdata1",
+    addr: 0x7a1,
+    read: (h) => slot(h, S_TDATA1 + h.c[S_TSELECT * 2]),
+    write: writeTdata1,
+  },
+  {
+    name: "tdata2",
+    addr: 0x7a2,
+    read: (h) => slot(h, S_TDATA2 + h.c[S_TSELECT * 2]),
+    write: (h, lo, hi) => setSlot(h, S_TDATA2 + h.c[S_TSELECT * 2], lo, hi),
+  },
+  { name: "tdata3", addr: 0x7a3, read: zeroCsr, write: () => {} },
+  { name: "tinfo", addr: 0x7a4, read: () => ((csrOut.hi = 0), TINFO), write: () => {} },
+);
+
 // PMP: pmpcfg0 and pmpcfg2 (odd numbers do not exist on RV64), pmpaddr0..15.
 for (const n of [0, 2]) {
   defs.push({
@@ -445,7 +473,7 @@ for (let i = 0; i < 16; i++) {
   });
 }
 // The rest of the 64-entry PMP CSR space: entries past 16 are read-only zero (priv spec 3.7.1).
-const zero = () => ((csrOut.hi = 0), 0);
+const zero = zeroCsr;
 for (let n = 4; n < 16; n += 2)
   defs.push({ name: `pmpcfg${n}`, addr: 0x3a0 + n, read: zero, write: () => {} });
 for (let i = 16; i < 64; i++)

@@ -64,6 +64,7 @@ import {
   S_STVAL,
   S_STVEC,
 } from "./csr-slots.ts";
+import { checkDataTriggers, dataTriggerSet, resetTriggers } from "./triggers.ts";
 
 /**
  * Thrown (never allocated anew) to unwind the current instruction when it
@@ -178,6 +179,7 @@ export class Hart {
     this.tlb.base = PRV_M * PRIV_STRIDE;
     this.c[S_MHARTID * 2] = this.id;
     this.c[S_MSTATUS * 2 + 1] = 2 | (2 << 2); // UXL = SXL = 64-bit
+    resetTriggers(this);
     this.pcLo = this.pcHi = 0;
     this.icount = 0;
     this.waiting = false;
@@ -390,6 +392,9 @@ export class Hart {
    * with the physical address in lastPa. Raises faults.
    */
   private resolve(vaLo: number, vaHi: number, size: number, kind: number): number {
+    // Sdtrig: with a load or store trigger set, no data page enters the TLB, so every access comes here.
+    const watched = kind !== ACCESS_FETCH && dataTriggerSet(this);
+    if (watched) checkDataTriggers(this, vaLo, vaHi, size, kind === ACCESS_STORE);
     const pa = this.translate(vaLo, vaHi, kind);
     const priv = kind === ACCESS_FETCH ? this.priv : this.dataPriv();
     const faultCause =
@@ -412,7 +417,7 @@ export class Hart {
           this.sliceEnd = 0;
         }
       }
-      if (this.pmp.uniformPage(page)) {
+      if (this.pmp.uniformPage(page) && !watched) {
         const bank = kind === ACCESS_FETCH ? TLB_FETCH : kind === ACCESS_STORE ? TLB_STORE : TLB_LOAD;
         this.tlb.fill(bank, vaLo, vaHi, linear);
         // A user page reached by an S-mode load or store was allowed by SUM: remember it.

@@ -10,6 +10,7 @@ import { S_MSTATUS } from "./csr-slots.ts";
 import { execOp } from "./exec/index.ts";
 import { type Hart, TRAP } from "./hart.ts";
 import { lt, ltu, sll, sra, srl } from "./int64.ts";
+import { checkExecTriggers, execTriggerSet } from "./triggers.ts";
 
 /**
  * Slots where a block returned to the interpreter compile at
@@ -49,6 +50,32 @@ const EXIT_HOT_SHIFT = 3;
  */
 export function runSlice(h: Hart, budget: number): void {
   if (h.checkInterrupts() || h.waiting) return;
+  if (execTriggerSet(h)) runWithExecTriggers(h, budget);
+  else execute(h, budget);
+}
+
+/**
+ * Sdtrig (triggers.ts): while an execute trigger is set, instructions run
+ * one at a time with a pc check before each (no blocks: a block's budget
+ * is never the longest block's). The slice ends as it would otherwise: on a
+ * trap, or when something sets sliceEnd to 0.
+ */
+function runWithExecTriggers(h: Hart, budget: number): void {
+  const end = h.icount + budget;
+  try {
+    while (h.icount < end) {
+      checkExecTriggers(h);
+      const before = h.icount;
+      execute(h, 1);
+      if (h.sliceEnd === 0 || h.icount !== before + 1) return;
+    }
+  } catch (e) {
+    if (e !== TRAP) throw e;
+    h.takeTrap();
+  }
+}
+
+function execute(h: Hart, budget: number): void {
   const x = h.x;
   const f = h.f;
   const c = h.c;

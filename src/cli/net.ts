@@ -5,7 +5,11 @@
  * src/host/node/net-open.ts).
  *
  *   --net user     (default) virtio-net on the user-mode network: DHCP gives
- *                  10.0.2.15/24, gateway 10.0.2.2 (= the host's 127.0.0.1)
+ *                  10.0.2.15/24, gateway 10.0.2.2 (= the host's 127.0.0.1),
+ *                  name server 10.0.2.3 (the host's resolver), NAT to any
+ *                  IPv4 address through the host's sockets
+ *   --net user,restrict=on   the same, but the guest reaches nothing on or
+ *                  beyond the host (DHCP and forwards into the guest work)
  *   --net none     no network device
  *   --forward tcp:8080:80   host 127.0.0.1:8080 → guest port 80 (repeatable; udp: too)
  */
@@ -13,11 +17,34 @@ import { VirtusError } from "../machine/errors.ts";
 import type { PortForward } from "../net/user-net.ts";
 import { DEFAULT_MAC, type NetworkConfig } from "../vm/network-config.ts";
 
-export type NetMode = "user" | "none";
+function onOff(text: string, spec: string, key: string): boolean {
+  if (text === "on" || text === "yes") return true;
+  if (text === "off" || text === "no") return false;
+  throw new VirtusError("bad-net", `--net ${spec}: ${key}= takes on or off, not "${text}"`);
+}
 
-export function parseNetMode(text: string): NetMode {
-  if (text === "user" || text === "none") return text;
-  throw new VirtusError("bad-net", `--net ${text}: give user (NAT to the host, the default) or none`);
+/** `--net` as parsed: the mode and its options (forwards come from --forward). */
+export type NetSpec = { mode: "none" } | { mode: "user"; restrict: boolean };
+
+/** Parses `user[,restrict=on|off]` or `none`. */
+export function parseNetSpec(text: string): NetSpec {
+  const [mode, ...opts] = text.split(",");
+  if (mode === "none" && opts.length === 0) return { mode: "none" };
+  if (mode !== "user")
+    throw new VirtusError(
+      "bad-net",
+      `--net ${text}: give user[,restrict=on] (NAT through the host, the default) or none`,
+    );
+  const spec: NetSpec = { mode: "user", restrict: false };
+  for (const o of opts) {
+    const eq = o.indexOf("=");
+    const key = eq < 0 ? o : o.slice(0, eq);
+    const value = eq < 0 ? "" : o.slice(eq + 1);
+    if (key === "restrict") spec.restrict = onOff(value, text, key);
+    else
+      throw new VirtusError("bad-net", `--net ${text}: unknown option "${key}" (user takes restrict=on|off)`);
+  }
+  return spec;
 }
 
 function parsePort(text: string, spec: string, which: string): number {
@@ -44,15 +71,21 @@ export function parseForward(spec: string): PortForward {
   return { proto, hostPort: parsePort(host, spec, "host"), guestPort: parsePort(guest, spec, "guest") };
 }
 
+/** The network options of a run, checked. */
+export interface NetOptions {
+  net: NetSpec;
+  forwards: PortForward[];
+}
+
 /** Checks --net and every --forward (also that no host port is forwarded twice). */
-export function parseNetOptions(
-  net: string,
-  forward: readonly string[],
-): { mode: NetMode; forwards: PortForward[] } {
-  const mode = parseNetMode(net);
+export function parseNetOptions(net: string, forward: readonly string[]): NetOptions {
+  const spec = parseNetSpec(net);
   const forwards = forward.map(parseForward);
-  if (mode === "none" && forwards.length > 0)
-    throw new VirtusError("bad-forward", `--forward ${forward[0]}: there is no network with --net none`);
+  if (spec.mode !== "user" && forwards.length > 0)
+    throw new VirtusError(
+      "bad-forward",
+      `--forward ${forward[0]}: forwards need the user-mode network (--net user), not --net ${net}`,
+    );
   const seen = new Set<string>();
   for (let i = 0; i < forwards.length; i++) {
     const k = `${forwards[i].proto}:${forwards[i].hostPort}`;
@@ -63,11 +96,13 @@ export function parseNetOptions(
       );
     seen.add(k);
   }
-  return { mode, forwards };
+  return { net: spec, forwards };
 }
 
 /** The NetworkConfig of `--net MODE --forward …` (the MAC is the default one unless a clone changes it). */
 export function networkConfig(net: string, forward: readonly string[]): NetworkConfig {
-  const { mode, forwards } = parseNetOptions(net, forward);
-  return { mode, forwards, mac: DEFAULT_MAC };
+  const { net: spec, forwards } = parseNetOptions(net, forward);
+  const config: NetworkConfig = { mode: spec.mode, forwards, mac: DEFAULT_MAC };
+  if (spec.mode === "user" && spec.restrict) config.restrict = true;
+  return config;
 }

@@ -34,7 +34,7 @@ export interface RunOptions {
   virtioConsole: boolean;
   /** false with --no-rng. */
   rng: boolean;
-  /** `--net user|none`. */
+  /** `--net user[,restrict=on]|none`. */
   net: string;
   /** `--forward PROTO:HOSTPORT:GUESTPORT`, in command-line order. */
   forward: string[];
@@ -79,7 +79,7 @@ export function addRunCommand(program: Command): void {
     .option("--no-rng", "leave out the virtio entropy device (/dev/hwrng)")
     .option(
       "--net <mode>",
-      "user: virtio-net on a NAT to the host (DHCP 10.0.2.15, gateway 10.0.2.2 = host 127.0.0.1); none: no NIC",
+      "user[,restrict=on]: virtio-net on a NAT through the host (DHCP 10.0.2.15, gateway 10.0.2.2 = host 127.0.0.1, DNS 10.0.2.3); none: no NIC",
       "user",
     )
     .option(

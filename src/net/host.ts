@@ -63,8 +63,29 @@ export interface HostUdpSocket {
   close(): void;
 }
 
+/**
+ * What the host's resolver said about a name (HostNet.resolve): addresses
+ * (dotted IPv4 for A, IPv6 text for AAAA) or names (PTR); `nodata` when the
+ * name exists without records of that type; `servfail` when the resolver
+ * failed (timeout, no server).
+ */
+export type HostDnsAnswer =
+  | { kind: "ok"; values: string[] }
+  | { kind: "nxdomain" }
+  | { kind: "nodata" }
+  | { kind: "servfail" };
+
+/** The record types the name server proxies to the host's resolver. */
+export type HostDnsType = "A" | "AAAA" | "PTR";
+
 /** Host sockets for user-mode networking. */
 export interface HostNet {
+  /**
+   * Asks the host's resolver (its /etc/hosts and name servers, as its own
+   * programs see them) about `name`; `done` is called once, later, never
+   * synchronously. For PTR, `name` is the IPv4 address text.
+   */
+  resolve(name: string, type: HostDnsType, done: (answer: HostDnsAnswer) => void): void;
   /** Opens a TCP connection to `addr`:`port`; events arrive on `events` (connected or closed first). */
   connectTcp(addr: string, port: number, events: HostTcpEvents): HostTcpSocket;
   /**

@@ -4,22 +4,40 @@
  * emulator.
  *
  *   10.0.2.2   gateway, DHCP server; TCP and UDP to it reach the host's 127.0.0.1
- *   10.0.2.3   name server address (answers ARP and ping; no DNS proxy yet)
+ *   10.0.2.3   name server: DNS queries are answered by the host's resolver
  *   10.0.2.15  the guest's DHCP lease
  *
  * Frames from the guest come in through transmit(); frames for the guest go
  * out through the function given to connect() (a virtio-net device, a test).
- * ARP, ICMP echo and DHCP are answered here; TCP connections to the gateway
- * are terminated here (tcp.ts) and their bytes proxied to host sockets;
- * UDP datagrams to the gateway are relayed through host UDP sockets. Port
- * forwards (`--forward tcp:HOSTPORT:GUESTPORT`) listen on the host and open
- * connections from the gateway to the guest.
+ * ARP, ICMP echo, DHCP and DNS are answered here; TCP connections are
+ * terminated here (tcp.ts) and their bytes proxied to host sockets
+ * connected to the same address (NAT: the host's sockets are the guest's
+ * way out, as slirp's); UDP datagrams are relayed through host UDP sockets.
+ * Port forwards (`--forward tcp:HOSTPORT:GUESTPORT`) listen on the host and
+ * open connections from the gateway to the guest.
  *
- * Traffic to any other address is dropped (TCP gets a reset): the guest
- * reaches the host's loopback and nothing else.
+ * With `restrict` (`--net user,restrict=on`, QEMU's option of that name)
+ * the guest reaches nothing on or beyond the host: connections get a reset,
+ * datagrams are dropped, name queries are refused. DHCP and forwards into
+ * the guest still work.
  */
 import type { NetBackend } from "../machine/virtio/net.ts";
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, type DhcpConfig, dhcpAnswer, parseDhcp } from "./dhcp.ts";
+import {
+  buildDnsResponse,
+  DNS_NOERROR,
+  DNS_NXDOMAIN,
+  DNS_PORT,
+  DNS_REFUSED,
+  DNS_SERVFAIL,
+  DNS_TYPE_A,
+  DNS_TYPE_AAAA,
+  DNS_TYPE_PTR,
+  type DnsQuery,
+  type DnsRecord,
+  parseDnsQuery,
+  ptrAddress,
+} from "./dns.ts";
 import {
   ARP_REPLY,
   ARP_REQUEST,
@@ -47,9 +65,28 @@ import {
   tcpFrame,
   udpFrame,
 } from "./frames.ts";
-import type { HostNet, HostTcpEvents, HostTcpSocket, HostUdpSocket, NetTimers } from "./host.ts";
+import type {
+  HostDnsAnswer,
+  HostDnsType,
+  HostNet,
+  HostTcpEvents,
+  HostTcpSocket,
+  HostUdpSocket,
+  NetTimers,
+} from "./host.ts";
 import { type TcpApp, type TcpCloseReason, type TcpConfig, TcpConn, type TcpSynInfo } from "./tcp.ts";
-import { checksum, type Ip4, ip4, type Mac, mac, macEquals, put16, seqAdd } from "./wire.ts";
+import {
+  checksum,
+  type Ip4,
+  ip4,
+  ip4String,
+  ip6Bytes,
+  type Mac,
+  mac,
+  macEquals,
+  put16,
+  seqAdd,
+} from "./wire.ts";
 
 export const GUEST_NET = ip4("10.0.2.0");
 export const NETMASK = ip4("255.255.255.0");
@@ -79,6 +116,8 @@ export interface UserNetOptions {
   forwards?: PortForward[];
   /** Host address that the gateway address stands for (default 127.0.0.1). */
   hostLoopback?: string;
+  /** Keep the guest off the host and everything beyond it (QEMU's restrict=on). */
+  restrict?: boolean;
   tcp?: Partial<TcpConfig>;
   /** DHCP lease time in seconds (default 86400). */
   leaseSeconds?: number;
@@ -100,9 +139,20 @@ export interface UserNetStats {
 const UDP_IDLE_MS = 120_000;
 /** First gateway-side port for connections and datagrams the gateway originates. */
 const EPHEMERAL_FIRST = 49152;
+/** Name queries waiting for the host's resolver; more are answered SERVFAIL at once. */
+const DNS_PENDING_MAX = 16;
+/** TTL of proxied answers (s): short, so a changed host entry shows soon. */
+const DNS_TTL = 60;
+
+/** A TCP connection's key: the remote end (its address and port) and the guest's port. */
+function tcpKey(remoteIp: Ip4, remotePort: number, guestPort: number): string {
+  return `${remoteIp}:${remotePort}:${guestPort}`;
+}
 
 interface TcpEntry {
   conn: TcpConn;
+  /** The far end as the guest sees it (the gateway for the host's loopback and for forwards). */
+  remoteIp: Ip4;
   guestIp: Ip4;
   host: HostTcpSocket | undefined;
   /** The host socket reported its end or close: guest data has nowhere to go. */
@@ -114,6 +164,8 @@ interface UdpBinding {
   guestIp: Ip4;
   guestPort: number;
   lastUsed: number;
+  /** Host addresses the guest sent to from this port: only they may answer (an address-restricted NAT). */
+  peers: Set<string>;
 }
 
 interface UdpForwardSession {
@@ -135,6 +187,7 @@ export class UserNet implements NetBackend {
   private readonly host: HostNet;
   private readonly timers: NetTimers;
   private readonly loopback: string;
+  private readonly restrict: boolean;
   private readonly tcpConfig: Partial<TcpConfig> | undefined;
   private readonly forwards: PortForward[];
   private readonly dhcp: DhcpConfig;
@@ -142,8 +195,9 @@ export class UserNet implements NetBackend {
   private deliver: ((frame: Uint8Array) => void) | undefined;
   private ipId = 0;
   private rng: number;
-  /** TCP connections by (guest port << 16 | gateway port). */
-  private readonly tcp = new Map<number, TcpEntry>();
+  /** TCP connections by tcpKey. */
+  private readonly tcp = new Map<string, TcpEntry>();
+  private dnsPending = 0;
   private readonly udp = new Map<number, UdpBinding>();
   private readonly udpForward = new Map<number, UdpForwardSession>();
   private readonly listeners: { close(): void }[] = [];
@@ -158,6 +212,7 @@ export class UserNet implements NetBackend {
     this.timers = opts.timers;
     this.guestMac = (opts.guestMac ?? DEFAULT_GUEST_MAC).slice();
     this.loopback = opts.hostLoopback ?? "127.0.0.1";
+    this.restrict = opts.restrict === true;
     this.tcpConfig = opts.tcp;
     this.forwards = opts.forwards ?? [];
     this.log = opts.log ?? (() => {});
@@ -220,12 +275,12 @@ export class UserNet implements NetBackend {
 
   /**
    * True while the guest may be waiting on the host: a TCP connection or a
-   * UDP relay binding is open. A deterministic machine lets time pass at
+   * UDP relay binding is open, or a name query is with the host's resolver. A deterministic machine lets time pass at
    * the wall-clock pace meanwhile instead of jumping to its next timer
    * (Machine.idleHolds).
    */
   get hostActive(): boolean {
-    return this.tcp.size > 0 || this.udp.size > 0 || this.udpForward.size > 0;
+    return this.tcp.size > 0 || this.udp.size > 0 || this.udpForward.size > 0 || this.dnsPending > 0;
   }
 
   /** Number of live TCP connections (tests, diagnostics). */
@@ -375,17 +430,24 @@ export class UserNet implements NetBackend {
       );
       return;
     }
-    if (p.dst !== GATEWAY_IP) return this.drop("UDP to an address without a relay");
-    this.guestIp = p.src;
+    if (p.dst === DNS_IP) {
+      if (u.dstPort !== DNS_PORT) return this.drop("UDP to the name server, not port 53");
+      this.guestIp = p.src;
+      return this.dnsIn(f.subarray(u.data, u.data + u.dataLen), p.src, u.srcPort);
+    }
     const payload = f.slice(u.data, u.data + u.dataLen);
     const now = this.timers.now();
     // A reply to a forwarded host client?
-    const fwd = this.udpForward.get(u.dstPort);
+    const fwd = p.dst === GATEWAY_IP ? this.udpForward.get(u.dstPort) : undefined;
     if (fwd !== undefined && fwd.guestPort === u.srcPort) {
+      this.guestIp = p.src;
       fwd.lastUsed = now;
       fwd.listener.send(payload, fwd.clientAddr, fwd.clientPort);
       return;
     }
+    const hostAddr = this.hostAddressFor(p.dst);
+    if (hostAddr === undefined) return this.drop("UDP to an address without a relay");
+    this.guestIp = p.src;
     let b = this.udp.get(u.srcPort);
     if (b === undefined) {
       const guestPort = u.srcPort;
@@ -393,14 +455,17 @@ export class UserNet implements NetBackend {
         guestIp: p.src,
         guestPort,
         lastUsed: now,
-        sock: this.host.openUdp(this.loopback, {
-          message: (bytes, _addr, port) => {
+        peers: new Set(),
+        // Bound to every host address, so the one socket reaches the loopback and the world alike.
+        sock: this.host.openUdp("0.0.0.0", {
+          message: (bytes, addr, port) => {
+            if (!binding.peers.has(addr)) return this.drop("UDP from a host the guest did not send to");
             binding.lastUsed = this.timers.now();
             this.toGuest(
               udpFrame(
                 this.guestMac,
                 GATEWAY_MAC,
-                GATEWAY_IP,
+                this.guestAddressFor(addr),
                 port,
                 binding.guestIp,
                 guestPort,
@@ -417,7 +482,101 @@ export class UserNet implements NetBackend {
     }
     b.guestIp = p.src;
     b.lastUsed = now;
-    b.sock.send(payload, this.loopback, u.dstPort);
+    b.peers.add(hostAddr);
+    b.sock.send(payload, hostAddr, u.dstPort);
+  }
+
+  /**
+   * The host address a guest's packet to `dst` goes to through the host's
+   * sockets, or undefined when nothing is there: the gateway stands for the
+   * host's loopback; the rest of the virtual LAN, loopback, "this network",
+   * multicast and broadcast addresses lead nowhere; with restrict nothing
+   * does.
+   */
+  private hostAddressFor(dst: Ip4): string | undefined {
+    if (this.restrict) return undefined;
+    if (dst === GATEWAY_IP) return this.loopback;
+    if ((dst & NETMASK) >>> 0 === GUEST_NET) return undefined;
+    const first = dst >>> 24;
+    if (first === 0 || first === 127 || first >= 224) return undefined;
+    return ip4String(dst);
+  }
+
+  /** The address the guest sees for a host peer: the gateway for the host's loopback, else the peer's own. */
+  private guestAddressFor(hostAddr: string): Ip4 {
+    if (hostAddr === this.loopback) return GATEWAY_IP;
+    try {
+      return ip4(hostAddr);
+    } catch {
+      return GATEWAY_IP;
+    }
+  }
+
+  // ------------------------------------------------------------ DNS (RFC 1035)
+
+  /**
+   * A query to 10.0.2.3:53: A, AAAA and PTR questions go to the host's
+   * resolver and are answered when it replies (asynchronously, like any
+   * host socket); malformed or unsupported queries are answered at once.
+   */
+  private dnsIn(msg: Uint8Array, guestIp: Ip4, guestPort: number): void {
+    const q = parseDnsQuery(msg);
+    if (typeof q === "string") return this.drop(q);
+    const reply = (rcode: number, answers?: DnsRecord[]) =>
+      this.toGuest(
+        udpFrame(
+          this.guestMac,
+          DNS_MAC,
+          DNS_IP,
+          DNS_PORT,
+          guestIp,
+          guestPort,
+          buildDnsResponse(q, rcode, answers),
+          this.nextId(),
+        ),
+      );
+    if (q.rcode !== undefined) return reply(q.rcode);
+    if (this.restrict) return reply(DNS_REFUSED);
+    const question = q.question!;
+    let type: HostDnsType;
+    let name = question.name;
+    if (question.type === DNS_TYPE_A) type = "A";
+    else if (question.type === DNS_TYPE_AAAA) type = "AAAA";
+    else {
+      type = "PTR";
+      const addr = ptrAddress(name);
+      if (addr === undefined) return reply(DNS_NXDOMAIN);
+      name = addr;
+    }
+    if (this.dnsPending >= DNS_PENDING_MAX) return reply(DNS_SERVFAIL);
+    this.dnsPending++;
+    this.host.resolve(name, type, (a) => {
+      this.dnsPending--;
+      if (this.closed) return;
+      this.dnsAnswer(q, a, reply);
+    });
+  }
+
+  private dnsAnswer(
+    q: DnsQuery,
+    a: HostDnsAnswer,
+    reply: (rcode: number, answers?: DnsRecord[]) => void,
+  ): void {
+    if (a.kind === "nxdomain") return reply(DNS_NXDOMAIN);
+    if (a.kind === "servfail") return reply(DNS_SERVFAIL);
+    const records: DnsRecord[] = [];
+    const type = q.question!.type;
+    for (const v of a.kind === "ok" ? a.values : []) {
+      if (type === DNS_TYPE_A) {
+        try {
+          records.push({ type, ttl: DNS_TTL, addr: ip4(v) });
+        } catch {}
+      } else if (type === DNS_TYPE_AAAA) {
+        const addr = ip6Bytes(v);
+        if (addr !== undefined) records.push({ type, ttl: DNS_TTL, addr });
+      } else records.push({ type: DNS_TYPE_PTR, ttl: DNS_TTL, name: v });
+    }
+    reply(DNS_NOERROR, records);
   }
 
   private udpForwardIn(
@@ -488,7 +647,7 @@ export class UserNet implements NetBackend {
   private tcpIn(p: Ipv4Packet, offloaded: boolean): void {
     const seg = parseTcp(p, offloaded);
     if (typeof seg === "string") return this.drop(seg);
-    const key = seg.srcPort * 65536 + seg.dstPort;
+    const key = tcpKey(p.dst, seg.dstPort, seg.srcPort);
     let e = this.tcp.get(key);
     const f = seg.flags;
     const isSyn = (f & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN;
@@ -503,7 +662,8 @@ export class UserNet implements NetBackend {
       e.conn.input(seg, p.frame);
       return;
     }
-    if (p.dst !== GATEWAY_IP) {
+    const hostAddr = this.hostAddressFor(p.dst);
+    if (hostAddr === undefined) {
       this.drop("TCP to an address without a relay");
       this.resetFor(p, seg);
       return;
@@ -513,7 +673,7 @@ export class UserNet implements NetBackend {
       return;
     }
     this.guestIp = p.src;
-    this.openOutbound(p.src, seg, key);
+    this.openOutbound(p.src, p.dst, hostAddr, seg, key);
   }
 
   /** RST for a segment that belongs to no connection (RFC 9293 3.10.7.1). */
@@ -534,9 +694,17 @@ export class UserNet implements NetBackend {
     this.toGuest(tcpFrame(this.guestMac, GATEWAY_MAC, p.dst, p.src, h, 0, this.nextId()));
   }
 
-  private newConn(guestIp: Ip4, guestPort: number, gwPort: number, app: TcpApp): TcpConn {
+  /** A connection between guestPort and remoteIp:remotePort (the gateway's end is `remote`). */
+  private newConn(
+    guestIp: Ip4,
+    guestPort: number,
+    remoteIp: Ip4,
+    remotePort: number,
+    key: string,
+    app: TcpApp,
+  ): TcpConn {
     return new TcpConn({
-      localPort: gwPort,
+      localPort: remotePort,
       remotePort: guestPort,
       iss: this.random32(),
       timers: this.timers,
@@ -544,15 +712,14 @@ export class UserNet implements NetBackend {
       app,
       wantFlush: (c) => this.needFlush.add(c),
       output: (h, dataLen, fill) => {
-        const entry = this.tcp.get(guestPort * 65536 + gwPort);
-        const ip = entry?.guestIp ?? guestIp;
-        this.toGuest(tcpFrame(this.guestMac, GATEWAY_MAC, GATEWAY_IP, ip, h, dataLen, this.nextId(), fill));
+        const ip = this.tcp.get(key)?.guestIp ?? guestIp;
+        this.toGuest(tcpFrame(this.guestMac, GATEWAY_MAC, remoteIp, ip, h, dataLen, this.nextId(), fill));
       },
     });
   }
 
   /** The app side of a proxied connection: relays between the TcpConn and the host socket. */
-  private proxyApp(key: number, onEstablished?: () => void): TcpApp {
+  private proxyApp(key: string, onEstablished?: () => void): TcpApp {
     const entry = () => this.tcp.get(key);
     return {
       established: () => {
@@ -588,7 +755,7 @@ export class UserNet implements NetBackend {
 
   /** Events of a host socket proxied to `key`'s connection. */
   private hostEvents(
-    key: number,
+    key: string,
     onConnected: () => void,
     onRefused: (error: string) => void,
   ): HostTcpEvents {
@@ -620,21 +787,25 @@ export class UserNet implements NetBackend {
         e.hostGone = true;
         e.host = undefined;
         if (error !== undefined) {
-          this.log(`tcp ${key >>> 16}->${key & 0xffff}: host socket ${error}`);
+          this.log(`tcp ${key}: host socket ${error}`);
           e.conn.abort();
         } else e.conn.end();
       },
     };
   }
 
-  /** The guest opened a connection to the gateway: connect to the host port, then answer its SYN. */
-  private openOutbound(guestIp: Ip4, seg: TcpSegment, key: number): void {
+  /**
+   * The guest opened a connection to `remoteIp`: connect a host socket to
+   * `hostAddr` (the loopback for the gateway, else the same address), then
+   * answer its SYN.
+   */
+  private openOutbound(guestIp: Ip4, remoteIp: Ip4, hostAddr: string, seg: TcpSegment, key: string): void {
     const syn: TcpSynInfo = { seq: seg.seq, window: seg.window, mss: seg.mss, wscale: seg.wscale };
-    const conn = this.newConn(guestIp, seg.srcPort, seg.dstPort, this.proxyApp(key));
-    const entry: TcpEntry = { conn, guestIp, host: undefined, hostGone: false };
+    const conn = this.newConn(guestIp, seg.srcPort, remoteIp, seg.dstPort, key, this.proxyApp(key));
+    const entry: TcpEntry = { conn, remoteIp, guestIp, host: undefined, hostGone: false };
     this.tcp.set(key, entry);
     entry.host = this.host.connectTcp(
-      this.loopback,
+      hostAddr,
       seg.dstPort,
       this.hostEvents(
         key,
@@ -643,12 +814,12 @@ export class UserNet implements NetBackend {
         },
         (error) => {
           // Refused: the guest sees a reset, as from a closed port.
-          this.log(`tcp to host port ${seg.dstPort}: ${error}`);
+          this.log(`tcp to ${hostAddr}:${seg.dstPort}: ${error}`);
           this.tcp.delete(key);
           const h = TcpConn.refuse(syn);
           h.srcPort = seg.dstPort;
           h.dstPort = seg.srcPort;
-          this.toGuest(tcpFrame(this.guestMac, GATEWAY_MAC, GATEWAY_IP, guestIp, h, 0, this.nextId()));
+          this.toGuest(tcpFrame(this.guestMac, GATEWAY_MAC, remoteIp, guestIp, h, 0, this.nextId()));
           conn.destroy("refused");
         },
       ),
@@ -661,10 +832,10 @@ export class UserNet implements NetBackend {
       s.reset();
       return { connected() {}, data() {}, end() {}, drain() {}, closed() {} };
     }
-    const gwPort = this.allocPort((p) => this.tcp.has(guestPort * 65536 + p));
-    const key = guestPort * 65536 + gwPort;
-    const conn = this.newConn(this.guestIp, guestPort, gwPort, this.proxyApp(key));
-    const entry: TcpEntry = { conn, guestIp: this.guestIp, host: s, hostGone: false };
+    const gwPort = this.allocPort((p) => this.tcp.has(tcpKey(GATEWAY_IP, p, guestPort)));
+    const key = tcpKey(GATEWAY_IP, gwPort, guestPort);
+    const conn = this.newConn(this.guestIp, guestPort, GATEWAY_IP, gwPort, key, this.proxyApp(key));
+    const entry: TcpEntry = { conn, remoteIp: GATEWAY_IP, guestIp: this.guestIp, host: s, hostGone: false };
     this.tcp.set(key, entry);
     const events = this.hostEvents(
       key,

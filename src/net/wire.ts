@@ -72,6 +72,40 @@ export function ip4String(v: Ip4): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
+/** An IPv6 address text ("::1", "fe80::1%eth0" without the zone) as 16 bytes, or undefined. */
+export function ip6Bytes(text: string): Uint8Array | undefined {
+  const t = text.split("%")[0];
+  const halves = t.split("::");
+  if (halves.length > 2) return undefined;
+  const groups = (h: string): number[] | undefined => {
+    if (h === "") return [];
+    const out: number[] = [];
+    const parts = h.split(":");
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      if (i === parts.length - 1 && part.includes(".")) {
+        try {
+          const v4 = ip4(part);
+          out.push(v4 >>> 16, v4 & 0xffff);
+        } catch {
+          return undefined;
+        }
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(part)) out.push(Number.parseInt(part, 16));
+      else return undefined;
+    }
+    return out;
+  };
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  if (head === undefined || tail === undefined) return undefined;
+  const fill = 8 - head.length - tail.length;
+  if (halves.length === 1 ? fill !== 0 : fill < 1) return undefined;
+  const all = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...tail];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) put16(out, i * 2, all[i]);
+  return out;
+}
+
 /** A MAC address as 6 bytes. */
 export type Mac = Uint8Array;
 

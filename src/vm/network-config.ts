@@ -6,13 +6,22 @@
  */
 import type { EntropySource } from "../machine/devices/backends.ts";
 import type { PortForward } from "../net/user-net.ts";
-import { badConfig, expectArray, expectInteger, expectObject, expectString } from "./validate.ts";
+import {
+  badConfig,
+  expectArray,
+  expectBoolean,
+  expectInteger,
+  expectObject,
+  expectString,
+} from "./validate.ts";
 
 export interface NetworkConfig {
   /** user: virtio-net on the user-mode NAT (src/net/); none: no NIC. */
   mode: "user" | "none";
   /** Host ports forwarded into the guest (user mode only). */
   forwards: PortForward[];
+  /** User mode: the guest reaches nothing on or beyond the host (`--net user,restrict=on`). */
+  restrict?: boolean;
   /**
    * The NIC's MAC as "52:54:00:12:34:56". It is part of the machine: a
    * snapshot keeps it, a clone gets a new one (see src/vm/clone.ts).
@@ -80,5 +89,10 @@ export function validateNetworkConfig(value: unknown, where: string): NetworkCon
   const mac = expectString(o.mac ?? DEFAULT_MAC, `${where}.mac`);
   if (parseMac(mac) === undefined)
     throw badConfig(`${where}.mac`, `"${mac}" is not a unicast MAC like 52:54:00:12:34:56`);
-  return { mode, forwards, mac: mac.toLowerCase() };
+  const config: NetworkConfig = { mode, forwards, mac: mac.toLowerCase() };
+  if (o.restrict !== undefined && expectBoolean(o.restrict, `${where}.restrict`)) {
+    if (mode !== "user") throw badConfig(`${where}.restrict`, "only the user-mode network has it");
+    config.restrict = true;
+  }
+  return config;
 }

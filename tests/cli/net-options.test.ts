@@ -30,11 +30,16 @@ test("--forward parses PROTO:HOSTPORT:GUESTPORT", () => {
     assert.throws(() => parseForward(bad), VirtusError, bad);
 });
 
-test("--net takes user or none; --forward needs a network and distinct host ports", () => {
-  assert.deepEqual(parseNetOptions("user", []), { mode: "user", forwards: [] });
-  assert.equal(parseNetOptions("none", []).mode, "none");
+test("--net takes user[,restrict=on|off] or none; --forward needs the user network and distinct host ports", () => {
+  assert.deepEqual(parseNetOptions("user", []), { net: { mode: "user", restrict: false }, forwards: [] });
+  assert.deepEqual(parseNetOptions("user,restrict=on", []).net, { mode: "user", restrict: true });
+  assert.deepEqual(parseNetOptions("user,restrict=no", []).net, { mode: "user", restrict: false });
+  assert.equal(parseNetOptions("none", []).net.mode, "none");
   assert.throws(() => parseNetOptions("tap", []), /--net tap: give user/);
-  assert.throws(() => parseNetOptions("none", ["tcp:1:2"]), /no network with --net none/);
+  assert.throws(() => parseNetOptions("user,restrict=maybe", []), /restrict= takes on or off, not "maybe"/);
+  assert.throws(() => parseNetOptions("user,hostfwd=x", []), /unknown option "hostfwd"/);
+  assert.throws(() => parseNetOptions("none,restrict=on", []), /--net none,restrict=on: give user/);
+  assert.throws(() => parseNetOptions("none", ["tcp:1:2"]), /forwards need the user-mode network/);
   assert.throws(() => parseNetOptions("user", ["tcp:1:2", "tcp:1:3"]), /forwarded twice/);
   assert.equal(parseNetOptions("user", ["tcp:1:2", "udp:1:2"]).forwards.length, 2);
 });
@@ -42,7 +47,7 @@ test("--net takes user or none; --forward needs a network and distinct host port
 test("virtus run: bad --net and --forward are one-line errors with exit 2", () => {
   assertBadInput(
     ["run", "--kernel", kernel, "--net", "bridge"],
-    /--net bridge: give user \(NAT to the host, the default\) or none/,
+    /--net bridge: give user\[,restrict=on\] \(NAT through the host, the default\) or none/,
   );
   assertBadInput(
     ["run", "--kernel", kernel, "--forward", "tcp:8080"],
@@ -55,7 +60,7 @@ test("virtus run: bad --net and --forward are one-line errors with exit 2", () =
   );
   assertBadInput(
     ["run", "--kernel", kernel, "--net", "none", "--forward", "tcp:8080:80"],
-    /no network with --net none/,
+    /forwards need the user-mode network/,
   );
 });
 

@@ -246,14 +246,20 @@ test("UDP: datagrams to 10.0.2.2 go to the host's 127.0.0.1 from one socket per 
   assert.ok(h.host.udpSockets.every((x) => x.closed));
 });
 
-test("UDP to other addresses is dropped, with a bad checksum too", () => {
+test("UDP to addresses with nothing behind them is dropped, with a bad checksum too", () => {
   const h = new Harness();
-  h.send(h.udp(5000, ip4("1.1.1.1"), 53, bytes("q")), h.udp(5000, DNS_IP, 53, bytes("q")));
+  h.send(
+    h.udp(5000, ip4("10.0.2.77"), 53, bytes("q")),
+    h.udp(5000, ip4("127.0.0.1"), 53, bytes("q")),
+    h.udp(5000, ip4("224.0.0.251"), 5353, bytes("q")),
+    h.udp(5000, DNS_IP, 54, bytes("q")),
+  );
   const bad = h.udp(5000, GATEWAY_IP, 9, bytes("zzz"));
   bad[bad.length - 1] ^= 0xff;
   h.send(bad);
   assert.equal(h.host.udpSockets.length, 0);
-  assert.equal(h.net.stats.dropped["UDP to an address without a relay"], 2);
+  assert.equal(h.net.stats.dropped["UDP to an address without a relay"], 3);
+  assert.equal(h.net.stats.dropped["UDP to the name server, not port 53"], 1);
   assert.equal(h.net.stats.dropped["bad UDP checksum"], 1);
 });
 
@@ -339,13 +345,15 @@ test("malformed and truncated frames are dropped without throwing", () => {
   assert.equal(parseIpv4(long), "bad IPv4 total length");
 });
 
-test("TCP to an address other than the gateway is reset", () => {
+test("TCP to an address with nothing behind it (the LAN, loopback, multicast) is reset", () => {
   const h = new Harness();
-  const syn = { srcPort: 40000, dstPort: 80, seq: 100, ack: 0, flags: TCP_SYN, window: 1000 };
-  h.send(tcpFrame(GATEWAY_MAC, DEFAULT_GUEST_MAC, GUEST_IP, ip4("93.184.216.34"), syn, 0, 1));
-  const [r] = h.take();
-  assert.equal(r.tcp!.flags, TCP_RST | TCP_ACK);
-  assert.equal(r.tcp!.ack, 101);
-  assert.equal(ip4String(r.ip!.src), "93.184.216.34");
+  for (const dst of ["10.0.2.99", "127.0.0.1", "239.1.1.1"]) {
+    const syn = { srcPort: 40000, dstPort: 80, seq: 100, ack: 0, flags: TCP_SYN, window: 1000 };
+    h.send(tcpFrame(GATEWAY_MAC, DEFAULT_GUEST_MAC, GUEST_IP, ip4(dst), syn, 0, 1));
+    const [r] = h.take();
+    assert.equal(r.tcp!.flags, TCP_RST | TCP_ACK);
+    assert.equal(r.tcp!.ack, 101);
+    assert.equal(ip4String(r.ip!.src), dst);
+  }
   assert.equal(h.host.connects.length, 0);
 });

@@ -22,6 +22,8 @@ import {
   udpFrame,
 } from "../../src/net/frames.ts";
 import type {
+  HostDnsAnswer,
+  HostDnsType,
   HostListener,
   HostNet,
   HostTcpEvents,
@@ -137,8 +139,13 @@ export class FakeHostNet implements HostNet {
   udpListeners = new Map<number, FakeUdpSocket>();
   /** Ports whose listen fails (as if in use). */
   busy = new Set<number>();
+  /** Name queries the stack asked; the test answers them by calling `done`. */
+  lookups: { name: string; type: HostDnsType; done: (a: HostDnsAnswer) => void }[] = [];
   closedListeners: number[] = [];
 
+  resolve(name: string, type: HostDnsType, done: (a: HostDnsAnswer) => void): void {
+    this.lookups.push({ name, type, done });
+  }
   connectTcp(addr: string, port: number, events: HostTcpEvents): HostTcpSocket {
     const s = new FakeTcpSocket(addr, port, events);
     this.connects.push(s);

@@ -1,11 +1,16 @@
 /**
  * Host sockets and timers for the user-mode network (src/net/host.ts) on
- * Node: node:net for TCP, node:dgram for UDP, setTimeout for timers.
+ * Node: node:net for TCP, node:dgram for UDP, node:dns for the name server
+ * (dns.lookup is getaddrinfo, so /etc/hosts counts as for the host's own
+ * programs), setTimeout for timers.
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { lookup, lookupService } from "node:dns";
 import { connect, createServer, type Socket } from "node:net";
 import { VirtusError } from "../../machine/errors.ts";
 import type {
+  HostDnsAnswer,
+  HostDnsType,
   HostListener,
   HostNet,
   HostTcpEvents,
@@ -100,8 +105,33 @@ function wrapUdp(sock: UdpSocket, events: HostUdpEvents): HostUdpSocket {
   };
 }
 
+/** getaddrinfo's failures as DNS outcomes: no such name, a name without addresses, anything else. */
+function lookupFailure(e: NodeJS.ErrnoException): HostDnsAnswer {
+  if (e.code === "ENOTFOUND") return { kind: "nxdomain" };
+  if (e.code === "ENODATA") return { kind: "nodata" };
+  return { kind: "servfail" };
+}
+
 /** Host sockets on Node. Every socket it opens is closed by the stack's close(). */
 export class NodeHostNet implements HostNet {
+  resolve(name: string, type: HostDnsType, done: (answer: HostDnsAnswer) => void): void {
+    if (type === "PTR") {
+      // getnameinfo: /etc/hosts first, as for the host's programs; a numeric answer means no name.
+      lookupService(name, 0, (e, host) => {
+        if (e) done(e.code === "ENOTFOUND" ? { kind: "nxdomain" } : lookupFailure(e));
+        else done(host === name || host === "" ? { kind: "nxdomain" } : { kind: "ok", values: [host] });
+      });
+      return;
+    }
+    // Both families at once, so a name with only the other kind of address is "no data", not "no such name".
+    lookup(name, { family: 0, all: true }, (e, addrs) => {
+      if (e) return done(lookupFailure(e));
+      const want = type === "A" ? 4 : 6;
+      const values = [...new Set(addrs.filter((a) => a.family === want).map((a) => a.address))];
+      done(values.length > 0 ? { kind: "ok", values } : { kind: "nodata" });
+    });
+  }
+
   connectTcp(addr: string, port: number, events: HostTcpEvents): HostTcpSocket {
     const s = connect({ host: addr, port, allowHalfOpen: true });
     return wrapTcp(s, { current: events });

@@ -23,6 +23,7 @@ export async function openNetwork(
     timers: nodeNetTimers,
     forwards: net.forwards,
     guestMac: parseMac(net.mac),
+    restrict: net.restrict === true,
   });
   await user.start();
   return { backend: user, hostActive: () => user.hostActive, close: () => user.close() };

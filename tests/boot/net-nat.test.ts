@@ -58,7 +58,7 @@ test("DNS at 10.0.2.3 resolves localhost through the host's resolver; NAT reache
       await s.run("echo 'nameserver 10.0.2.3' > /etc/resolv.conf");
       assert.match(
         await s.run("ping -c 1 localhost"),
-        /PING localhost \(127\.0\.0\.1\)[^]*1 packets received/,
+        /PING localhost \(127\.0\.0\.1\)[\s\S]*1 packets received/,
       );
       assert.match(
         await s.run("nslookup 127.0.0.1 10.0.2.3"),

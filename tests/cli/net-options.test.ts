@@ -4,8 +4,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { parseForward, parseNetOptions } from "../../src/cli/net.ts";
+import { networkConfig, parseForward, parseNetOptions } from "../../src/cli/net.ts";
 import { VirtusError } from "../../src/machine/errors.ts";
+import { validateNetworkConfig } from "../../src/vm/network-config.ts";
 import { assertBadInput } from "../support/cli.ts";
 
 const _bin = join(import.meta.dirname, "../../bin/virtus.js");
@@ -89,4 +90,15 @@ test("virtus run: a forwarded port already in use is a one-line error with exit 
       busy.close();
     }
   }
+});
+
+test("--net user,restrict=on reaches the VmConfig; a config with restrict on another mode is refused", () => {
+  assert.equal(networkConfig("user,restrict=on", []).restrict, true);
+  assert.equal(networkConfig("user", []).restrict, undefined);
+  const ok = validateNetworkConfig({ mode: "user", forwards: [], restrict: true }, "network");
+  assert.equal(ok.restrict, true);
+  assert.throws(
+    () => validateNetworkConfig({ mode: "none", forwards: [], restrict: true }, "network"),
+    /network\.restrict/,
+  );
 });

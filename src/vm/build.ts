@@ -130,7 +130,7 @@ async function virtioPlacements(
       make: virtioMmio(
         (slot) => {
           // A guest waiting on a host socket must not see its timeouts expire in no real time.
-          slot.machine.idleHolds.push(net.hostActive);
+          slot.holdIdle(net.hostActive);
           return new VirtioNet(net.backend, { mac });
         },
         { log },

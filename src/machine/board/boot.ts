@@ -1,7 +1,7 @@
 import { PRV_M } from "../cpu/constants.ts";
 import type { CharBackend } from "../devices/backends.ts";
 import { VirtusError } from "../errors.ts";
-import { BuiltinSbi, type SystemResetRequest } from "../firmware/sbi.ts";
+import type { BuiltinSbi, SystemResetRequest } from "../firmware/sbi.ts";
 import type { BootImage } from "./boot-image.ts";
 import { planBoot } from "./linux-image.ts";
 import type { VirtMachine } from "./virt.ts";
@@ -124,7 +124,8 @@ export function bootVirt(vm: VirtMachine, req: BootRequest): BootInfo {
 
   const info: BootInfo = { kernel: kernelAddr, dtb: plan.dtb, initrd: plan.initrd, firmwareEntry };
   if (req.bios.kind === "builtin") {
-    const sbi = new BuiltinSbi(m, { console: req.console, onReset: req.onReset });
+    // A board built with VirtOptions.sbi (as for a restore) has its SBI already.
+    const sbi = vm.sbi ?? vm.useBuiltinSbi({ console: req.console, onReset: req.onReset });
     sbi.boot(entry, plan.dtb, 0);
     info.sbi = sbi;
     return info;

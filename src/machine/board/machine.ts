@@ -3,9 +3,11 @@ import { updateSstcTimer } from "../cpu/csr.ts";
 import { S_MENVCFG, S_MHARTID, S_STIMECMP } from "../cpu/csr-slots.ts";
 import { Hart } from "../cpu/hart.ts";
 import { runSlice } from "../cpu/interpreter.ts";
-import { CLINT_BASE, CLINT_SIZE, Clint, type Clock } from "../devices/clint.ts";
+import { Clint, type Clock } from "../devices/clint.ts";
 import { Jit } from "../jit/jit.ts";
 import { GuestMemory } from "../memory/guest-memory.ts";
+import { expectBoolean, expectNumber, expectVersion, type Stateful } from "../snapshot/state.ts";
+import { VIRT_MEMMAP } from "./memory-map.ts";
 
 /** Timebase of mtime, as on QEMU virt: 10 MHz. */
 export const TIMEBASE_HZ = 10_000_000;
@@ -29,6 +31,27 @@ export interface MachineOptions {
 export type StopReason = "budget" | "stopped" | "idle";
 
 /**
+ * The machine's time base and scheduler position as plain data (design
+ * 2.8). `mtime` is the time when saved: a restored machine's clock goes on
+ * from there (deterministic: through idleTicks; real time: through an
+ * offset to the host clock), so guest time neither jumps nor runs back.
+ * The scheduler fields say where in a round of slices run() stopped, so
+ * that run(N) then run(M) is exactly run(N + M), before and after a restore.
+ */
+export interface MachineTimeState {
+  version: 1;
+  /** True when the machine ran on instruction-count time. */
+  deterministic: boolean;
+  mtime: number;
+  /** The next hart to run in the current round (0 = a round starts). */
+  cursor: number;
+  /** Instructions left in that hart's slice when run() stopped inside it (0 = none). */
+  sliceLeft: number;
+  /** Harts that ran a slice in the current round so far. */
+  roundActive: number;
+}
+
+/**
  * A machine: RAM, harts, the physical bus and the timer. Harts are
  * interleaved in one thread, SLICE instructions at a time, in a fixed order,
  * so a deterministic run gives the same result every time (design 2.7).
@@ -45,6 +68,12 @@ export class Machine {
   readonly deterministic: boolean;
   /** Ticks skipped while every hart waited for an interrupt (deterministic mode). */
   private idleTicks = 0;
+  /** Added to the host clock (real-time mode) so a restored machine's time goes on from its snapshot. */
+  private timeOffset = 0;
+  /** Scheduler position inside a round (see MachineTimeState). */
+  private cursor = 0;
+  private sliceLeft = 0;
+  private roundActive = 0;
   /** Set by a device or hook to stop run() at the next slice boundary. */
   stopRequested = false;
   /** Called after every round of slices (devices polling, HTIF). */
@@ -70,9 +99,13 @@ export class Machine {
       this.harts.push(h);
     }
     this.deterministic = opts.clock === undefined;
-    this.clock = opts.clock ?? { now: () => Math.floor(this.retired() / INSNS_PER_TICK) + this.idleTicks };
+    const host = opts.clock;
+    this.clock =
+      host === undefined
+        ? { now: () => Math.floor(this.retired() / INSNS_PER_TICK) + this.idleTicks }
+        : { now: () => host.now() + this.timeOffset };
     this.clint = new Clint(this.harts, this.clock);
-    this.bus.map(CLINT_BASE, CLINT_SIZE, this.clint);
+    this.bus.map(VIRT_MEMMAP.clint.base, VIRT_MEMMAP.clint.size, this.clint);
   }
 
   /** Instructions retired by all harts. */
@@ -90,28 +123,61 @@ export class Machine {
   }
 
   /**
-   * Runs until about `maxInsns` more instructions retire, stop is requested,
-   * or every hart waits for an interrupt that no timer will bring.
+   * Runs until `maxInsns` more instructions retire, stop is requested, or
+   * every hart waits for an interrupt that no timer will bring.
+   *
+   * Harts take turns in rounds: each runs a slice of up to SLICE
+   * instructions (less when something ends it early: a trap, a CSR write,
+   * wfi, an interrupt line), then timers and pollers run. When the budget
+   * ends inside a slice, run() remembers the hart and what is left of its
+   * slice and goes on there next time, so the rounds, and with them every
+   * interrupt check, are the same however the instructions are split
+   * between calls: run(N) then run(M) is exactly run(N + M). A slice
+   * continued this way starts with the interrupt check every slice makes;
+   * it finds nothing new, because whatever could make an interrupt pending
+   * inside a slice also ends the slice.
    */
   run(maxInsns: number): StopReason {
+    this.mem.untouched = false;
     const end = this.retired() + maxInsns;
+    const harts = this.harts;
     // Slices can end without retiring anything (a hart whose trap vector itself faults), so
     // rounds are bounded too: a guest in such a storm cannot keep the host from returning.
-    for (let rounds = Math.ceil(maxInsns / 16) + 1; rounds > 0; rounds--) {
-      if (this.stopRequested) return "stopped";
-      const left = end - this.retired();
-      if (left <= 0) return "budget";
-      let active = 0;
-      for (const h of this.harts) {
-        if (h.waiting && (h.checkInterrupts(), h.waiting)) continue;
-        active++;
-        runSlice(h, Math.min(SLICE, left));
+    let rounds = Math.ceil(maxInsns / 16) + 1;
+    for (;;) {
+      if (this.cursor === 0 && this.sliceLeft === 0) {
+        if (this.stopRequested) return "stopped";
+        if (this.retired() >= end || rounds-- <= 0) return "budget";
       }
+      const h = harts[this.cursor];
+      if (this.sliceLeft === 0) {
+        if (!(h.waiting && (h.checkInterrupts(), h.waiting))) {
+          this.roundActive++;
+          this.sliceLeft = SLICE;
+        }
+      }
+      if (this.sliceLeft > 0) {
+        const left = end - this.retired();
+        if (left <= 0) return "budget";
+        const budget = Math.min(this.sliceLeft, left);
+        const before = h.icount;
+        runSlice(h, budget);
+        const ran = h.icount - before;
+        // Stopped by this call's budget (not by the slice's own end, nor early): resume here next time.
+        if (budget < this.sliceLeft && ran >= budget && h.sliceEnd !== 0) {
+          this.sliceLeft -= ran;
+          return "budget";
+        }
+        this.sliceLeft = 0;
+      }
+      if (++this.cursor < harts.length) continue;
+      this.cursor = 0;
+      const active = this.roundActive;
+      this.roundActive = 0;
       this.updateTimers();
       for (const p of this.pollers) p();
       if (active === 0 && (!this.deterministic || this.idleHeld() || !this.skipToNextTimer())) return "idle";
     }
-    return "budget";
   }
 
   /** True while an idle hold says host work is outstanding (see idleHolds). */
@@ -159,5 +225,44 @@ export class Machine {
     this.idleTicks += next - now;
     this.updateTimers();
     return true;
+  }
+
+  // --- state
+
+  /** The time base and scheduler position (see MachineTimeState); the harts and the CLINT save themselves. */
+  saveTimeState(): MachineTimeState {
+    return {
+      version: 1,
+      deterministic: this.deterministic,
+      mtime: this.clock.now(),
+      cursor: this.cursor,
+      sliceLeft: this.sliceLeft,
+      roundActive: this.roundActive,
+    };
+  }
+
+  /**
+   * Makes the clock read the saved mtime now and continue from there. The
+   * harts must be restored first: deterministic time counts their retired
+   * instructions.
+   */
+  restoreTimeState(s: MachineTimeState): void {
+    const who = "machine time";
+    expectVersion(who, s, 1);
+    expectBoolean(who, "deterministic", s.deterministic);
+    const mtime = expectNumber(who, "mtime", s.mtime, 0, Number.MAX_SAFE_INTEGER);
+    const cursor = expectNumber(who, "cursor", s.cursor, 0, this.harts.length - 1);
+    const sliceLeft = expectNumber(who, "sliceLeft", s.sliceLeft, 0, SLICE);
+    const roundActive = expectNumber(who, "roundActive", s.roundActive, 0, this.harts.length);
+    if (this.deterministic) this.idleTicks = mtime - Math.floor(this.retired() / INSNS_PER_TICK);
+    else this.timeOffset += mtime - this.clock.now();
+    this.cursor = cursor;
+    this.sliceLeft = sliceLeft;
+    this.roundActive = roundActive;
+  }
+
+  /** The time base as a Stateful component, for the board's list. */
+  timeBase(): Stateful<MachineTimeState> {
+    return { saveState: () => this.saveTimeState(), restoreState: (s) => this.restoreTimeState(s) };
   }
 }

@@ -1,39 +1,34 @@
 /**
  * The QEMU `virt` board (design 2.1): the memory map of QEMU's
- * hw/riscv/virt.c, its devices wired to the PLIC, and a device tree
- * generated from the device list, so firmware and kernels built for QEMU
- * `virt` (OpenSBI, U-Boot, Linux) run unmodified.
+ * hw/riscv/virt.c (one table: memory-map.ts), its devices wired to the PLIC,
+ * and a device tree generated from the device list, so firmware and
+ * kernels built for QEMU `virt` (OpenSBI, U-Boot, Linux) run unmodified.
  *
- *   0x0000_0000_0010_0000  sifive_test (+ syscon poweroff/reboot)
- *   0x0000_0000_0010_1000  goldfish RTC          IRQ 11
- *   0x0000_0000_0200_0000  CLINT
- *   0x0000_0000_0c00_0000  PLIC
- *   0x0000_0000_1000_0000  NS16550A UART         IRQ 10
- *   0x0000_0000_1000_1000  virtio-mmio slot n at +n*0x1000, IRQ 1+n (8 slots)
- *   0x0000_0000_8000_0000  RAM
+ * The board's component list is the single source of truth for what it
+ * holds: the bus mappings, the device tree and the snapshot all come from
+ * it, and a device on the bus must be Stateful to be listed at all.
  */
 import type { MmioDevice } from "../bus/mmio.ts";
 import { IRQ_M_SOFT, IRQ_M_TIMER } from "../cpu/constants.ts";
-import type { CharBackend, IrqLine, WallClock } from "../devices/backends.ts";
-import { CLINT_BASE, CLINT_SIZE, type Clock } from "../devices/clint.ts";
-import { GoldfishRtc, RTC_IRQ, type RtcState } from "../devices/goldfish_rtc.ts";
-import { Plic, type PlicState } from "../devices/plic.ts";
-import { SifiveTest, type SifiveTestState, type TestExit } from "../devices/sifive_test.ts";
-import { UART_IRQ, Uart16550, type UartState } from "../devices/uart16550.ts";
+import { type HartState, restoreHartState, saveHartState } from "../cpu/hart-state.ts";
+import type { CharBackend, WallClock } from "../devices/backends.ts";
+import type { Clock } from "../devices/clint.ts";
+import { GoldfishRtc } from "../devices/goldfish_rtc.ts";
+import { Plic } from "../devices/plic.ts";
+import { SifiveTest, type TestExit } from "../devices/sifive_test.ts";
+import { Uart16550 } from "../devices/uart16550.ts";
 import { FdtBuilder, type FdtNode } from "../fdt/builder.ts";
 import type { FdtContext, FdtDevice } from "../fdt/device.ts";
 import { unitName } from "../fdt/device.ts";
-import { MAX_HARTS, RAM_BASE } from "../memory/layout.ts";
-import { expectVersion } from "../snapshot/state.ts";
-import {
-  EmptyVirtioSlot,
-  VIRTIO_MMIO_COUNT,
-  VIRTIO_MMIO_IRQ_BASE,
-  VIRTIO_MMIO_SIZE,
-  virtioMmioFdt,
-  virtioSlotBase,
-} from "../virtio/empty-slot.ts";
+import { BuiltinSbi, type BuiltinSbiOptions } from "../firmware/sbi.ts";
+import { MAX_HARTS } from "../memory/layout.ts";
+import { StateError, type Stateful } from "../snapshot/state.ts";
+import { EmptyVirtioSlot, VIRTIO_MMIO_SIZE, virtioMmioFdt } from "../virtio/empty-slot.ts";
+import type { VirtioSlot } from "../virtio/slot.ts";
 import { Machine, TIMEBASE_HZ } from "./machine.ts";
+import { VIRT_IRQ, VIRT_MEMMAP, VIRT_VIRTIO_SLOTS, virtioSlotBase, virtioSlotIrq } from "./memory-map.ts";
+
+export type { VirtioSlot } from "../virtio/slot.ts";
 
 /**
  * The ISA string the hart implements, for the device tree's `riscv,isa`
@@ -44,18 +39,6 @@ export const VIRT_ISA = "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbs_sstc"
 export const VIRT_MMU_TYPE = "riscv,sv57";
 /** /chosen stdout-path: the UART. */
 export const VIRT_STDOUT_PATH = "/soc/serial@10000000";
-
-/** What a device placed in a virtio-mmio slot is given. */
-export interface VirtioSlot {
-  index: number;
-  base: number;
-  size: number;
-  /** The slot's PLIC source number (1 + index). */
-  irqNumber: number;
-  /** The slot's interrupt line. */
-  irq: IrqLine;
-  machine: Machine;
-}
 
 export interface VirtOptions {
   /** Guest RAM in bytes, at 0x8000_0000. */
@@ -81,29 +64,55 @@ export interface VirtOptions {
   /** Called when the guest writes the test finisher (poweroff, reboot, fail). The machine also stops. */
   onExit?: (e: TestExit) => void;
   /** Devices for the virtio-mmio slots, by slot index; missing entries get an empty slot (device ID 0). */
-  virtio?: (((slot: VirtioSlot) => MmioDevice) | undefined)[];
+  virtio?: (((slot: VirtioSlot) => VirtioSlotDevice) | undefined)[];
+  /**
+   * The built-in SBI (`--bios builtin`): the board creates it and saves it
+   * with everything else. Omitted: no SBI (firmware runs in M-mode, or
+   * bootVirt adds one).
+   */
+  sbi?: BuiltinSbiOptions;
 }
 
-/** Device state of the board's own devices (harts, RAM and virtio devices are saved by their owners). */
-export interface VirtDevicesState {
-  version: 1;
-  plic: PlicState;
-  uart: UartState;
-  rtc: RtcState;
-  test: SifiveTestState;
+/** What a virtio-mmio slot holds: a register window that saves its state (a transport, or an empty slot). */
+export type VirtioSlotDevice = MmioDevice & Stateful<unknown>;
+
+/**
+ * One stateful part of the board. `name` keys its record in a snapshot
+ * ("hart0", "clint", "virtio3", ...), so it is stable across versions.
+ */
+export interface BoardComponent {
+  readonly name: string;
+  readonly state: Stateful<unknown>;
+  /** Where it sits on the bus, if anywhere (the CLINT is mapped by Machine). */
+  readonly mmio?: { readonly base: number; readonly size: number; readonly device: MmioDevice };
+  /** Adds its device-tree node(s), if it has any. */
+  readonly fdt?: (ctx: FdtContext) => void;
+  /**
+   * Restored after everything else: the PLIC, whose record overrides the
+   * line levels the other devices drive while they are restored.
+   */
+  readonly restoreLast?: boolean;
 }
 
-/** A device on the board: where it is mapped and how it describes itself in the device tree. */
-interface Placed {
-  device: MmioDevice;
-  base: number;
-  size: number;
-  fdt(ctx: FdtContext): void;
+/** A component's record in a snapshot. */
+export interface ComponentRecord {
+  name: string;
+  state: unknown;
 }
 
-/** Places a board device that knows its own base, size and node. */
-function placed(d: MmioDevice & FdtDevice & { readonly base: number; readonly size: number }): Placed {
-  return { device: d, base: d.base, size: d.size, fdt: (ctx) => d.fdt(ctx) };
+/** A board device that knows its place and node, as a component (the type demands state). */
+function busDevice(
+  name: string,
+  d: MmioDevice & FdtDevice & Stateful<unknown> & { readonly base: number; readonly size: number },
+  restoreLast = false,
+): BoardComponent {
+  return {
+    name,
+    state: d,
+    mmio: { base: d.base, size: d.size, device: d },
+    fdt: (ctx) => d.fdt(ctx),
+    restoreLast,
+  };
 }
 
 /**
@@ -122,22 +131,27 @@ export class VirtMachine {
   readonly rtc: GoldfishRtc;
   readonly test: SifiveTest;
   /** The device in each virtio-mmio slot (EmptyVirtioSlot where none was given). */
-  readonly virtio: MmioDevice[] = [];
+  readonly virtio: VirtioSlotDevice[] = [];
   /** Kernel command line written to /chosen by deviceTree(). */
   bootargs: string;
   /** Initrd range written to /chosen by deviceTree(). */
   initrd: { start: number; end: number } | undefined;
   /** The last finisher write, if the guest asked to stop. */
   exit: TestExit | undefined = undefined;
-  /** Devices in bus and device-tree order (the PLIC first: the others name it as interrupt parent). */
-  private readonly devices: Placed[] = [];
+  /**
+   * Everything on the board that has state, in save order: harts, time
+   * base, CLINT, then the bus devices in bus and device-tree order (the
+   * PLIC first: the others name it as interrupt parent), then the SBI.
+   */
+  private readonly parts: BoardComponent[] = [];
+  private sbiFirmware: BuiltinSbi | undefined;
 
   constructor(opts: VirtOptions) {
     const harts = opts.harts ?? 1;
     if (!Number.isInteger(harts) || harts < 1 || harts > MAX_HARTS)
       throw new RangeError(`harts must be 1..${MAX_HARTS}`);
-    if ((opts.virtio?.length ?? 0) > VIRTIO_MMIO_COUNT)
-      throw new RangeError(`at most ${VIRTIO_MMIO_COUNT} virtio-mmio devices`);
+    if ((opts.virtio?.length ?? 0) > VIRT_VIRTIO_SLOTS)
+      throw new RangeError(`at most ${VIRT_VIRTIO_SLOTS} virtio-mmio devices`);
     const m = new Machine({ ramSize: opts.ramSize, harts, clock: opts.clock, jit: opts.jit });
     this.machine = m;
     this.bootargs = opts.bootargs ?? "";
@@ -149,21 +163,52 @@ export class VirtMachine {
         ? { nowMs: () => Date.now() }
         : { nowMs: () => m.clock.now() / (TIMEBASE_HZ / 1000) });
 
-    this.plic = new Plic(m.harts);
-    this.uart = new Uart16550({ irq: this.plic.line(UART_IRQ), backend: opts.console });
-    this.rtc = new GoldfishRtc({ clock: wall, irq: this.plic.line(RTC_IRQ) });
+    const map = VIRT_MEMMAP;
+    this.plic = new Plic(m.harts, map.plic.base);
+    this.uart = new Uart16550({
+      irq: this.plic.line(VIRT_IRQ.uart),
+      backend: opts.console,
+      base: map.uart.base,
+      irqNumber: VIRT_IRQ.uart,
+    });
+    this.rtc = new GoldfishRtc({
+      clock: wall,
+      irq: this.plic.line(VIRT_IRQ.rtc),
+      base: map.rtc.base,
+      irqNumber: VIRT_IRQ.rtc,
+    });
     this.test = new SifiveTest((e) => {
       this.exit = e;
       m.stopRequested = true;
       opts.onExit?.(e);
-    });
-    this.devices.push(placed(this.plic), placed(this.uart), placed(this.rtc), placed(this.test));
+    }, map.test.base);
 
-    for (let n = 0; n < VIRTIO_MMIO_COUNT; n++) {
+    for (const h of m.harts) {
+      const state: Stateful<HartState> = {
+        saveState: () => saveHartState(h),
+        restoreState: (s) => restoreHartState(h, s),
+      };
+      this.parts.push({ name: `hart${h.id}`, state });
+    }
+    this.parts.push({ name: "time", state: m.timeBase() });
+    this.parts.push({
+      name: "clint",
+      state: m.clint,
+      // The CLINT belongs to Machine (which maps it); its node is written here.
+      fdt: (ctx) => clintFdt(ctx),
+    });
+    this.parts.push(
+      busDevice("plic", this.plic, true),
+      busDevice("uart", this.uart),
+      busDevice("rtc", this.rtc),
+      busDevice("test", this.test),
+    );
+
+    for (let n = 0; n < VIRT_VIRTIO_SLOTS; n++) {
       const base = virtioSlotBase(n);
-      const irqNumber = VIRTIO_MMIO_IRQ_BASE + n;
+      const irqNumber = virtioSlotIrq(n);
       const make = opts.virtio?.[n];
-      const dev =
+      const dev: VirtioSlotDevice =
         make !== undefined
           ? make({
               index: n,
@@ -171,21 +216,75 @@ export class VirtMachine {
               size: VIRTIO_MMIO_SIZE,
               irqNumber,
               irq: this.plic.line(irqNumber),
-              machine: m,
+              mem: m.mem,
+              holdIdle: (held) => m.idleHolds.push(held),
             })
           : new EmptyVirtioSlot(base, irqNumber);
       this.virtio.push(dev);
-      // Every slot's node is the same whatever sits in it (virtio-mmio is probed at run time).
-      this.devices.push({
-        device: dev,
-        base,
-        size: VIRTIO_MMIO_SIZE,
+      this.parts.push({
+        name: `virtio${n}`,
+        state: dev,
+        mmio: { base, size: VIRTIO_MMIO_SIZE, device: dev },
+        // Every slot's node is the same whatever sits in it (virtio-mmio is probed at run time).
         fdt: (ctx) => virtioMmioFdt(ctx, base, irqNumber),
       });
     }
 
-    for (const d of this.devices) m.bus.map(d.base, d.size, d.device);
+    for (const p of this.parts) if (p.mmio !== undefined) m.bus.map(p.mmio.base, p.mmio.size, p.mmio.device);
     m.pollers.push(() => this.rtc.poll());
+    if (opts.sbi !== undefined) this.useBuiltinSbi(opts.sbi);
+  }
+
+  /** The built-in SBI, if the board has one (VirtOptions.sbi or useBuiltinSbi). */
+  get sbi(): BuiltinSbi | undefined {
+    return this.sbiFirmware;
+  }
+
+  /**
+   * Installs the built-in SBI as every hart's ecall hook and lists it as a
+   * component (its HSM states and console input are saved). Once only.
+   */
+  useBuiltinSbi(opts: BuiltinSbiOptions): BuiltinSbi {
+    if (this.sbiFirmware !== undefined) throw new Error("the board already has a built-in SBI");
+    const sbi = new BuiltinSbi(this.machine, opts);
+    this.sbiFirmware = sbi;
+    this.parts.push({ name: "sbi", state: sbi });
+    return sbi;
+  }
+
+  /** The stateful components, in save order. */
+  get components(): readonly BoardComponent[] {
+    return this.parts;
+  }
+
+  /** Every component's record, in save order (RAM is saved by saveVm, snapshot/machine-snapshot.ts). */
+  saveComponents(): ComponentRecord[] {
+    return this.parts.map((p) => ({ name: p.name, state: p.state.saveState() }));
+  }
+
+  /**
+   * Restores every component from its record. The records must name
+   * exactly this board's components in order (a snapshot of a board with
+   * other harts or devices is refused before anything is loaded). Each
+   * component validates its record before loading it, but a bad record for
+   * a later component leaves earlier ones loaded: on an error, discard the
+   * machine (design 2.8: restore goes into a freshly built machine).
+   */
+  restoreComponents(records: readonly ComponentRecord[]): void {
+    const want = this.parts.map((p) => p.name);
+    const got = Array.isArray(records) ? records.map((r) => String((r as ComponentRecord | null)?.name)) : [];
+    if (want.join(",") !== got.join(",")) {
+      throw new StateError(
+        "machine",
+        `the snapshot holds ${got.join(", ") || "nothing"} but this machine has ${want.join(", ")}: restore with the configuration the snapshot was taken with`,
+      );
+    }
+    const last: number[] = [];
+    for (let i = 0; i < this.parts.length; i++) {
+      if (this.parts[i].restoreLast) last.push(i);
+      else this.parts[i].state.restoreState(records[i].state);
+    }
+    for (const i of last) this.parts[i].state.restoreState(records[i].state);
   }
 
   /** The whole device tree, built from the device list (each device adds its own node). */
@@ -206,9 +305,9 @@ export class VirtMachine {
     }
 
     root
-      .addNode(unitName("memory", RAM_BASE))
+      .addNode(unitName("memory", VIRT_MEMMAP.dram.base))
       .string("device_type", "memory")
-      .u64("reg", RAM_BASE, m.mem.ramSize);
+      .u64("reg", VIRT_MEMMAP.dram.base, m.mem.ramSize);
 
     const cpus = root
       .addNode("cpus")
@@ -246,16 +345,7 @@ export class VirtMachine {
       .empty("ranges");
     const ctx: FdtContext = { root, soc, cpuIntc: intc };
 
-    // The CLINT belongs to Machine; its node is written here.
-    const clintExt: (number | FdtNode)[] = [];
-    for (const n of intc) clintExt.push(n, IRQ_M_SOFT, n, IRQ_M_TIMER);
-    soc
-      .addNode(unitName("clint", CLINT_BASE))
-      .cells("interrupts-extended", ...clintExt)
-      .u64("reg", CLINT_BASE, CLINT_SIZE)
-      .strings("compatible", "sifive,clint0", "riscv,clint0");
-
-    for (const d of this.devices) d.fdt(ctx);
+    for (const p of this.parts) p.fdt?.(ctx);
     return b;
   }
 
@@ -268,28 +358,16 @@ export class VirtMachine {
   receive(bytes: Uint8Array): number {
     return this.uart.receive(bytes);
   }
+}
 
-  saveDevicesState(): VirtDevicesState {
-    return {
-      version: 1,
-      plic: this.plic.saveState(),
-      uart: this.uart.saveState(),
-      rtc: this.rtc.saveState(),
-      test: this.test.saveState(),
-    };
-  }
-
-  /**
-   * Restores the board devices; the PLIC last, so the harts' external-interrupt
-   * lines end up consistent. Each device validates its record before loading
-   * it, but a bad record for a later device leaves earlier ones loaded: on an
-   * error, discard the machine (design 2.8: restore builds a fresh machine).
-   */
-  restoreDevicesState(s: VirtDevicesState): void {
-    expectVersion("virt devices", s, 1);
-    this.test.restoreState(s.test);
-    this.uart.restoreState(s.uart);
-    this.rtc.restoreState(s.rtc);
-    this.plic.restoreState(s.plic);
-  }
+/** The CLINT's node: its two lines per hart (machine software and timer interrupts). */
+function clintFdt(ctx: FdtContext): FdtNode {
+  const ext: (number | FdtNode)[] = [];
+  for (const n of ctx.cpuIntc) ext.push(n, IRQ_M_SOFT, n, IRQ_M_TIMER);
+  const { base, size } = VIRT_MEMMAP.clint;
+  return ctx.soc
+    .addNode(unitName("clint", base))
+    .cells("interrupts-extended", ...ext)
+    .u64("reg", base, size)
+    .strings("compatible", "sifive,clint0", "riscv,clint0");
 }

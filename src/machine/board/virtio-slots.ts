@@ -17,10 +17,10 @@
  * A new kind of device adds its name to VIRTIO_SLOT_ORDER at its place in
  * the contract; front ends only list placements.
  */
-import type { MmioDevice } from "../bus/mmio.ts";
 import { VirtusError } from "../errors.ts";
-import { VIRTIO_MMIO_COUNT, virtioSlotBase } from "../virtio/empty-slot.ts";
-import type { VirtioSlot } from "./virt.ts";
+import type { VirtioSlot } from "../virtio/slot.ts";
+import { VIRT_VIRTIO_SLOTS, virtioSlotBase, virtioSlotIrq } from "./memory-map.ts";
+import type { VirtioSlotDevice } from "./virt.ts";
 
 /** Kinds of virtio devices, in slot order. */
 export const VIRTIO_SLOT_ORDER = ["disk", "net", "share", "console", "rng"] as const;
@@ -33,35 +33,37 @@ export interface VirtioPlacement {
   kind: VirtioKind;
   /** E.g. "--disk a.img" or "virtio-rng". */
   what: string;
-  make: (slot: VirtioSlot) => MmioDevice;
+  make: (slot: VirtioSlot) => VirtioSlotDevice;
 }
 
 /**
  * Sorts placements into slot order (stable: same-kind devices keep their
- * order). More than VIRTIO_MMIO_COUNT devices is a VirtusError naming them.
+ * order). More than VIRT_VIRTIO_SLOTS devices is a VirtusError naming them.
  */
 export function orderVirtioDevices(devices: readonly VirtioPlacement[]): VirtioPlacement[] {
   const rank = (k: VirtioKind) => VIRTIO_SLOT_ORDER.indexOf(k);
   const sorted = devices
     .map((d, i) => ({ d, i }))
     .sort((a, b) => rank(a.d.kind) - rank(b.d.kind) || a.i - b.i);
-  if (sorted.length > VIRTIO_MMIO_COUNT) {
+  if (sorted.length > VIRT_VIRTIO_SLOTS) {
     throw new VirtusError(
       "too-many-devices",
-      `${sorted.length} virtio devices (${sorted.map((s) => s.d.what).join(", ")}) but the virt board has ${VIRTIO_MMIO_COUNT} virtio-mmio slots`,
+      `${sorted.length} virtio devices (${sorted.map((s) => s.d.what).join(", ")}) but the virt board has ${VIRT_VIRTIO_SLOTS} virtio-mmio slots`,
     );
   }
   return sorted.map((s) => s.d);
 }
 
 /** The slot factories for VirtOptions.virtio, in slot order (see orderVirtioDevices). */
-export function assignVirtioSlots(devices: readonly VirtioPlacement[]): ((slot: VirtioSlot) => MmioDevice)[] {
+export function assignVirtioSlots(
+  devices: readonly VirtioPlacement[],
+): ((slot: VirtioSlot) => VirtioSlotDevice)[] {
   return orderVirtioDevices(devices).map((d) => d.make);
 }
 
 /** One line per used slot ("slot 0 @ 0x10001000 irq 1: --disk a.img"), for logs and docs. */
 export function describeVirtioSlots(devices: readonly VirtioPlacement[]): string[] {
   return orderVirtioDevices(devices).map(
-    (d, n) => `slot ${n} @ 0x${virtioSlotBase(n).toString(16)} irq ${1 + n}: ${d.what}`,
+    (d, n) => `slot ${n} @ 0x${virtioSlotBase(n).toString(16)} irq ${virtioSlotIrq(n)}: ${d.what}`,
   );
 }

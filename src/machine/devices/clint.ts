@@ -1,8 +1,8 @@
 import type { MmioDevice, MmioResult } from "../bus/mmio.ts";
 import { MIP_MSIP, MIP_MTIP } from "../cpu/constants.ts";
 import type { Hart } from "../cpu/hart.ts";
+import { expectInt32Array, expectVersion, type Stateful } from "../snapshot/state.ts";
 
-export const CLINT_BASE = 0x0200_0000;
 export const CLINT_SIZE = 0x1_0000;
 const MSIP = 0x0000;
 const MTIMECMP = 0x4000;
@@ -14,11 +14,21 @@ export interface Clock {
 }
 
 /**
+ * The CLINT as plain data (design 2.8): each hart's mtimecmp as lo/hi
+ * words. msip lives in the harts' mip lines (saved with the harts) and
+ * mtime is the machine's time base (saved by the machine).
+ */
+export interface ClintState {
+  version: 1;
+  mtimecmp: Int32Array;
+}
+
+/**
  * SiFive CLINT / ACLINT MSWI + MTIMER layout as on QEMU virt: msip[hart] at
  * 0x0 (32-bit), mtimecmp[hart] at 0x4000 (64-bit), mtime at 0xbff8 (64-bit,
  * read-only here: the clock owns it). Accesses of 4 or 8 bytes.
  */
-export class Clint implements MmioDevice {
+export class Clint implements MmioDevice, Stateful<ClintState> {
   readonly name = "clint";
   private readonly harts: Hart[];
   private readonly clock: Clock;
@@ -87,5 +97,19 @@ export class Clint implements MmioDevice {
     let m = Number.POSITIVE_INFINITY;
     for (const v of this.mtimecmp) m = Math.min(m, v);
     return m;
+  }
+
+  saveState(): ClintState {
+    return { version: 1, mtimecmp: this.cmpWords.slice() };
+  }
+
+  /** Loads mtimecmp and re-drives MTIP from the (already restored) time. */
+  restoreState(s: ClintState): void {
+    expectVersion("clint", s, 1);
+    const words = expectInt32Array("clint", "mtimecmp", s.mtimecmp, this.harts.length * 2);
+    this.cmpWords.set(words);
+    for (let i = 0; i < this.harts.length; i++)
+      this.mtimecmp[i] = (words[i * 2] >>> 0) + (words[i * 2 + 1] >>> 0) * 2 ** 32;
+    this.update();
   }
 }

@@ -4,9 +4,7 @@ import { type FdtContext, type FdtDevice, interruptParent, unitName } from "../f
 import { expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
 import type { IrqLine, WallClock } from "./backends.ts";
 
-export const RTC_BASE = 0x10_1000;
 export const RTC_SIZE = 0x1000;
-export const RTC_IRQ = 11;
 
 /*
  * Goldfish RTC registers (Android GOLDFISH-VIRTUAL-HARDWARE.TXT, QEMU hw/rtc/goldfish_rtc.c),
@@ -72,11 +70,12 @@ export class GoldfishRtc implements MmioDevice, FdtDevice {
   private tLo = 0;
   private tHi = 0;
 
-  constructor(opts: { clock: WallClock; irq: IrqLine; base?: number; irqNumber?: number }) {
+  /** `base` and `irqNumber` come from the board's memory map (board/memory-map.ts). */
+  constructor(opts: { clock: WallClock; irq: IrqLine; base: number; irqNumber: number }) {
     this.clock = opts.clock;
     this.irq = opts.irq;
-    this.base = opts.base ?? RTC_BASE;
-    this.irqNumber = opts.irqNumber ?? RTC_IRQ;
+    this.base = opts.base;
+    this.irqNumber = opts.irqNumber;
   }
 
   /** Host time in ns into tLo/tHi, exactly (a double cannot hold ~1.7e18 ns to the unit). */

@@ -5,7 +5,6 @@ import { type FdtContext, type FdtDevice, unitName } from "../fdt/device.ts";
 import { expectInt32Array, expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
 import type { IrqLine } from "./backends.ts";
 
-export const PLIC_BASE = 0x0c00_0000;
 export const PLIC_SIZE = 0x60_0000;
 /** Interrupt sources 1..PLIC_NDEV (source 0 means "none"), as QEMU virt's `riscv,ndev`. */
 export const PLIC_NDEV = 96;
@@ -75,7 +74,7 @@ export class Plic implements MmioDevice, FdtDevice {
   private readonly lines: IrqLine[] = [];
 
   /** `targets[i]` is hart i; it gets contexts 2i (M) and 2i+1 (S). */
-  constructor(targets: readonly PlicTarget[], base = PLIC_BASE) {
+  constructor(targets: readonly PlicTarget[], base: number) {
     this.targets = targets;
     this.base = base;
     this.contexts = targets.length * 2;

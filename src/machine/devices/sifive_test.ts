@@ -3,7 +3,6 @@ import type { FdtNode } from "../fdt/builder.ts";
 import { type FdtContext, type FdtDevice, unitName } from "../fdt/device.ts";
 import { expectVersion } from "../snapshot/state.ts";
 
-export const TEST_BASE = 0x10_0000;
 export const TEST_SIZE = 0x1000;
 /** Values of the finisher register (QEMU hw/misc/sifive_test.c): low 16 bits = status, high 16 bits = code. */
 export const FINISHER_FAIL = 0x3333;
@@ -33,7 +32,7 @@ export class SifiveTest implements MmioDevice, FdtDevice {
   readonly size = TEST_SIZE;
   private readonly onExit: (e: TestExit) => void;
 
-  constructor(onExit: (e: TestExit) => void, base = TEST_BASE) {
+  constructor(onExit: (e: TestExit) => void, base: number) {
     this.onExit = onExit;
     this.base = base;
   }

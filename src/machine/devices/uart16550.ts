@@ -4,9 +4,7 @@ import { type FdtContext, type FdtDevice, interruptParent, unitName } from "../f
 import { expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
 import type { CharBackend, IrqLine } from "./backends.ts";
 
-export const UART_BASE = 0x1000_0000;
 export const UART_SIZE = 0x100;
-export const UART_IRQ = 10;
 /** Input clock as on QEMU virt (3.6864 MHz); drivers derive the divisor from it. */
 export const UART_CLOCK_HZ = 0x38_4000;
 /** Receive FIFO depth of a 16550A. */
@@ -115,11 +113,12 @@ export class Uart16550 implements MmioDevice, FdtDevice {
   private qHead = 0;
   private qCount = 0;
 
-  constructor(opts: { irq: IrqLine; backend?: CharBackend; base?: number; irqNumber?: number }) {
+  /** `base` and `irqNumber` come from the board's memory map (board/memory-map.ts). */
+  constructor(opts: { irq: IrqLine; backend?: CharBackend; base: number; irqNumber: number }) {
     this.irq = opts.irq;
     this.backend = opts.backend;
-    this.base = opts.base ?? UART_BASE;
-    this.irqNumber = opts.irqNumber ?? UART_IRQ;
+    this.base = opts.base;
+    this.irqNumber = opts.irqNumber;
   }
 
   /**

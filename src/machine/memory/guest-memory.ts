@@ -21,6 +21,11 @@ export class GuestMemory {
   readonly ramLinear = RAM_LINEAR;
   /** Decoded instructions of RAM pages that have been executed. */
   readonly code: CodeCache;
+  /**
+   * True until RAM is first written through writePhys or the machine runs:
+   * RAM is then all zeros, so a snapshot restore can skip zero pages.
+   */
+  untouched = true;
 
   constructor(ramSize: number) {
     if (ramSize <= 0 || ramSize % 4096 !== 0)
@@ -49,6 +54,7 @@ export class GuestMemory {
     const at = this.ramOffset(paddr, data.length);
     if (at < 0) throw new RangeError(`0x${paddr.toString(16)}+${data.length} is outside RAM`);
     this.u8.set(data, at);
+    this.untouched = false;
     this.code.invalidateRange(at - this.ramLinear, data.length);
   }
 

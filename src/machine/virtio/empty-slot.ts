@@ -3,12 +3,8 @@ import type { FdtNode } from "../fdt/builder.ts";
 import { type FdtContext, type FdtDevice, interruptParent, unitName } from "../fdt/device.ts";
 import { expectVersion } from "../snapshot/state.ts";
 
-/** The virtio-mmio slots of QEMU virt: VIRTIO_MMIO_COUNT windows from VIRTIO_MMIO_BASE, slot n at IRQ 1 + n. */
-export const VIRTIO_MMIO_BASE = 0x1000_1000;
-export const VIRTIO_MMIO_STRIDE = 0x1000;
+/** Bytes of one virtio-mmio register window (where the windows are is the board's: board/memory-map.ts). */
 export const VIRTIO_MMIO_SIZE = 0x1000;
-export const VIRTIO_MMIO_COUNT = 8;
-export const VIRTIO_MMIO_IRQ_BASE = 1;
 
 /** Registers every virtio-mmio transport answers (virtio 1.2, 4.2.2). */
 export const VIRTIO_MMIO_MAGIC_VALUE = 0x000;
@@ -19,11 +15,6 @@ export const VIRTIO_MMIO_VENDOR_ID = 0x00c;
 export const VIRTIO_MMIO_MAGIC = 0x7472_6976;
 /** "QEMU" in little-endian ASCII, the vendor QEMU reports. */
 export const VIRTIO_VENDOR_QEMU = 0x554d_4551;
-
-/** Base address of slot n. */
-export function virtioSlotBase(n: number): number {
-  return VIRTIO_MMIO_BASE + n * VIRTIO_MMIO_STRIDE;
-}
 
 /**
  * The device-tree node of a virtio-mmio window, whatever device sits in it

@@ -26,7 +26,6 @@
  * takes 1-, 2- and 4-byte accesses (8 = two 4-byte halves).
  */
 
-import type { VirtioSlot } from "../board/virt.ts";
 import type { MmioDevice, MmioResult } from "../bus/mmio.ts";
 import type { IrqLine } from "../devices/backends.ts";
 import type { GuestMemory } from "../memory/guest-memory.ts";
@@ -44,6 +43,7 @@ import {
 } from "./device.ts";
 import { VIRTIO_MMIO_MAGIC, VIRTIO_VENDOR_QEMU } from "./empty-slot.ts";
 import { VirtQueue, type VirtQueueOwner, type VirtQueueState } from "./queue.ts";
+import type { VirtioSlot } from "./slot.ts";
 
 /** Register offsets (virtio 1.2, 4.2.2). */
 export const REG_MAGIC_VALUE = 0x000;
@@ -127,7 +127,7 @@ export function virtioMmio(
 ): (slot: VirtioSlot) => VirtioMmio {
   return (slot) =>
     new VirtioMmio(make(slot), {
-      mem: slot.machine.mem,
+      mem: slot.mem,
       irq: slot.irq,
       log: opts.log === undefined ? undefined : (m) => opts.log?.(`virtio-mmio slot ${slot.index}: ${m}`),
     });

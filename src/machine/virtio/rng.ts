@@ -4,7 +4,7 @@
  * injected EntropySource. No features, no configuration space.
  */
 import type { EntropySource } from "../devices/backends.ts";
-import { expectVersion } from "../snapshot/state.ts";
+import { expectInt32Array, expectVersion, StateError, type Stateful } from "../snapshot/state.ts";
 import {
   VIRTIO_ID_ENTROPY,
   type VirtioContext,
@@ -16,12 +16,24 @@ import { DescriptorChain } from "./queue.ts";
 /** Bytes served per request at most (the guest asks again for more; Web Crypto fills 64 KiB per call). */
 export const RNG_MAX_PER_REQUEST = 65536;
 
+/** A seeded source's generator state: a restored deterministic run goes on with the same bytes. */
+export interface SeededEntropyState {
+  version: 1;
+  s: Int32Array;
+}
+
+/** The device's record: the source's own state when it has one (a seeded generator), else null. */
+export interface VirtioRngState {
+  version: 1;
+  source: unknown;
+}
+
 /**
  * A deterministic entropy source (xorshift128+ over 32-bit halves, seeded
  * through splitmix32) for `--deterministic` runs, where the same inputs must
  * give the same bytes. Not for secrets.
  */
-export class SeededEntropy implements EntropySource {
+export class SeededEntropy implements EntropySource, Stateful<SeededEntropyState> {
   private s = new Int32Array(4);
   constructor(seed = 0x5eed) {
     let x = seed | 0;
@@ -49,6 +61,15 @@ export class SeededEntropy implements EntropySource {
       const v = s[0];
       for (let k = 0; k < 4 && i + k < dst.length; k++) dst[i + k] = v >>> (8 * k);
     }
+  }
+
+  saveState(): SeededEntropyState {
+    return { version: 1, s: this.s.slice() };
+  }
+
+  restoreState(st: SeededEntropyState): void {
+    expectVersion("seeded entropy", st, 1);
+    this.s.set(expectInt32Array("seeded entropy", "s", st.s, 4));
   }
 }
 
@@ -99,11 +120,29 @@ export class VirtioRng implements VirtioDevice {
     vq.notify();
   }
 
-  saveState(): VirtioDeviceState {
-    return { version: 1 };
+  saveState(): VirtioRngState {
+    return { version: 1, source: this.sourceState()?.saveState() ?? null };
   }
 
   restoreState(s: VirtioDeviceState): void {
     expectVersion(this.name, s, 1);
+    const source = (s as VirtioRngState).source;
+    const st = this.sourceState();
+    // The host's CSPRNG has no state to restore; a seeded source must get its own back.
+    if (st === undefined) {
+      if (source !== null)
+        throw new StateError(this.name, "the snapshot has a seeded source; this machine's is not");
+    } else {
+      if (source === null) throw new StateError(this.name, "the snapshot has no seeded source state");
+      st.restoreState(source);
+    }
+  }
+
+  /** The source as a Stateful, when it is one (SeededEntropy). */
+  private sourceState(): Stateful<unknown> | undefined {
+    const src = this.source as Partial<Stateful<unknown>>;
+    return typeof src.saveState === "function" && typeof src.restoreState === "function"
+      ? (src as Stateful<unknown>)
+      : undefined;
   }
 }

@@ -23,7 +23,7 @@ class Line {
 function setup(ms: number) {
   const clock = { ms, nowMs: () => clock.ms };
   const irq = new Line();
-  const rtc = new GoldfishRtc({ clock, irq });
+  const rtc = new GoldfishRtc({ clock, irq, base: 0x10_1000, irqNumber: 11 });
   const res = { hi: 0 };
   const rd = (off: number) => rtc.read(off, 4, res) >>> 0;
   const wr = (off: number, v: number) => rtc.write(off, 4, Number(BigInt.asIntN(32, BigInt(v))), 0);

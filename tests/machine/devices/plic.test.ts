@@ -31,7 +31,7 @@ const complete = (p: Plic, ctx: number, id: number) => w32(p, 0x20_0004 + 0x1000
 
 function setup(harts = 2): { p: Plic; h: FakeHart[] } {
   const h = Array.from({ length: harts }, () => new FakeHart());
-  return { p: new Plic(h), h };
+  return { p: new Plic(h, 0x0c00_0000), h };
 }
 
 test("priority registers keep 3 bits; source 0 and sources beyond riscv,ndev read 0", () => {
@@ -134,7 +134,7 @@ test("a line raised while its source is claimed is delivered after complete", ()
 
 test("the PLIC drives a real hart's mip through setIrqLine", () => {
   const m = new Machine({ ramSize: 1 << 20, harts: 2 });
-  const p = new Plic(m.harts);
+  const p = new Plic(m.harts, 0x0c00_0000);
   prio(p, 1, 1);
   enable(p, 0, 1);
   enable(p, 3, 1);

@@ -6,7 +6,7 @@ import { assertRoundTrip } from "../../support/roundtrip.ts";
 
 function setup() {
   const exits: TestExit[] = [];
-  const dev = new SifiveTest((e) => exits.push(e));
+  const dev = new SifiveTest((e) => exits.push(e), 0x10_0000);
   return { dev, exits };
 }
 

@@ -39,7 +39,7 @@ class Sink {
 function setup() {
   const irq = new Line();
   const out = new Sink();
-  const u = new Uart16550({ irq, backend: out });
+  const u = new Uart16550({ irq, backend: out, base: 0x1000_0000, irqNumber: 10 });
   const res = { hi: 0 };
   const rd = (off: number) => u.read(off, 1, res);
   const wr = (off: number, v: number) => u.write(off, 1, v, 0);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { VirtMachine } from "../../../src/machine/board/virt.ts";
-import type { MmioDevice } from "../../../src/machine/bus/mmio.ts";
+import { type VirtioSlotDevice, VirtMachine } from "../../../src/machine/board/virt.ts";
 import { MIP_MEIP, MIP_SEIP } from "../../../src/machine/cpu/constants.ts";
 import type { TestExit } from "../../../src/machine/devices/sifive_test.ts";
 import { assertRoundTrip } from "../../support/roundtrip.ts";
@@ -115,7 +114,13 @@ test("deterministic machines get a deterministic RTC: the epoch plus mtime", () 
 
 test("virtio factories get their slot, line and IRQ; the other slots stay empty", () => {
   const seen: number[] = [];
-  const dev: MmioDevice = { name: "fake-virtio", read: () => 0xabcd, write: () => {} };
+  const dev: VirtioSlotDevice = {
+    name: "fake-virtio",
+    read: () => 0xabcd,
+    write: () => {},
+    saveState: () => ({ version: 1 }),
+    restoreState: () => {},
+  };
   const vm = new VirtMachine({
     ramSize: 1 << 20,
     virtio: [
@@ -152,8 +157,8 @@ test("the board's device state round-trips as one record", () => {
   assertRoundTrip(
     a,
     b,
-    (vm) => vm.saveDevicesState(),
-    (vm, s) => vm.restoreDevicesState(s),
+    (vm) => vm.saveComponents(),
+    (vm, s) => vm.restoreComponents(s),
   );
   assert.equal(b.machine.harts[0].mip() & MIP_SEIP, MIP_SEIP);
   assert.equal(busRead(b, 0x1000_0000, 1), "s".charCodeAt(0));

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { virtioSlotBase } from "../../../src/machine/board/memory-map.ts";
 import { StateError } from "../../../src/machine/snapshot/state.ts";
-import { EmptyVirtioSlot, virtioSlotBase } from "../../../src/machine/virtio/empty-slot.ts";
+import { EmptyVirtioSlot } from "../../../src/machine/virtio/empty-slot.ts";
 import { assertRoundTrip } from "../../support/roundtrip.ts";
 
 test("an empty virtio-mmio slot answers magic, version 2, device ID 0 and the QEMU vendor ID", () => {

@@ -21,6 +21,7 @@
  * datagrams are dropped, name queries are refused. DHCP and forwards into
  * the guest still work.
  */
+import { expectNumber, expectVersion } from "../machine/snapshot/state.ts";
 import type { NetBackend } from "../machine/virtio/net.ts";
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, type DhcpConfig, dhcpAnswer, parseDhcp } from "./dhcp.ts";
 import {
@@ -125,6 +126,14 @@ export interface UserNetOptions {
   seed?: number;
   /** Diagnostics (dropped frames, connection errors). */
   log?: (msg: string) => void;
+}
+
+/** What of the stack moves with a snapshot (see UserNet.saveState). */
+export interface UserNetState {
+  version: 1;
+  ipId: number;
+  rng: number;
+  nextPort: number;
 }
 
 /** Counters, for tests and diagnostics. */
@@ -330,6 +339,28 @@ export class UserNet implements NetBackend {
     if (this.closed || this.deliver === undefined) return;
     this.stats.toGuest++;
     this.deliver(frame);
+  }
+
+  /**
+   * The stack's movable state (design 2.8): the counters that make its
+   * frames what they are. Connections and UDP bindings are host sockets
+   * and do not move: after a restore the guest's connections are reset
+   * (their next segment gets RST) and its bindings are opened anew.
+   */
+  saveState(): UserNetState {
+    return { version: 1, ipId: this.ipId, rng: this.rng, nextPort: this.nextPort };
+  }
+
+  restoreState(s: unknown): void {
+    const who = "user-mode network";
+    expectVersion(who, s as UserNetState, 1);
+    const st = s as UserNetState;
+    const ipId = expectNumber(who, "ipId", st.ipId, 0, 0xffff);
+    const rng = expectNumber(who, "rng", st.rng, 1, 0xffff_ffff);
+    const nextPort = expectNumber(who, "nextPort", st.nextPort, EPHEMERAL_FIRST, 0xffff);
+    this.ipId = ipId;
+    this.rng = rng;
+    this.nextPort = nextPort;
   }
 
   private nextId(): number {

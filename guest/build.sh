@@ -14,9 +14,18 @@
 #                  unpacked sources in it are reused, build trees are rebuilt
 #   KEEP_BUILD=1   keep the scratch directory after a successful build
 #   JOBS=N         parallel make jobs (default: nproc)
+#   PARTS_CACHE=DIR  reuse and keep the built kernel, busybox and speedtest1 in
+#                  DIR/<part>-<hash>/, each hash covering the files that part
+#                  is built from (kernel.sh + kernel.fragment, busybox.sh +
+#                  busybox.fragment, speedtest1.sh; and lib.sh): a change to
+#                  rootfs/ then only re-assembles the initramfs
+#   PROGRESS_EVERY=S  seconds between progress lines (default 15)
 #
-# Progress lines (`==> ...`) go to stderr; tool output goes to log files in the
-# scratch directory, and the tail of the failing log is printed on error.
+# Progress lines (`==> ...`, and `    ... step: N s (last log line)` at least
+# every PROGRESS_EVERY seconds) go to stderr; tool output goes to log files in
+# the scratch directory, and the tail of the failing log is printed on error.
+# Exit 1: the build failed; exit 2: this machine cannot build it as it is
+# (not root, no apt, no space), with one `error:` line that says what to do.
 set -euo pipefail
 umask 022
 export LC_ALL=C TZ=UTC DEBIAN_FRONTEND=noninteractive
@@ -29,12 +38,6 @@ fi
 mkdir -p "$1"
 OUT=$(cd "$1" && pwd)
 JOBS=${JOBS:-$(nproc)}
-CROSS=riscv64-linux-gnu-
-
-# Fixed build identity and dates: the same recipe and packages give the same bytes.
-export KBUILD_BUILD_USER=virtus KBUILD_BUILD_HOST=virtus KBUILD_BUILD_VERSION=1
-export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
-export SOURCE_DATE_EPOCH=1767225600
 
 if [[ -n ${BUILD_DIR:-} ]]; then
   mkdir -p "$BUILD_DIR"
@@ -45,22 +48,25 @@ else
 fi
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
 LOGS=$BUILD_DIR/logs
+rm -rf "$LOGS"
 mkdir -p "$LOGS" "$BUILD_DIR/src"
 STEP=start
 START=$SECONDS
+# shellcheck source=lib.sh
+source "$RECIPE/lib.sh"
+# shellcheck source=kernel.sh
+source "$RECIPE/kernel.sh"
+# shellcheck source=busybox.sh
+source "$RECIPE/busybox.sh"
+# shellcheck source=speedtest1.sh
+source "$RECIPE/speedtest1.sh"
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() {
-  printf 'error: %s\n' "$*" >&2
-  exit 1
-}
-step() {
-  STEP=$1
-  say "$1"
-}
+progress_ticker "${PROGRESS_EVERY:-15}" &
+TICKER=$!
 
 on_exit() {
   local rc=$?
+  kill "$TICKER" 2>/dev/null
   if ((rc != 0)); then
     printf 'guest build FAILED (exit %d) while %s\n' "$rc" "$STEP" >&2
     printf 'scratch directory kept: %s (logs in %s)\n' "$BUILD_DIR" "$LOGS" >&2
@@ -70,24 +76,8 @@ on_exit() {
 }
 trap on_exit EXIT
 
-# run LOG CMD...: run one simple command with its output appended to
-# $LOGS/LOG.log; on failure print the tail of that log and stop.
-run() {
-  local log=$LOGS/$1.log
-  shift
-  printf '+ %s\n' "$*" >>"$log"
-  if ! "$@" >>"$log" 2>&1; then
-    printf 'command failed: %s\n--- last 40 lines of %s ---\n' "$*" "$log" >&2
-    tail -n 40 "$log" >&2
-    exit 1
-  fi
-}
-
 # ---------------------------------------------------------------- apt
-PACKAGES=(
-  build-essential bc bison flex libssl-dev libelf-dev cpio gzip xz-utils dpkg-dev tcl
-  gcc-riscv64-linux-gnu libc6-dev-riscv64-cross linux-source-6.1
-)
+mapfile -t PACKAGES < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$RECIPE/packages.txt")
 
 have_deb_src() {
   local f
@@ -111,7 +101,7 @@ enable_deb_src() {
     sed -nE 's/^[[:space:]]*deb([[:space:]])/deb-src\1/p' /etc/apt/sources.list >"$d/virtus-deb-src.list"
     say "enabled deb-src: wrote $d/virtus-deb-src.list"
   else
-    die "no Debian apt sources found to derive deb-src entries from"
+    die_env "no Debian apt sources found to derive deb-src entries from: add deb-src lines for Debian 12 to /etc/apt/sources.list"
   fi
 }
 
@@ -127,138 +117,40 @@ apt_retry() {
 }
 
 if [[ ${SKIP_APT:-0} != 1 ]]; then
-  [[ $(id -u) == 0 ]] || die "must run as root to install packages (or set SKIP_APT=1)"
+  command -v apt-get >/dev/null || die_env "apt-get not found: the guest is built from Debian 12 packages; build it on Debian 12 (or set SKIP_APT=1 with the packages installed)"
+  [[ $(id -u) == 0 ]] || die_env "installing the build packages needs root: run as root (sudo), or install them and set SKIP_APT=1"
   step "installing Debian packages"
   have_deb_src || enable_deb_src
   run apt apt_retry apt-get update
   run apt apt_retry apt-get install -y --no-install-recommends "${PACKAGES[@]}"
 fi
 
-# ---------------------------------------------------------------- sources
-step "unpacking sources (linux-source-6.1, apt-get source busybox sqlite3)"
-cd "$BUILD_DIR/src"
-if ! compgen -G 'busybox-1.*/' >/dev/null || ! compgen -G 'sqlite3-3.*/' >/dev/null; then
-  rm -rf busybox* sqlite3*
-  if ! apt-get source busybox sqlite3 >>"$LOGS/sources.log" 2>&1; then
-    tail -n 20 "$LOGS/sources.log" >&2
-    die "apt-get source failed: deb-src entries missing or not fetched (run without SKIP_APT=1 as root)"
-  fi
-fi
-if [[ ! -d linux-source-6.1 ]]; then
-  [[ -f /usr/src/linux-source-6.1.tar.xz ]] || die "/usr/src/linux-source-6.1.tar.xz missing (apt-get install linux-source-6.1)"
-  run sources tar -xf /usr/src/linux-source-6.1.tar.xz
-fi
-KSRC=$BUILD_DIR/src/linux-source-6.1
-BB_SRC=$(compgen -G "$BUILD_DIR/src/busybox-1.*/" | head -n 1)
-SQ_SRC=$(compgen -G "$BUILD_DIR/src/sqlite3-3.*/" | head -n 1)
-BB_SRC=${BB_SRC%/}
-SQ_SRC=${SQ_SRC%/}
-cd "$BUILD_DIR"
-rm -rf kbuild bbbuild sqbuild rootfs
-
-# ---------------------------------------------------------------- config fragments
-# Only `CONFIG_X=value` and `# CONFIG_X is not set` lines count.
-fragment_lines() {
-  grep -E '^(CONFIG_[A-Za-z0-9_]+=.*|# CONFIG_[A-Za-z0-9_]+ is not set)$' "$1"
-}
-
-# apply_fragment FRAGMENT CONFIG: replace or add each option of FRAGMENT in CONFIG.
-apply_fragment() {
-  fragment_lines "$1" >"$2.fragment"
-  awk 'NR == FNR { match($0, /CONFIG_[A-Za-z0-9_]+/); want[substr($0, RSTART, RLENGTH)] = 1; next }
-       match($0, /CONFIG_[A-Za-z0-9_]+/) && (substr($0, RSTART, RLENGTH) in want) { next }
-       { print }' "$2.fragment" "$2" >"$2.new"
-  cat "$2.fragment" >>"$2.new"
-  mv "$2.new" "$2"
-  rm "$2.fragment"
-}
-
-# check_fragment FRAGMENT CONFIG: fail listing every option that did not stick.
-check_fragment() {
-  local bad=0 line sym
-  while IFS= read -r line; do
-    if [[ $line == "# "* ]]; then
-      sym=${line#\# }
-      sym=${sym%% *}
-      if grep -q "^$sym=" "$2"; then
-        printf '  wanted "%s", got "%s"\n' "$line" "$(grep "^$sym=" "$2")" >&2
-        bad=1
-      fi
-    elif ! grep -qxF -- "$line" "$2"; then
-      sym=${line%%=*}
-      printf '  wanted "%s", got "%s"\n' "$line" "$(grep -E "^(# )?$sym[= ]" "$2" || echo unset)" >&2
-      bad=1
-    fi
-  done < <(fragment_lines "$1")
-  return "$bad"
-}
-
-# ---------------------------------------------------------------- kernel
-step "configuring kernel (tinyconfig + kernel.fragment)"
-KOUT=$BUILD_DIR/kbuild
-KMAKE=(make -C "$KSRC" O="$KOUT" ARCH=riscv CROSS_COMPILE="$CROSS" -j"$JOBS")
-run kernel "${KMAKE[@]}" tinyconfig
-# Twice: an option can become visible only once another one is on.
-for _ in 1 2; do
-  apply_fragment "$RECIPE/kernel.fragment" "$KOUT/.config"
-  run kernel "${KMAKE[@]}" olddefconfig
-done
-check_fragment "$RECIPE/kernel.fragment" "$KOUT/.config" || die "kernel.fragment options did not stick (see above)"
-
-step "building kernel Image"
-t0=$SECONDS
-run kernel "${KMAKE[@]}" Image
-say "kernel Image built in $((SECONDS - t0)) s"
-install -m 0644 "$KOUT/arch/riscv/boot/Image" "$OUT/Image"
-install -m 0644 "$KOUT/.config" "$OUT/kernel.config"
-
-# ---------------------------------------------------------------- busybox
-step "building static busybox"
-t0=$SECONDS
-BBOUT=$BUILD_DIR/bbbuild
-mkdir -p "$BBOUT"
-BBMAKE=(make -C "$BB_SRC" O="$BBOUT" ARCH=riscv CROSS_COMPILE="$CROSS" -j"$JOBS")
-run busybox "${BBMAKE[@]}" defconfig
-apply_fragment "$RECIPE/busybox.fragment" "$BBOUT/.config"
-# busybox's kconfig has no olddefconfig: answer every new question with its default.
-run busybox bash -c 'yes "" | "$@" oldconfig' bash "${BBMAKE[@]}"
-check_fragment "$RECIPE/busybox.fragment" "$BBOUT/.config" || die "busybox.fragment options did not stick (see above)"
-run busybox "${BBMAKE[@]}" busybox busybox.links
-say "busybox built in $((SECONDS - t0)) s"
-install -m 0644 "$BBOUT/.config" "$OUT/busybox.config"
-
-# ---------------------------------------------------------------- speedtest1
-step "building sqlite3 amalgamation and speedtest1"
-t0=$SECONDS
-SQB=$BUILD_DIR/sqbuild
-mkdir -p "$SQB" "$OUT/bench"
-cd "$SQB"
-run sqlite "$SQ_SRC/configure" --disable-tcl
-run sqlite make -j"$JOBS" sqlite3.c
-cd "$BUILD_DIR"
-run sqlite "${CROSS}gcc" -static -O2 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION \
-  -ffile-prefix-map="$BUILD_DIR/"= -I"$SQB" \
-  -o "$SQB/speedtest1" "$SQ_SRC/test/speedtest1.c" "$SQB/sqlite3.c" -lm
-run sqlite "${CROSS}strip" "$SQB/speedtest1"
-install -m 0755 "$SQB/speedtest1" "$OUT/bench/speedtest1"
-say "speedtest1 built in $((SECONDS - t0)) s"
+# ---------------------------------------------------------------- components
+component kernel "$RECIPE/kernel.sh" "$RECIPE/lib.sh" "$RECIPE/kernel.fragment"
+component busybox "$RECIPE/busybox.sh" "$RECIPE/lib.sh" "$RECIPE/busybox.fragment"
+component speedtest1 "$RECIPE/speedtest1.sh" "$RECIPE/lib.sh"
+PARTS=$BUILD_DIR/parts
+install -m 0644 "$PARTS/kernel/Image" "$PARTS/kernel/kernel.config" "$PARTS/busybox/busybox.config" "$OUT/"
+mkdir -p "$OUT/bench"
+install -m 0755 "$PARTS/speedtest1/speedtest1" "$OUT/bench/speedtest1"
 
 # ---------------------------------------------------------------- initramfs
 step "assembling initramfs"
 ROOT=$BUILD_DIR/rootfs
+rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,dev,etc,mnt,proc,root,sys,tmp}
 chmod 1777 "$ROOT/tmp"
 chmod 0700 "$ROOT/root"
 cp -R "$RECIPE/rootfs/." "$ROOT/"
-chmod 0755 "$ROOT/init" "$ROOT"/bin/*
-chmod 0644 "$ROOT"/etc/*
-install -m 0755 "$BBOUT/busybox" "$ROOT/bin/busybox"
-"${CROSS}strip" "$ROOT/bin/busybox"
+# Modes from the recipe's executable bits only, whatever the checkout's umask.
+find "$ROOT" -type f -perm -u+x -exec chmod 0755 {} +
+find "$ROOT" -type f ! -perm -u+x -exec chmod 0644 {} +
+install -m 0755 "$PARTS/busybox/busybox" "$ROOT/bin/busybox"
 while read -r applet; do
   [[ -z $applet || $applet == /bin/busybox ]] && continue
   mkdir -p "$ROOT$(dirname "$applet")"
   [[ -e $ROOT$applet ]] || ln -s /bin/busybox "$ROOT$applet"
-done <"$BBOUT/busybox.links"
+done <"$PARTS/busybox/busybox.links"
 install -m 0755 "$OUT/bench/speedtest1" "$ROOT/bin/speedtest1"
 find "$ROOT" -exec touch -h -d @0 {} +
 (cd "$ROOT" && find . -print0 | sort -z | cpio --null -o -H newc --owner=0:0 --reproducible --quiet) |
@@ -268,10 +160,8 @@ find "$ROOT" -exec touch -h -d @0 {} +
 {
   echo "# Debian packages and sources this guest was built from"
   dpkg-query -W -f '${Package} ${Version}\n' gcc-riscv64-linux-gnu libc6-dev-riscv64-cross \
-    binutils-riscv64-linux-gnu linux-source-6.1 tcl
-  for dsc in "$BUILD_DIR"/src/*.dsc; do
-    echo "source $(basename "$dsc" .dsc)"
-  done
+    binutils-riscv64-linux-gnu tcl
+  cat "$PARTS"/{kernel,busybox,speedtest1}/versions.txt
 } >"$OUT/versions.txt"
 (cd "$OUT" && sha256sum Image initramfs.cpio.gz bench/speedtest1 >SHA256SUMS)
 

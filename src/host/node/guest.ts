@@ -1,9 +1,10 @@
-// The default guest image (riscv64 Linux Image + busybox initramfs + sqlite speedtest1),
+// The default guest image (riscv64 Linux Image + busybox initramfs with sqlite speedtest1),
 // built by guest/build.sh and cached by a hash of the recipe files in guest/.
 //
-// Cache layout: <cache root>/guest/<recipe hash>/{Image,initramfs.cpio.gz,bench/speedtest1,DONE,...}
-// A build writes into <hash>.tmp-<pid>, writes DONE last, then renames the directory into place,
-// so a directory named after the hash is always complete.
+// Cache layout: <cache root>/guest/<recipe hash>/{Image,initramfs.cpio.gz,DONE,...}
+// A build (or the extraction of the prebuilt guest that ships in guest/prebuilt/) writes into
+// <hash>.tmp-<pid>, writes DONE last, then renames the directory into place, so a directory named
+// after the hash is always complete. When the recipe matches the prebuilt guest, nothing is built.
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -21,6 +22,14 @@ import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { VirtusError } from "../../machine/errors.ts";
+import { buildPlan, guestBuildEnv } from "./guest-build.ts";
+import {
+  cacheWriteError,
+  extractPrebuiltGuest,
+  GUEST_PREBUILT_DIR,
+  readPrebuiltManifest,
+} from "./guest-prebuilt.ts";
 
 export interface GuestFiles {
   /** The cache directory holding this build. */
@@ -29,8 +38,11 @@ export interface GuestFiles {
   kernel: string;
   /** `initramfs.cpio.gz` with busybox, /init and /bin/speedtest1. */
   initrd: string;
-  /** Static riscv64 sqlite `speedtest1` (also in the initramfs as /bin/speedtest1). */
-  speedtest1: string;
+  /**
+   * Static riscv64 sqlite `speedtest1` (also in the initramfs as /bin/speedtest1); only in a guest
+   * built here, not in the prebuilt one.
+   */
+  speedtest1?: string;
 }
 
 /** Kernel command line the default guest is meant to boot with. */
@@ -45,13 +57,13 @@ export const GUEST_RECIPE_DIR: string = fileURLToPath(new URL("../../../guest/",
 /** Written last into a finished build directory. */
 const DONE_MARKER = "DONE";
 
-/** Top-level entries of guest/ that are not part of the recipe (scratch and output dirs). */
-const NOT_RECIPE = new Set(["build", "out"]);
+/** Top-level entries of guest/ that are not part of the recipe (scratch and output dirs, the prebuilt guest). */
+const NOT_RECIPE = new Set(["build", "out", "prebuilt"]);
 
 /**
  * The files whose contents define the guest build: every file under `dir`, except documentation
- * (`*.md`), hidden entries and the `build/` and `out/` scratch folders. Paths are relative, with `/`
- * separators, sorted.
+ * (`*.md`), hidden entries, the `build/` and `out/` scratch folders and the prebuilt guest. Paths
+ * are relative, with `/` separators, sorted.
  */
 export function guestRecipeFiles(dir: string = GUEST_RECIPE_DIR): string[] {
   const files: string[] = [];
@@ -87,6 +99,14 @@ export function virtusCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".cache"), "virtus");
 }
 
+/**
+ * Where build.sh keeps the kernel, busybox and speedtest1 it built, each by a hash of its own part
+ * of the recipe: `<cache root>/guest-parts`.
+ */
+export function guestPartsCacheDir(): string {
+  return join(virtusCacheRoot(), "guest-parts");
+}
+
 /** Where the guest built from the recipe with hash `hash` lives: `<cache root>/guest/<hash>`. */
 export function guestCacheDir(hash: string = guestRecipeHash()): string {
   return join(virtusCacheRoot(), "guest", hash);
@@ -101,19 +121,63 @@ function isFile(path: string): boolean {
 }
 
 function guestFilesIn(dir: string): GuestFiles {
+  const speedtest1 = join(dir, "bench", "speedtest1");
   return {
     dir,
     kernel: join(dir, "Image"),
     initrd: join(dir, "initramfs.cpio.gz"),
-    speedtest1: join(dir, "bench", "speedtest1"),
+    ...(isFile(speedtest1) ? { speedtest1 } : {}),
   };
 }
 
-/** The files of a complete build in `dir` (default: the current recipe's cache dir), or undefined. */
-export function findGuest(dir: string = guestCacheDir()): GuestFiles | undefined {
+/** The files of a complete guest in `dir`, or undefined. */
+function completeGuest(dir: string): GuestFiles | undefined {
   const files = guestFilesIn(dir);
-  const complete = [join(dir, DONE_MARKER), files.kernel, files.initrd, files.speedtest1].every(isFile);
+  const complete = [join(dir, DONE_MARKER), files.kernel, files.initrd].every(isFile);
   return complete ? files : undefined;
+}
+
+/** True when `dir` holds the guest recipe (a source checkout), not only the prebuilt guest (a package). */
+export function haveGuestRecipe(dir: string = GUEST_RECIPE_DIR): boolean {
+  return isFile(join(dir, "build.sh"));
+}
+
+/**
+ * The recipe hash the default guest must have: the recipe's in a source checkout, else (an
+ * installed package, which ships no recipe) the prebuilt guest's.
+ */
+export function defaultGuestHash(): string | undefined {
+  if (haveGuestRecipe()) return guestRecipeHash();
+  return readPrebuiltManifest()?.recipe;
+}
+
+/** Extracts the prebuilt guest into `dir` when it was built from recipe `hash`; true if it did. */
+function installPrebuilt(hash: string, dir: string, prebuiltDir: string): boolean {
+  const manifest = readPrebuiltManifest(prebuiltDir);
+  if (manifest?.recipe !== hash) return false;
+  try {
+    mkdirSync(join(dir, ".."), { recursive: true });
+  } catch (e) {
+    throw cacheWriteError(join(dir, ".."), e);
+  }
+  removeStaleBuilds(join(dir, ".."));
+  extractPrebuiltGuest(manifest, dir, DONE_MARKER, prebuiltDir);
+  return completeGuest(dir) !== undefined;
+}
+
+/**
+ * The files of a complete guest in `dir`; without `dir`, the default guest for the current recipe,
+ * extracted from the prebuilt guest into the cache first if it is not there yet. Undefined when
+ * the guest would have to be built (`ensureGuest` builds it).
+ */
+export function findGuest(dir?: string): GuestFiles | undefined {
+  if (dir !== undefined) return completeGuest(dir);
+  const hash = defaultGuestHash();
+  if (hash === undefined) return undefined;
+  const cacheDir = guestCacheDir(hash);
+  const cached = completeGuest(cacheDir);
+  if (cached) return cached;
+  return installPrebuilt(hash, cacheDir, GUEST_PREBUILT_DIR) ? completeGuest(cacheDir) : undefined;
 }
 
 export interface EnsureGuestOptions {
@@ -121,6 +185,8 @@ export interface EnsureGuestOptions {
   log?: (line: string) => void;
   /** Recipe folder (default: the repository's guest/). */
   recipeDir?: string;
+  /** Build from the recipe even if the cache or the prebuilt guest has it (`npm run guest -- --rebuild`). */
+  rebuild?: boolean;
 }
 
 function pidAlive(pid: number): boolean {
@@ -142,48 +208,106 @@ function removeStaleBuilds(parent: string): void {
   }
 }
 
-function runBuild(script: string, outDir: string, log: (line: string) => void): Promise<void> {
+/** Exit status 2 of build.sh: the machine cannot build the guest as it is; its `error:` line says why. */
+const BUILD_ENV_EXIT = 2;
+
+/**
+ * Runs `bash build.sh outDir`, passing its lines to `log` except `error:` lines, which become the
+ * message of the error it rejects with (a VirtusError, exit 2, when build.sh exits 2).
+ */
+export function runBuildScript(
+  script: string,
+  outDir: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", [script, outDir], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", [script, outDir], { stdio: ["ignore", "pipe", "pipe"], env });
+    const errors: string[] = [];
+    const onLine = (line: string) => {
+      if (line.startsWith("error: ")) errors.push(line.slice("error: ".length));
+      else log(line);
+    };
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", log);
+      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", onLine);
     }
-    child.on("error", (e) => reject(new Error(`cannot run bash ${script}: ${e.message}`)));
+    child.on("error", (e) =>
+      reject(new VirtusError("guest-build", `cannot run bash ${script}: ${e.message}`)),
+    );
     child.on("close", (code, signal) => {
       if (code === 0) resolve();
-      else
-        reject(new Error(`guest build failed (build.sh ${signal ? `killed by ${signal}` : `exit ${code}`})`));
+      else if (code === BUILD_ENV_EXIT && errors.length > 0)
+        reject(new VirtusError("guest-build", `cannot build the guest: ${errors.at(-1)}`));
+      else {
+        for (const e of errors) log(`error: ${e}`);
+        const how = signal ? `killed by ${signal}` : `exit ${code}`;
+        reject(
+          new VirtusError("guest-build", `the guest build failed (build.sh ${how}); see the lines above`, 1),
+        );
+      }
     });
   });
 }
 
 /**
- * Returns the cached guest for the current recipe, building it first if needed
- * (`bash guest/build.sh <tmp dir>`, about 10 minutes on 2 cores; needs root for apt unless SKIP_APT=1).
+ * Returns the guest for the current recipe: from the cache, else extracted from the prebuilt guest
+ * when the recipe matches it, else built (`bash guest/build.sh <tmp dir>`, 5 to 25 minutes; needs
+ * the Debian packages, and root to install them). Throws VirtusError (exit 2) with what to do when
+ * this machine cannot build it.
  */
 export async function ensureGuest(opts: EnsureGuestOptions = {}): Promise<GuestFiles> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const recipeDir = opts.recipeDir ?? GUEST_RECIPE_DIR;
+  if (opts.recipeDir === undefined && !haveGuestRecipe(recipeDir)) {
+    const g = findGuest();
+    if (g) return g;
+    throw new VirtusError(
+      "no-guest",
+      `this copy of Virtus has neither the prebuilt guest nor its recipe (${GUEST_PREBUILT_DIR}); reinstall it`,
+    );
+  }
   const hash = guestRecipeHash(recipeDir);
   const dir = guestCacheDir(hash);
-  const cached = findGuest(dir);
-  if (cached) {
-    log(`guest image for recipe ${hash} is cached: ${dir}`);
-    return cached;
+  if (!opts.rebuild) {
+    const cached = completeGuest(dir);
+    if (cached) return cached;
+    if (installPrebuilt(hash, dir, join(recipeDir, "prebuilt"))) {
+      log(`the prebuilt guest (recipe ${hash}) is in ${dir}`);
+      return completeGuest(dir)!;
+    }
   }
 
   const parent = join(dir, "..");
-  mkdirSync(parent, { recursive: true });
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (e) {
+    throw cacheWriteError(parent, e);
+  }
+  const partsCache = guestPartsCacheDir();
+  const plan = buildPlan({ cacheDir: parent });
+  if (plan.problem)
+    throw new VirtusError("guest-build", `cannot build the guest for recipe ${hash}: ${plan.problem}`);
   removeStaleBuilds(parent);
   const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  log(`building guest image for recipe ${hash} (about 10 minutes) into ${tmp}`);
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+  } catch (e) {
+    throw cacheWriteError(parent, e);
+  }
+  log(
+    `building the guest for recipe ${hash} into ${tmp} (5 to 25 minutes; its parts are kept in ${partsCache})`,
+  );
   const started = Date.now();
   try {
-    await runBuild(join(recipeDir, "build.sh"), tmp, log);
+    await runBuildScript(
+      join(recipeDir, "build.sh"),
+      tmp,
+      guestBuildEnv(plan, { PARTS_CACHE: partsCache }),
+      log,
+    );
     const built = guestFilesIn(tmp);
-    const missing = [built.kernel, built.initrd, built.speedtest1].filter((path) => !isFile(path));
+    const missing = [built.kernel, built.initrd].filter((path) => !isFile(path));
     if (missing.length > 0) throw new Error(`guest build finished without ${missing.join(", ")}`);
     writeFileSync(join(tmp, DONE_MARKER), `recipe ${hash}\nbuilt ${new Date().toISOString()}\n`);
   } catch (e) {
@@ -191,14 +315,14 @@ export async function ensureGuest(opts: EnsureGuestOptions = {}): Promise<GuestF
     throw e;
   }
 
-  // Another process may have finished the same recipe meanwhile; an incomplete dir is replaced.
-  if (existsSync(dir) && !findGuest(dir)) rmSync(dir, { recursive: true, force: true });
+  // Another process may have finished the same recipe meanwhile; an incomplete or replaced dir goes.
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   try {
     renameSync(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    if (!findGuest(dir)) throw e;
+    if (!completeGuest(dir)) throw cacheWriteError(dir, e);
   }
-  log(`guest image built in ${Math.round((Date.now() - started) / 1000)} s: ${dir}`);
-  return findGuest(dir)!;
+  log(`guest built in ${Math.round((Date.now() - started) / 1000)} s: ${dir}`);
+  return completeGuest(dir)!;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /**
@@ -7,10 +7,13 @@ import { basename, dirname, join } from "node:path";
  * old file or the complete new one (design 2.10): the parts go to a
  * temporary file in the same directory, which is fsynced and renamed over
  * `path`; then the directory is fsynced so the rename itself is durable.
- * On an error the temporary file is removed and the old file is untouched.
+ * On an error the temporary file is removed and the old file is untouched;
+ * temporary files that a killed writer left behind are removed by the next
+ * write of the same file.
  */
 export function writeFileAtomic(path: string, parts: readonly Uint8Array[]): void {
   const dir = dirname(path);
+  removeStaleTemporaries(dir, basename(path));
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   const fd = openSync(tmp, "wx", 0o644);
   let done = false;
@@ -49,5 +52,35 @@ function syncDirectory(dir: string): void {
     // Some file systems refuse fsync on directories; the rename is still atomic.
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Removes `.NAME.PID.RANDOM.tmp` files of writers that no longer run (killed mid-write). */
+function removeStaleTemporaries(dir: string, name: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const prefix = `.${name}.`;
+  for (const e of entries) {
+    if (!e.startsWith(prefix) || !e.endsWith(".tmp")) continue;
+    const pid = Number(e.slice(prefix.length).split(".")[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    try {
+      unlinkSync(join(dir, e));
+    } catch {
+      // Someone else removed it.
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,6 +1,6 @@
 import type { MmioDevice, MmioResult } from "../bus/mmio.ts";
-import type { FdtNode } from "../fdt/builder.ts";
 import { type FdtContext, type FdtDevice, interruptParent, unitName } from "../fdt/device.ts";
+import type { FdtNode } from "../fdt/node.ts";
 import { expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
 import type { IrqLine, WallClock } from "./backends.ts";
 

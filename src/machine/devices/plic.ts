@@ -1,7 +1,7 @@
 import type { MmioDevice, MmioResult } from "../bus/mmio.ts";
 import { IRQ_M_EXT, IRQ_S_EXT, MIP_MEIP, MIP_SEIP } from "../cpu/constants.ts";
-import type { FdtNode } from "../fdt/builder.ts";
 import { type FdtContext, type FdtDevice, unitName } from "../fdt/device.ts";
+import type { FdtNode } from "../fdt/node.ts";
 import { expectInt32Array, expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
 import type { IrqLine } from "./backends.ts";
 

@@ -1,6 +1,6 @@
 import type { MmioDevice, MmioResult } from "../bus/mmio.ts";
-import type { FdtNode } from "../fdt/builder.ts";
 import { type FdtContext, type FdtDevice, unitName } from "../fdt/device.ts";
+import type { FdtNode } from "../fdt/node.ts";
 import { expectVersion } from "../snapshot/state.ts";
 
 export const TEST_SIZE = 0x1000;

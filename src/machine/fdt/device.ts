@@ -2,7 +2,7 @@
  * How a device adds itself to the board's device tree (design 2.1: the tree
  * is generated from the device list, each device emits its own node).
  */
-import type { FdtNode } from "./builder.ts";
+import type { FdtNode } from "./node.ts";
 
 /** Where a device's node goes and what it may refer to. */
 export interface FdtContext {

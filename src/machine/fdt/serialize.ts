@@ -11,7 +11,7 @@
  *         FDT_END_NODE, ..., FDT_END; 4-byte aligned
  *   ...   strings block (5.5): property names, NUL-terminated, each stored once
  */
-import type { FdtNode, FdtProperty, FdtReservation, FdtU64 } from "./builder.ts";
+import type { FdtNode, FdtProperty, FdtReservation, FdtU64 } from "./node.ts";
 
 export const FDT_MAGIC = 0xd00dfeed;
 export const FDT_VERSION = 17;

@@ -1,6 +1,6 @@
 import type { MmioDevice, MmioResult } from "../bus/mmio.ts";
-import type { FdtNode } from "../fdt/builder.ts";
 import { type FdtContext, type FdtDevice, interruptParent, unitName } from "../fdt/device.ts";
+import type { FdtNode } from "../fdt/node.ts";
 import { expectVersion } from "../snapshot/state.ts";
 
 /** Bytes of one virtio-mmio register window (where the windows are is the board's: board/memory-map.ts). */

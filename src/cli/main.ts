@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { VirtusError } from "../machine/errors.ts";
+import { addImageCommand } from "./image.ts";
 import { addRunCommand } from "./run.ts";
 import { runElfCommand } from "./run-elf.ts";
 
@@ -46,6 +47,7 @@ program
   });
 
 addRunCommand(program);
+addImageCommand(program);
 
 try {
   await program.parseAsync();

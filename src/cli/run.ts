@@ -64,8 +64,8 @@ export function addRunCommand(program: Command): void {
     .option("--deterministic", "time follows the instruction count: the same inputs print the same bytes")
     .option("--no-jit", "interpret only: do not translate hot code to WebAssembly")
     .option(
-      "--disk <file[,readonly]>",
-      "raw disk image as virtio-blk (repeatable: /dev/vda, vdb, … in this order)",
+      "--disk <file[,options]>",
+      "raw or qcow2 image as virtio-blk (repeatable: /dev/vda, vdb, … in this order); options: readonly, snapshot, format=raw|qcow2, bw=RATE, iops=N",
       repeatable,
       [] as string[],
     )

@@ -11,3 +11,17 @@ export function parseSize(text: string, what = "--mem"): number {
   if (bytes > 3 * 1024 ** 3) throw new VirtusError("bad-size", `${what} ${text}: at most 3G is supported`);
   return bytes;
 }
+
+/**
+ * Parses a byte count like `10G`, `512M`, `1.5T`, `4096` (binary units,
+ * optional "iB"/"B"); for disk sizes and rates. `what` names the option
+ * in the error.
+ */
+export function parseBytes(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMGTP]?)(?:i?B)?$/i.exec(text.trim());
+  if (!m) throw new VirtusError("bad-size", `${what} ${text}: use a size like 10G, 512M or 4096`);
+  const unit = 1024 ** " KMGTP".indexOf(m[2].toUpperCase() || " ");
+  const bytes = Math.round(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(bytes)) throw new VirtusError("bad-size", `${what} ${text}: too large`);
+  return bytes;
+}

@@ -1,14 +1,19 @@
 /**
  * Opens the disks of a VmConfig on Node: the one place that turns a
- * DiskConfig into a BlockBackend (new formats and options hook in here).
+ * DiskConfig into a BlockBackend. The format is probed by content unless
+ * the config names it (host/node/block-image.ts has the rules); with
+ * `snapshot`, the guest writes to a throwaway qcow2 overlay.
  */
 import type { BlockBackend } from "../../machine/host.ts";
 import type { DiskConfig } from "../../vm/disk-config.ts";
 import type { Opened } from "../../vm/host-services.ts";
-import { FileBlockBackend } from "./block-file.ts";
+import { openImage, openSnapshotOverlay } from "./block-image.ts";
 
-/** A raw image file; a missing or unreadable one is a VirtusError naming --disk. */
+/** A raw or qcow2 image (with its backing chain); a missing, unreadable or bad one is a VirtusError naming --disk. */
 export function openDisk(disk: DiskConfig): Opened<BlockBackend> {
-  const backend = new FileBlockBackend(disk.path, { readOnly: disk.readOnly });
+  const what = `--disk ${disk.path}`;
+  const backend = disk.snapshot
+    ? openSnapshotOverlay(disk.path, { format: disk.format, what })
+    : openImage(disk.path, { readOnly: disk.readOnly, format: disk.format, what });
   return { backend, close: () => backend.close() };
 }

@@ -30,6 +30,16 @@ test("src/machine, src/net and src/vm are platform-neutral: no node: imports, no
   assert.deepEqual(offenders, []);
 });
 
+test("the disk-image formats (src/formats: raw, qcow2) are platform-neutral: the host injects files and inflate", () => {
+  const offenders: string[] = [];
+  for (const f of filesUnder(join(root, "src/formats")).filter((f) => !/snapshot/.test(f))) {
+    for (const spec of importsOf(readFileSync(f, "utf8")))
+      if (spec.startsWith("node:") || !spec.startsWith(".") || /\/(cli|host)\//.test(join(f, "..", spec)))
+        offenders.push(`${relative(root, f)} imports ${spec}`);
+  }
+  assert.deepEqual(offenders, []);
+});
+
 test("imports only go down the layers: machine, net, vm and isa never import cli, host, daemon or api", () => {
   const upper = ["/cli/", "/host/", "/daemon/", "/api/"];
   const offenders: string[] = [];

@@ -210,10 +210,13 @@ export class Refcounts {
   private findFree(n: number): number {
     let start = this.hint;
     let run = 0;
+    // Past the file and everything allocated this session, clusters are free whatever a
+    // (hostile) refcount says: the scan never walks a table that claims 2^40 used clusters.
+    const end = Math.max(Math.ceil(this.file.length() / this.clusterSize), this.highWater);
     while (run < n) {
       const c = start + run;
       if (c * this.clusterSize >= 2 ** 53) throw new ImageCorruptError(this.file.name, "the image is full");
-      if (this.get(c) === 0) run++;
+      if (c >= end || this.get(c) === 0) run++;
       else {
         start = c + 1;
         run = 0;

@@ -85,6 +85,8 @@ export class Qcow2Image implements DiskImage {
   private zOffset = -1;
   private zData: Uint8Array | undefined;
   private scratch: Uint8Array | undefined;
+  /** The file's length when last asked (it only grows while open). */
+  private knownLength = 0;
   // lookup() results, fields instead of an object so the read path allocates nothing.
   private lkKind = 0;
   private lkOffset = 0;
@@ -183,8 +185,8 @@ export class Qcow2Image implements DiskImage {
       return;
     }
     const off = (hi & OFFSET_HI_MASK) * 2 ** 32 + ((lo & OFFSET_LO_MASK) >>> 0);
-    if (off % this.clusterSize !== 0)
-      throw new ImageCorruptError(this.name, `cluster ${clusterIndex} points at a misaligned host cluster`);
+    if (off % this.clusterSize !== 0 || off >= 2 ** 53)
+      throw new ImageCorruptError(this.name, `cluster ${clusterIndex} points at a bad host offset`);
     this.lkOffset = off;
     // Bit 0 (reads as zero) exists from version 3 on; in version 2 it is reserved.
     if ((lo & 1) !== 0 && this.header.version === 3) this.lkKind = ZERO;
@@ -326,6 +328,9 @@ export class Qcow2Image implements DiskImage {
       const l2Offset = this.l2ForWrite(Math.floor(clusterIndex / this.l2Entries), refs);
       this.lookup(pos);
       if (this.lkKind === NORMAL && this.lkCopied) {
+        // Clusters in use lie inside the file: a pointer past its end would grow it without bound.
+        if (this.lkOffset >= this.knownLength && this.lkOffset >= (this.knownLength = this.file.length()))
+          throw new ImageCorruptError(this.name, `cluster ${clusterIndex} points past the end of the file`);
         const why = this.overlaps(this.lkOffset, cs);
         if (why !== undefined) throw new ImageCorruptError(this.name, `a data cluster overlaps ${why}`);
         this.file.write(this.lkOffset + inCluster, part);
@@ -384,6 +389,11 @@ export class Qcow2Image implements DiskImage {
     const reuse = kind === ZERO && oldOffset !== 0 && oldCopied;
     const target = reuse ? oldOffset : refs.alloc(1);
     if (reuse) {
+      if (target >= this.file.length())
+        throw new ImageCorruptError(
+          this.name,
+          `cluster at 0x${target.toString(16)} is past the end of the file`,
+        );
       const why = this.overlaps(target, cs);
       if (why !== undefined) throw new ImageCorruptError(this.name, `a data cluster overlaps ${why}`);
     }

@@ -26,6 +26,7 @@ import { VirtioP9 } from "../machine/virtio/p9.ts";
 import { SeededEntropy, VirtioRng } from "../machine/virtio/rng.ts";
 import type { VmConfig } from "./config.ts";
 import type { VmHostServices } from "./host-services.ts";
+import { machineLimiter, watchLimitedDevice } from "./limits.ts";
 import { parseMac } from "./network-config.ts";
 import { RunClock } from "./run-clock.ts";
 
@@ -117,7 +118,15 @@ async function virtioPlacements(
     placements.push({
       kind: "disk",
       what: `--disk ${disk.path}`,
-      make: virtioMmio(() => new VirtioBlk(backend, { id }), { log }),
+      make: virtioMmio(
+        (slot) => {
+          const limiter = disk.limits && machineLimiter(slot.machine, disk.limits);
+          const dev = new VirtioBlk(backend, { id, limiter });
+          if (limiter) watchLimitedDevice(slot.machine, dev);
+          return dev;
+        },
+        { log },
+      ),
     });
   });
   if (config.network.mode !== "none") {

@@ -86,6 +86,13 @@ export class Machine {
    * lets time pass at the wall-clock pace with idleFor().
    */
   readonly idleHolds: (() => boolean)[] = [];
+  /**
+   * Times (in ticks) at which a device wants to run again on its own: a
+   * rate-limited disk or NIC whose buckets refill then. An idle
+   * deterministic machine jumps to the earliest of these and the timer
+   * deadlines, so throttled I/O completes in virtual time.
+   */
+  readonly wakeups: (() => number)[] = [];
 
   constructor(opts: MachineOptions) {
     this.mem = new GuestMemory(opts.ramSize);
@@ -176,8 +183,17 @@ export class Machine {
       this.roundActive = 0;
       this.updateTimers();
       for (const p of this.pollers) p();
+      // A poller may just have raised an interrupt (throttled I/O completing): wake before skipping time.
+      if (active === 0 && this.anyHartWakes()) continue;
       if (active === 0 && (!this.deterministic || this.idleHeld() || !this.skipToNextTimer())) return "idle";
     }
+  }
+
+  /** Lets waiting harts take pending interrupts; true if one woke. */
+  private anyHartWakes(): boolean {
+    let woke = false;
+    for (const h of this.harts) if (h.waiting && (h.checkInterrupts(), !h.waiting)) woke = true;
+    return woke;
   }
 
   /** True while an idle hold says host work is outstanding (see idleHolds). */
@@ -204,6 +220,10 @@ export class Machine {
   private nextTimerDeadline(now: number): number {
     let next = Number.POSITIVE_INFINITY;
     for (const v of this.clint.mtimecmp) if (v > now && v < next) next = v;
+    for (const w of this.wakeups) {
+      const v = Math.ceil(w());
+      if (v > now && v < next) next = v;
+    }
     for (const h of this.harts) {
       if (h.c[S_MENVCFG * 2 + 1] < 0) {
         const v = (h.c[S_STIMECMP * 2] >>> 0) + (h.c[S_STIMECMP * 2 + 1] >>> 0) * 2 ** 32;

@@ -16,6 +16,7 @@ import type { BlockBackend } from "../devices/backends.ts";
 import { expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
 import { readConfigBytes, VIRTIO_ID_BLOCK, type VirtioContext, type VirtioDevice } from "./device.ts";
 import { DescriptorChain } from "./queue.ts";
+import type { RateLimiter } from "./rate-limiter.ts";
 
 /** Feature bits (5.2.3). */
 export const VIRTIO_BLK_F_SIZE_MAX = 1;
@@ -55,6 +56,12 @@ const CONFIG_SIZE = 0x3c;
 export interface VirtioBlkOptions {
   /** Serial number returned by GET_ID (ASCII, at most 20 bytes; default none). */
   id?: string;
+  /**
+   * Bandwidth and operation limits. A request the limiter refuses stays in
+   * the ring (undoPop) until poll() finds the buckets refilled, so a
+   * throttled disk never stalls the rest of the machine.
+   */
+  limiter?: RateLimiter;
 }
 
 /** A disk image held in memory (tests; a browser host without files). */
@@ -104,9 +111,14 @@ export class VirtioBlk implements VirtioDevice {
   private readonly headerView = new DataView(this.header.buffer);
   private ctx: VirtioContext | undefined;
   private chain: DescriptorChain | undefined;
+  private readonly limiter: RateLimiter | undefined;
+  /** A request waits for the limiter; serve again at wakeAtMs (limiter time). */
+  private throttled = false;
+  private wakeAtMs = 0;
 
   constructor(backend: BlockBackend, opts: VirtioBlkOptions = {}) {
     this.backend = backend;
+    this.limiter = opts.limiter;
     this.sectors = Math.floor(backend.size / SECTOR_SIZE);
     this.featuresLo =
       (1 << VIRTIO_BLK_F_SEG_MAX) |
@@ -138,19 +150,59 @@ export class VirtioBlk implements VirtioDevice {
 
   activate(): void {}
 
-  reset(): void {}
+  reset(): void {
+    this.throttled = false;
+  }
 
   queueNotify(index: number): void {
+    if (index === 0) this.serve();
+  }
+
+  /**
+   * For a rate-limited disk, called by the machine between slices: serves
+   * the waiting requests once the limiter's buckets allow.
+   */
+  poll(now: number): void {
+    if (this.throttled && now >= this.wakeAtMs) this.serve();
+  }
+
+  /** When a throttled request may go (limiter time, ms); Infinity when none waits. */
+  get wakeAt(): number {
+    return this.throttled ? this.wakeAtMs : Number.POSITIVE_INFINITY;
+  }
+
+  private serve(): void {
     const ctx = this.ctx;
     const chain = this.chain;
-    if (ctx === undefined || chain === undefined || index !== 0) return;
+    if (ctx === undefined || chain === undefined || !ctx.active) return;
     const vq = ctx.queues[0];
+    const limiter = this.limiter;
+    this.throttled = false;
     while (vq.pop(chain)) {
+      if (limiter !== undefined) {
+        const bytes = this.dataBytes(chain);
+        if (!limiter.consume(bytes)) {
+          vq.undoPop();
+          this.throttled = true;
+          this.wakeAtMs = limiter.wakeAt(bytes);
+          break;
+        }
+      }
       const written = this.handle(chain, ctx);
       if (written < 0) return;
       vq.push(chain, written);
     }
     vq.notify();
+  }
+
+  /** Data bytes a request moves, for the bandwidth bucket (0 for flush, GET_ID and malformed requests). */
+  private dataBytes(c: DescriptorChain): number {
+    if (c.readBytes < 16 || c.writeBytes < 1) return 0;
+    c.copyFromReadable(0, this.header);
+    const type = this.headerView.getUint32(0, true);
+    if (type === VIRTIO_BLK_T_IN) return c.writeBytes - 1;
+    if (type === VIRTIO_BLK_T_OUT) return c.readBytes - 16;
+    return 0;
   }
 
   /** Serves one request; returns the bytes written into the chain, or -1 after ctx.fail(). */
@@ -251,6 +303,9 @@ export class VirtioBlk implements VirtioDevice {
 
   restoreState(s: VirtioBlkState): void {
     expectVersion(this.name, s, 1);
+    // A request that waited for the limiter is still in the ring: look at it at the next poll.
+    this.throttled = this.limiter !== undefined;
+    this.wakeAtMs = 0;
     const sectors = expectNumber(this.name, "sectors", s.sectors, 0, Number.MAX_SAFE_INTEGER);
     if (sectors !== this.sectors || s.readOnly !== this.backend.readOnly)
       throw new StateError(

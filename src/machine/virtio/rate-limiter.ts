@@ -54,10 +54,14 @@ export class TokenBucket {
     this.budget = Math.min(this.size, this.budget + (dt * this.size) / this.refillTimeMs);
   }
 
-  /** Whether `tokens` can be paid now (burst first); the bucket must have been refilled. */
+  /**
+   * Whether `tokens` can be paid now (burst first); the bucket must have
+   * been refilled. A millionth of a token of slack absorbs the rounding of
+   * the refill arithmetic: at exactly wakeAt() the request must go.
+   */
   canPay(tokens: number): boolean {
     const need = tokens - this.oneTimeBurst;
-    return need <= 0 || this.budget >= Math.min(need, this.size);
+    return need <= 0 || this.budget >= Math.min(need, this.size) - 1e-6;
   }
 
   pay(tokens: number): void {

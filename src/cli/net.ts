@@ -10,12 +10,16 @@
  *                  IPv4 address through the host's sockets
  *   --net user,restrict=on   the same, but the guest reaches nothing on or
  *                  beyond the host (DHCP and forwards into the guest work)
+ *   --net user,bw=10M,iops=1000   the same, with each direction of the NIC
+ *                  limited by token buckets (src/cli/disk.ts parseLimitOptions)
  *   --net none     no network device
  *   --forward tcp:8080:80   host 127.0.0.1:8080 → guest port 80 (repeatable; udp: too)
  */
 import { VirtusError } from "../machine/errors.ts";
+import type { RateLimitConfig } from "../machine/virtio/rate-limiter.ts";
 import type { PortForward } from "../net/user-net.ts";
 import { DEFAULT_MAC, type NetworkConfig } from "../vm/network-config.ts";
+import { parseLimitOptions } from "./disk.ts";
 
 function onOff(text: string, spec: string, key: string): boolean {
   if (text === "on" || text === "yes") return true;
@@ -24,7 +28,7 @@ function onOff(text: string, spec: string, key: string): boolean {
 }
 
 /** `--net` as parsed: the mode and its options (forwards come from --forward). */
-export type NetSpec = { mode: "none" } | { mode: "user"; restrict: boolean };
+export type NetSpec = { mode: "none" } | { mode: "user"; restrict: boolean; limits?: RateLimitConfig };
 
 /** Parses `user[,restrict=on|off]` or `none`. */
 export function parseNetSpec(text: string): NetSpec {
@@ -36,13 +40,18 @@ export function parseNetSpec(text: string): NetSpec {
       `--net ${text}: give user[,restrict=on] (NAT through the host, the default) or none`,
     );
   const spec: NetSpec = { mode: "user", restrict: false };
-  for (const o of opts) {
+  const limits = parseLimitOptions(opts, `--net ${text}`, () => {});
+  if (limits !== undefined) spec.limits = limits;
+  for (const o of opts.filter((f) => !/^(bw|bw_burst|iops|iops_burst)=/.test(f))) {
     const eq = o.indexOf("=");
     const key = eq < 0 ? o : o.slice(0, eq);
     const value = eq < 0 ? "" : o.slice(eq + 1);
     if (key === "restrict") spec.restrict = onOff(value, text, key);
     else
-      throw new VirtusError("bad-net", `--net ${text}: unknown option "${key}" (user takes restrict=on|off)`);
+      throw new VirtusError(
+        "bad-net",
+        `--net ${text}: unknown option "${key}" (user takes restrict=on|off, bw=, iops=)`,
+      );
   }
   return spec;
 }
@@ -104,5 +113,6 @@ export function networkConfig(net: string, forward: readonly string[]): NetworkC
   const { net: spec, forwards } = parseNetOptions(net, forward);
   const config: NetworkConfig = { mode: spec.mode, forwards, mac: DEFAULT_MAC };
   if (spec.mode === "user" && spec.restrict) config.restrict = true;
+  if (spec.mode === "user" && spec.limits) config.limits = spec.limits;
   return config;
 }

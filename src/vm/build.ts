@@ -120,9 +120,9 @@ async function virtioPlacements(
       what: `--disk ${disk.path}`,
       make: virtioMmio(
         (slot) => {
-          const limiter = disk.limits && machineLimiter(slot.machine, disk.limits);
+          const limiter = disk.limits && machineLimiter(slot, disk.limits);
           const dev = new VirtioBlk(backend, { id, limiter });
-          if (limiter) watchLimitedDevice(slot.machine, dev);
+          if (limiter) watchLimitedDevice(slot, dev);
           return dev;
         },
         { log },
@@ -140,7 +140,13 @@ async function virtioPlacements(
         (slot) => {
           // A guest waiting on a host socket must not see its timeouts expire in no real time.
           slot.holdIdle(net.hostActive);
-          return new VirtioNet(net.backend, { mac });
+          const limits = config.network.limits;
+          if (limits === undefined) return new VirtioNet(net.backend, { mac });
+          const rxLimiter = machineLimiter(slot, limits);
+          const txLimiter = machineLimiter(slot, limits);
+          const dev = new VirtioNet(net.backend, { mac, rxLimiter, txLimiter });
+          watchLimitedDevice(slot, dev);
+          return dev;
         },
         { log },
       ),

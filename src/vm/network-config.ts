@@ -5,7 +5,9 @@
  * here, to the parser and to the opener.
  */
 import type { EntropySource } from "../machine/devices/backends.ts";
+import type { RateLimitConfig } from "../machine/virtio/rate-limiter.ts";
 import type { PortForward } from "../net/user-net.ts";
+import { validateRateLimit } from "./disk-config.ts";
 import {
   badConfig,
   expectArray,
@@ -27,6 +29,8 @@ export interface NetworkConfig {
    * snapshot keeps it, a clone gets a new one (see src/vm/clone.ts).
    */
   mac: string;
+  /** Token-bucket limits on the NIC, each direction separately (`--net user,bw=…,iops=…`). */
+  limits?: RateLimitConfig;
 }
 
 /** QEMU's first NIC. */
@@ -94,5 +98,6 @@ export function validateNetworkConfig(value: unknown, where: string): NetworkCon
     if (mode !== "user") throw badConfig(`${where}.restrict`, "only the user-mode network has it");
     config.restrict = true;
   }
+  if (o.limits !== undefined) config.limits = validateRateLimit(o.limits, `${where}.limits`);
   return config;
 }

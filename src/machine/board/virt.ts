@@ -26,6 +26,10 @@ import { StateError, type Stateful } from "../snapshot/state.ts";
 import { EmptyVirtioSlot, VIRTIO_MMIO_SIZE, virtioMmioFdt } from "../virtio/empty-slot.ts";
 import type { VirtioSlot } from "../virtio/slot.ts";
 import { Machine, TIMEBASE_HZ } from "./machine.ts";
+
+/** mtime ticks per millisecond. */
+const TICKS_PER_MS = TIMEBASE_HZ / 1000;
+
 import { VIRT_IRQ, VIRT_MEMMAP, VIRT_VIRTIO_SLOTS, virtioSlotBase, virtioSlotIrq } from "./memory-map.ts";
 
 export type { VirtioSlot } from "../virtio/slot.ts";
@@ -218,6 +222,11 @@ export class VirtMachine {
               irq: this.plic.line(irqNumber),
               mem: m.mem,
               holdIdle: (held) => m.idleHolds.push(held),
+              nowMs: () => m.clock.now() / TICKS_PER_MS,
+              pollDevice: (poll, wakeAtMs) => {
+                m.pollers.push(() => poll(m.clock.now() / TICKS_PER_MS));
+                m.wakeups.push(() => wakeAtMs() * TICKS_PER_MS);
+              },
             })
           : new EmptyVirtioSlot(base, irqNumber);
       this.virtio.push(dev);

@@ -30,6 +30,7 @@ import {
   type VirtioDeviceState,
 } from "./device.ts";
 import { DescriptorChain } from "./queue.ts";
+import type { RateLimiter } from "./rate-limiter.ts";
 
 /** Feature bits (5.1.3). */
 export const VIRTIO_NET_F_CSUM = 0;
@@ -102,6 +103,13 @@ export interface VirtioNetOptions {
   mac?: Uint8Array;
   /** Receive and transmit queue size (default 256, as QEMU). */
   queueSize?: number;
+  /**
+   * Token-bucket limits per direction (frames for the guest, frames from
+   * it). A frame the limiter refuses waits (rx: in the backlog; tx: in the
+   * ring) until poll() finds the buckets refilled.
+   */
+  rxLimiter?: RateLimiter;
+  txLimiter?: RateLimiter;
 }
 
 /** Device counters. */
@@ -145,6 +153,11 @@ export class VirtioNet implements VirtioDevice {
   private rxChain: DescriptorChain | undefined;
   private txChain: DescriptorChain | undefined;
   private guestCsum = false;
+  private readonly rxLimiter: RateLimiter | undefined;
+  private readonly txLimiter: RateLimiter | undefined;
+  /** When a throttled direction may go again (limiter time, ms; Infinity: not throttled). */
+  private rxWake = Number.POSITIVE_INFINITY;
+  private txWake = Number.POSITIVE_INFINITY;
 
   constructor(backend: NetBackend, opts: VirtioNetOptions = {}) {
     this.backend = backend;
@@ -155,6 +168,8 @@ export class VirtioNet implements VirtioDevice {
     let f = (1 << VIRTIO_NET_F_MAC) | (1 << VIRTIO_NET_F_STATUS) | (1 << VIRTIO_NET_F_GUEST_CSUM);
     if (backend.terminatesTcp) f |= (1 << VIRTIO_NET_F_CSUM) | (1 << VIRTIO_NET_F_HOST_TSO4);
     this.featuresLo = f >>> 0;
+    this.rxLimiter = opts.rxLimiter;
+    this.txLimiter = opts.txLimiter;
     const q = opts.queueSize ?? 256;
     this.queueSizes = [q, q];
   }
@@ -198,6 +213,17 @@ export class VirtioNet implements VirtioDevice {
     else if (index === NET_TRANSMITQ) this.transmit();
   }
 
+  /** For a rate-limited NIC, called by the machine between slices: resumes a throttled direction. */
+  poll(now: number): void {
+    if (now >= this.rxWake) this.deliver();
+    if (now >= this.txWake) this.transmit();
+  }
+
+  /** When a throttled direction may go again (limiter time, ms); Infinity when none waits. */
+  get wakeAt(): number {
+    return Math.min(this.rxWake, this.txWake);
+  }
+
   /** A frame for the guest (from the backend). */
   receive(frame: Uint8Array): void {
     if (
@@ -229,8 +255,15 @@ export class VirtioNet implements VirtioDevice {
     hdr[10] = 1; // num_buffers = 1 (no MRG_RXBUF); not copied with the legacy header
     const hdrLen = this.hdrLen;
     let pushed = 0;
+    this.rxWake = Number.POSITIVE_INFINITY;
     while (this.backlogHead < this.backlog.length) {
       if (!vq.pop(c)) break;
+      const next = this.backlog[this.backlogHead].length;
+      if (this.rxLimiter !== undefined && !this.rxLimiter.consume(next)) {
+        vq.undoPop();
+        this.rxWake = this.rxLimiter.wakeAt(next);
+        break;
+      }
       const frame = this.backlog[this.backlogHead++];
       if (hdrLen + frame.length > c.writeBytes) {
         // A buffer too small for the frame: drop the frame, return the buffer unused.
@@ -262,10 +295,16 @@ export class VirtioNet implements VirtioDevice {
     const vq = ctx.queues[NET_TRANSMITQ];
     const hdr = this.txHeader;
     let n = 0;
+    this.txWake = Number.POSITIVE_INFINITY;
     while (vq.pop(c)) {
-      n++;
       const hdrLen = this.hdrLen;
       const len = c.readBytes - hdrLen;
+      if (this.txLimiter !== undefined && !this.txLimiter.consume(Math.max(0, len))) {
+        vq.undoPop();
+        this.txWake = this.txLimiter.wakeAt(Math.max(0, len));
+        break;
+      }
+      n++;
       if (len < 14) {
         this.stats.txErrors++;
         vq.push(c, 0);

@@ -23,4 +23,12 @@ export interface VirtioSlot {
    * deterministic machine does not jump ahead in time (Machine.idleHolds).
    */
   holdIdle(held: () => boolean): void;
+  /** The machine's time in ms: wall-clock, or instruction-count time with --deterministic. */
+  nowMs(): number;
+  /**
+   * Registers a device that does work on its own later (a rate-limited
+   * disk or NIC): `poll` runs between slices, and an idle deterministic
+   * machine jumps ahead no further than `wakeAtMs()` (Infinity: nothing due).
+   */
+  pollDevice(poll: (nowMs: number) => void, wakeAtMs: () => number): void;
 }

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { GuestMemory } from "../../../src/machine/memory/guest-memory.ts";
 import { MemoryBlockBackend, VIRTIO_BLK_T_IN, VirtioBlk } from "../../../src/machine/virtio/blk.ts";
 import { VirtioMmio } from "../../../src/machine/virtio/mmio.ts";
+import { NET_RECEIVEQ, NET_TRANSMITQ, type NetBackend, VirtioNet } from "../../../src/machine/virtio/net.ts";
 import { RateLimiter, TokenBucket } from "../../../src/machine/virtio/rate-limiter.ts";
 import { MockMmioDriver, TestIrq } from "../../support/mock-driver.ts";
 
@@ -116,4 +117,91 @@ test("a limited disk holds bw= and iops= within 10% in virtual time; an unlimite
   // The unlimited disk completes its 8 queued requests on every step: 8 × 64 KiB per ms.
   assert.equal(done.free, 9000 * 8 * 65536);
   assert.equal(free.blk.wakeAt, Number.POSITIVE_INFINITY);
+});
+
+/**
+ * A virtio-net whose guest side keeps 16 transmit frames and 16 receive
+ * buffers posted, and whose backend offers a 1500-byte frame for the guest
+ * every 0.1 ms (15 MB/s, more than any limit below).
+ */
+function nic(clock: { now: number }, limits?: ConstructorParameters<typeof RateLimiter>[0]) {
+  const mem = new GuestMemory(4 << 20);
+  let deliver: (f: Uint8Array) => void = () => {};
+  let sent = 0;
+  const backend: NetBackend = {
+    connect: (r) => {
+      deliver = r;
+    },
+    transmit: (f) => {
+      sent += f.length;
+    },
+  };
+  const limiter = () => (limits === undefined ? undefined : new RateLimiter(limits, () => clock.now));
+  const dev = new VirtioNet(backend, { rxLimiter: limiter(), txLimiter: limiter() });
+  const drv = new MockMmioDriver(new VirtioMmio(dev, { mem, irq: new TestIrq() }), mem);
+  const [rx, tx] = drv.init({ sizes: [64, 64] });
+  const txBuf = tx.heap.alloc(12 + 1500);
+  mem.writePhys(txBuf + 12, new Uint8Array(1500).fill(0x42));
+  const rxBuf = rx.heap.alloc(12 + 1514);
+  const postTx = () => tx.addChain([{ addr: txBuf, len: 12 + 1500 }]);
+  const postRx = () => rx.addChain([{ addr: rxBuf, len: 12 + 1514, write: true }]);
+  for (let i = 0; i < 16; i++) {
+    postTx();
+    postRx();
+  }
+  drv.kick(NET_RECEIVEQ);
+  drv.kick(NET_TRANSMITQ);
+  let txSeen = 0;
+  let rxSeen = 0;
+  const frame = new Uint8Array(1500);
+  return {
+    dev,
+    /** Offers frames to the guest, re-posts used buffers; returns [bytes sent by the guest, bytes received]. */
+    step(): [number, number] {
+      for (let i = 0; i < 10; i++) if (dev.pendingFrames < 64) deliver(frame);
+      const rxUsed = rx.usedIdx();
+      const rxN = (rxUsed - rxSeen) & 0xffff;
+      rxSeen = rxUsed;
+      for (let i = 0; i < rxN; i++) postRx();
+      if (rxN) drv.kick(NET_RECEIVEQ);
+      const txUsed = tx.usedIdx();
+      const txN = (txUsed - txSeen) & 0xffff;
+      txSeen = txUsed;
+      for (let i = 0; i < txN; i++) postTx();
+      if (txN) drv.kick(NET_TRANSMITQ);
+      const out = sent;
+      sent = 0;
+      return [out, rxN * 1500];
+    },
+  };
+}
+
+test("a limited NIC holds bw= within 10% both ways in virtual time; an unlimited neighbour is unaffected", () => {
+  const clock = { now: 0 };
+  const limited = nic(clock, { bandwidth: { size: 1 << 20, refillTimeMs: 1000 } });
+  const free = nic(clock);
+  const total = { ltx: 0, lrx: 0, ftx: 0, frx: 0 };
+  for (let ms = 1; ms <= 10_000; ms++) {
+    clock.now = ms;
+    limited.dev.poll(ms);
+    const [ltx, lrx] = limited.step();
+    const [ftx, frx] = free.step();
+    if (ms > 1000) {
+      total.ltx += ltx;
+      total.lrx += lrx;
+      total.ftx += ftx;
+      total.frx += frx;
+    }
+  }
+  for (const [dir, bytes] of [
+    ["transmit", total.ltx],
+    ["receive", total.lrx],
+  ] as const) {
+    const rate = bytes / 9 / (1 << 20);
+    assert.ok(Math.abs(rate - 1) < 0.1, `${dir} at ${(rate * 100).toFixed(1)}% of the limit`);
+  }
+  // Unlimited: all 16 posted frames go out every step, and the 10 offered frames come in.
+  assert.equal(total.ftx, 9000 * 16 * 1500);
+  assert.equal(total.frx, 9000 * 10 * 1500);
+  assert.equal(free.dev.wakeAt, Number.POSITIVE_INFINITY);
 });

@@ -33,6 +33,8 @@ const COMPRESSED_HI = 0x40000000;
 const OFFSET_HI_MASK = 0x00ffffff;
 const OFFSET_LO_MASK = 0xfffffe00;
 
+const ZERO_BYTE = new Uint8Array(1);
+
 /** What one guest cluster maps to (see lookup). */
 const UNALLOCATED = 0;
 const ZERO = 1;
@@ -397,8 +399,21 @@ export class Qcow2Image implements DiskImage {
       const why = this.overlaps(target, cs);
       if (why !== undefined) throw new ImageCorruptError(this.name, `a data cluster overlaps ${why}`);
     }
+    const zeroBase =
+      kind === ZERO || (kind === UNALLOCATED && (this.backing === undefined || start >= this.backing.size));
     if (part.length === cs) this.file.write(target, part);
-    else {
+    else if (
+      zeroBase &&
+      !reuse &&
+      target >= this.knownLength &&
+      target >= (this.knownLength = this.file.length())
+    ) {
+      // A cluster past the end of the file reads as zeros already: write the part, and a last
+      // byte so the file covers the whole cluster (a sparse hole, no 64 KiB of zeros written).
+      this.file.write(target + inCluster, part);
+      if (inCluster + part.length < cs) this.file.write(target + cs - 1, ZERO_BYTE);
+      this.knownLength = target + cs;
+    } else {
       const buf = (this.scratch ??= new Uint8Array(cs));
       if (kind === COMPRESSED) buf.set(this.compressedCluster(oldOffset, oldBytes));
       else if (kind === NORMAL) this.readData(oldOffset, buf);

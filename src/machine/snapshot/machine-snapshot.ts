@@ -12,6 +12,7 @@
  * The file format around it is src/formats/snapshot/ (docs/SNAPSHOT.md).
  */
 import type { ComponentRecord, VirtMachine } from "../board/virt.ts";
+import * as csrSlots from "../cpu/csr-slots.ts";
 import { expectNumber, expectVersion, StateError } from "./state.ts";
 
 /**
@@ -21,6 +22,18 @@ import { expectNumber, expectVersion, StateError } from "./state.ts";
  * refused with a clear error rather than misread.
  */
 export const MACHINE_MODEL_VERSION = 1;
+
+/**
+ * What hart records depend on besides their version: every CSR slot's name
+ * and index ("S_MSTATUS=0,…,CSR_SLOTS=34"). A slot added, moved or
+ * removed (a new extension's CSRs) changes it, so a snapshot of another
+ * register-file layout is refused even if nobody bumped the model version.
+ */
+export const MACHINE_LAYOUT: string = (Object.entries(csrSlots) as [string, unknown][])
+  .filter((e): e is [string, number] => typeof e[1] === "number")
+  .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
+  .map(([name, index]) => `${name}=${index}`)
+  .join(",");
 
 /**
  * Guest RAM as a snapshot file holds it (zero pages elided, the rest
@@ -42,6 +55,8 @@ export interface MachineSnapshot {
   version: 1;
   /** MACHINE_MODEL_VERSION of the Virtus that saved it. */
   model: number;
+  /** MACHINE_LAYOUT of the Virtus that saved it. */
+  layout: string;
   ramSize: number;
   harts: number;
   /** The board's components in save order (VirtMachine.saveComponents). */
@@ -69,6 +84,7 @@ export function saveVm(vm: VirtMachine, opts: { copyRam?: boolean } = {}): Machi
   return {
     version: 1,
     model: MACHINE_MODEL_VERSION,
+    layout: MACHINE_LAYOUT,
     ramSize: vm.machine.mem.ramSize,
     harts: vm.machine.harts.length,
     components: vm.saveComponents(),
@@ -92,6 +108,12 @@ export function restoreVm(vm: VirtMachine, snap: MachineSnapshot): void {
     throw new StateError(
       who,
       `the snapshot is of machine model ${String(snap.model)}; this Virtus restores model ${MACHINE_MODEL_VERSION}`,
+    );
+  }
+  if (snap.layout !== MACHINE_LAYOUT) {
+    throw new StateError(
+      who,
+      "the snapshot was saved by a Virtus whose harts have other CSRs (another version); this one cannot restore it",
     );
   }
   const ramSize = expectNumber(who, "ramSize", snap.ramSize, 0, Number.MAX_SAFE_INTEGER);

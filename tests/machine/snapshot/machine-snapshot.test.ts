@@ -64,6 +64,10 @@ test("a snapshot is refused by a board with other harts, devices or RAM, before 
   const bare = new VirtMachine({ ramSize: 4 << 20, harts: 2 });
   assert.throws(() => restoreVm(bare, s), /restore with the configuration/);
   assert.throws(() => restoreVm(equippedBoard(), { ...s, model: 99 }), /machine model 99/);
+  assert.throws(
+    () => restoreVm(equippedBoard(), { ...s, layout: s.layout.replace("S_MIP=12", "S_MIP=40") }),
+    /other CSRs/,
+  );
 });
 
 for (const codec of [plainCodec, nodeSnapshotCodec]) {

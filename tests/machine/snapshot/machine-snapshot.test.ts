@@ -100,3 +100,26 @@ test("a restored machine runs on exactly as the original", () => {
   assert.deepStrictEqual(sb.components, sa.components);
   assert.ok(Buffer.from(sb.ram as Uint8Array).equals(sa.ram as Uint8Array));
 });
+
+test("guest time goes on from the snapshot: real time through an offset, deterministic through idle ticks", () => {
+  const hostA = 5_000_000;
+  const a = new VirtMachine({ ramSize: 1 << 20, clock: { now: () => hostA } });
+  a.machine.clint.write(0x4000, 8, 5_000_100, 0); // mtimecmp just ahead
+  const s = snap(a);
+  let hostB = 42;
+  const b = new VirtMachine({ ramSize: 1 << 20, clock: { now: () => hostB } });
+  restoreVm(b, structuredClone(s));
+  assert.equal(b.machine.clock.now(), 5_000_000, "time reads the saved mtime right after the restore");
+  hostB += 150;
+  assert.equal(b.machine.clock.now(), 5_000_150, "and advances with the host clock");
+  b.machine.updateTimers();
+  assert.ok(b.machine.harts[0].mip() & 0x80, "the deadline saved in the CLINT fires at the saved time");
+
+  // A real-time snapshot restored into a deterministic machine (and back) keeps the time too.
+  const d = new VirtMachine({ ramSize: 1 << 20 });
+  restoreVm(d, structuredClone(s));
+  assert.equal(d.machine.clock.now(), 5_000_000);
+  const e = new VirtMachine({ ramSize: 1 << 20 });
+  restoreVm(e, snap(d));
+  assert.equal(e.machine.clock.now(), 5_000_000);
+});

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { VirtusError } from "../machine/errors.ts";
+import { CPU_OPTION_HELP } from "./cpu.ts";
 import { addImageCommand } from "./image.ts";
 import { addRunCommand } from "./run.ts";
 import { runElfCommand } from "./run-elf.ts";
@@ -41,6 +42,7 @@ program
   )
   .option("--trace", "print every retired instruction with the registers it wrote")
   .option("--no-jit", "interpret only: do not translate hot code to WebAssembly")
+  .option("--cpu <h=on|off>", CPU_OPTION_HELP)
   .option("--mem <size>", "RAM size, e.g. 64M", "128M")
   .action((file: string, opts: { maxInsns: number; trace?: boolean; mem: string; jit: boolean }) => {
     process.exitCode = runElfCommand(file, opts);

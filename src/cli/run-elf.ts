@@ -6,6 +6,7 @@ import { Machine } from "../machine/board/machine.ts";
 import { csrName } from "../machine/cpu/csr.ts";
 import { runSlice } from "../machine/cpu/interpreter.ts";
 import { VirtusError } from "../machine/errors.ts";
+import { parseCpuOption } from "./cpu.ts";
 import { parseSize } from "./size.ts";
 
 const hex64 = (lo: number, hi: number) =>
@@ -14,7 +15,7 @@ const hex64 = (lo: number, hi: number) =>
 /** `virtus run-elf FILE`: exit 0 on pass, the failure number (1..123) on fail, 124 when the budget runs out. */
 export function runElfCommand(
   file: string,
-  opts: { maxInsns: number; trace?: boolean; mem: string; jit?: boolean },
+  opts: { maxInsns: number; trace?: boolean; mem: string; jit?: boolean; cpu?: string },
 ): number {
   let bytes: Uint8Array;
   try {
@@ -33,7 +34,8 @@ export function runElfCommand(
       `${file}: no tohost symbol; the program must define one (riscv-tests HTIF convention)`,
     );
   }
-  const m = new Machine({ ramSize: parseSize(opts.mem), jit: opts.jit !== false });
+  const cpu = parseCpuOption(opts.cpu);
+  const m = new Machine({ ramSize: parseSize(opts.mem), jit: opts.jit !== false, hExt: cpu.h });
   loadElf(m, elf, file);
   const step = opts.trace ? tracer(m) : undefined;
   const r = runBareMetal(m, tohost, opts.maxInsns, step);

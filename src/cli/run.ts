@@ -11,6 +11,7 @@ import { BufferedOutput, exitCodeOf, runVm } from "../host/node/vm-runner.ts";
 import { VirtusError } from "../machine/errors.ts";
 import { buildVm } from "../vm/build.ts";
 import type { BiosConfig, VmConfig } from "../vm/config.ts";
+import { CPU_OPTION_HELP, parseCpuOption } from "./cpu.ts";
 import { parseDiskSpec } from "./disk.ts";
 import { networkConfig } from "./net.ts";
 import { shareConfigs } from "./share.ts";
@@ -38,6 +39,8 @@ export interface RunOptions {
   net: string;
   /** `--forward PROTO:HOSTPORT:GUESTPORT`, in command-line order. */
   forward: string[];
+  /** `--cpu h=on`. */
+  cpu?: string;
 }
 
 const repeatable = (v: string, all: string[]) => [...all, v];
@@ -63,6 +66,7 @@ export function addRunCommand(program: Command): void {
     )
     .option("--deterministic", "time follows the instruction count: the same inputs print the same bytes")
     .option("--no-jit", "interpret only: do not translate hot code to WebAssembly")
+    .option("--cpu <h=on|off>", CPU_OPTION_HELP)
     .option(
       "--disk <file[,options]>",
       "raw or qcow2 image as virtio-blk (repeatable: /dev/vda, vdb, … in this order); options: readonly, snapshot, format=raw|qcow2, bw=RATE, iops=N",
@@ -115,6 +119,7 @@ export async function configFromFlags(opts: RunOptions): Promise<VmConfig> {
   const disks = opts.disk.map(parseDiskSpec);
   const shares = shareConfigs(opts.share);
   const network = networkConfig(opts.net ?? "user", opts.forward ?? []);
+  const cpu = parseCpuOption(opts.cpu);
   let kernel = opts.kernel;
   let initrd = opts.initrd;
   if (kernel === undefined) {
@@ -135,6 +140,7 @@ export async function configFromFlags(opts: RunOptions): Promise<VmConfig> {
     rng: opts.rng,
     deterministic: opts.deterministic === true,
     jit: opts.jit,
+    cpu,
   };
   if (initrd !== undefined) config.initrd = initrd;
   return config;

@@ -225,6 +225,7 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
       clock,
       wallClock: clock === undefined ? undefined : { nowMs: () => host.wallClockMs() },
       jit: config.jit,
+      hExt: config.cpu?.h === true,
       bootargs: config.append,
       console: opts.console,
     });

@@ -62,6 +62,14 @@ export interface VmConfig {
   deterministic: boolean;
   /** Translate hot code to WebAssembly; false interprets only. */
   jit: boolean;
+  /** Optional hart extensions (`--cpu h=on`); omitted = none. */
+  cpu?: CpuConfig;
+}
+
+/** Optional hart extensions. */
+export interface CpuConfig {
+  /** The hypervisor extension (H): misa.H, HS/VS/VU modes, two-stage translation. */
+  h: boolean;
 }
 
 export const MAX_MEMORY = 3 * 1024 ** 3;
@@ -132,6 +140,10 @@ export function validateVmConfig(value: unknown): VmConfig {
     deterministic: expectBoolean(o.deterministic ?? false, "deterministic"),
     jit: expectBoolean(o.jit ?? true, "jit"),
   };
+  if (o.cpu !== undefined) {
+    const cpu = expectObject(o.cpu, "cpu");
+    config.cpu = { h: expectBoolean(cpu.h ?? false, "cpu.h") };
+  }
   if (config.kernel === "") throw badConfig("kernel", "give a file name");
   if (o.initrd !== undefined) config.initrd = expectString(o.initrd, "initrd");
   return config;

@@ -22,7 +22,7 @@ import { INSTRUCTIONS } from "../../src/isa/table.ts";
 const AS = "riscv64-linux-gnu-as";
 const OBJCOPY = "riscv64-linux-gnu-objcopy";
 const OBJDUMP = "riscv64-linux-gnu-objdump";
-const MARCH = "rv64gc_zba_zbb_zbs_zicsr_zifencei";
+const MARCH = "rv64gch_zba_zbb_zbs_zicsr_zifencei";
 
 function haveTools(): boolean {
   try {

@@ -61,6 +61,16 @@ describe("privileged architecture under the JIT: tests/asm/priv", { skip }, () =
   }
 });
 
+// With the H extension on (`--cpu h=on`) nothing a program without V=1 can see changes but misa.H.
+describe("privileged architecture with the H extension on: tests/asm/priv", { skip }, () => {
+  for (const file of files) {
+    test(file, () => {
+      const { result } = runElf(buildElf(privSource(file)), { maxInsns: MAX_INSNS, hExt: true });
+      assert.equal(outcome(result), "pass");
+    });
+  }
+});
+
 describe("wfi and the deterministic clock", { skip }, () => {
   test("wfi with no interrupt that could wake it ends the run instead of spinning forever", () => {
     // mtimecmp in the future but MTIE clear: the machine skips time to the deadline once,

@@ -18,7 +18,10 @@ import { runElf } from "../support/run.ts";
 const ASM = join(import.meta.dirname, "../asm");
 
 /** Program (under tests/asm) and the QEMU -cpu it needs. */
-const PROGRAMS: { file: string; cpu: string }[] = [{ file: "priv/sdtrig.S", cpu: "rv64" }];
+const PROGRAMS: { file: string; cpu: string; hExt?: boolean }[] = [
+  { file: "priv/sdtrig.S", cpu: "rv64" },
+  { file: "hyp/hypervisor.S", cpu: "rv64,h=true", hExt: true },
+];
 
 function haveQemu(): boolean {
   try {
@@ -38,7 +41,7 @@ describe("bare-metal programs agree with QEMU", { skip: cross ? false : "no risc
     const elf = () => buildElf(readFileSync(join(ASM, p.file), "utf8"));
     test(`${p.file} passes on Virtus`, () => {
       for (const jit of [false, true]) {
-        const { result } = runElf(elf(), { maxInsns: 20_000_000, jit });
+        const { result } = runElf(elf(), { maxInsns: 20_000_000, jit, hExt: p.hExt });
         assert.equal(result.kind, "pass", `jit ${jit}: ${JSON.stringify(result)}`);
       }
     });

@@ -9,6 +9,8 @@ export const CROSS_GCC = "riscv64-linux-gnu-gcc";
 export const LINK_SCRIPT = join(import.meta.dirname, "../asm/link.ld");
 /** The ISA our hart implements, for -march. */
 export const MARCH = "rv64gc_zba_zbb_zbs_zicsr_zifencei";
+/** The assembler also takes the H extension's instructions (gcc's -march refuses a bare "h"). */
+export const ASM_MARCH = "rv64gch_zba_zbb_zbs_zicsr_zifencei";
 
 export function haveCrossGcc(): boolean {
   try {
@@ -31,6 +33,7 @@ export function buildElf(source: string, opts: { lang?: "S" | "c"; extraFlags?: 
   const lang = opts.lang ?? "S";
   const flags = [
     `-march=${MARCH}`,
+    `-Wa,-march=${ASM_MARCH}`,
     "-mabi=lp64d",
     "-mcmodel=medany",
     "-nostdlib",

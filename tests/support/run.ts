@@ -5,7 +5,7 @@ import { Machine } from "../../src/machine/board/machine.ts";
 /** Runs a bare-metal ELF in-process; returns the HTIF result and the machine for inspection. */
 export function runElf(
   elfBytes: Uint8Array,
-  opts: { maxInsns?: number; ramSize?: number; jit?: boolean; jitHot?: number } = {},
+  opts: { maxInsns?: number; ramSize?: number; jit?: boolean; jitHot?: number; hExt?: boolean } = {},
 ): { result: BareResult; machine: Machine; symbols: Map<string, number> } {
   const elf = parseElf(elfBytes);
   const tohost = elf.symbols.get("tohost");
@@ -14,6 +14,7 @@ export function runElf(
     ramSize: opts.ramSize ?? 16 * 1024 * 1024,
     jit: opts.jit,
     jitHot: opts.jitHot,
+    hExt: opts.hExt,
   });
   loadElf(machine, elf, "test");
   const result = runBareMetal(machine, tohost, opts.maxInsns ?? 10_000_000);

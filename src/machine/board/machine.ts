@@ -25,6 +25,8 @@ export interface MachineOptions {
   jit?: boolean;
   /** Executions before code is compiled (jit/jit.ts JIT_HOT); tests lower it to reach the JIT at once. */
   jitHot?: number;
+  /** Implement the H extension (hypervisor): misa.H, the hypervisor and VS CSRs, V=1 (`--cpu h=on`). */
+  hExt?: boolean;
 }
 
 /** Why Machine.run returned. */
@@ -102,6 +104,7 @@ export class Machine {
     for (let i = 0; i < n; i++) {
       const h = new Hart(i, this.mem, this.bus, env);
       h.jit = this.jit;
+      h.hExt = opts.hExt === true;
       h.c[S_MHARTID * 2] = i;
       this.harts.push(h);
     }

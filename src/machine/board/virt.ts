@@ -39,6 +39,8 @@ export type { VirtioSlot } from "../virtio/slot.ts";
  * (and anything else that must agree with the hart: tests, misa checks).
  */
 export const VIRT_ISA = "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbs_sstc";
+/** The same with the H extension (`--cpu h=on`), as QEMU writes it. */
+export const VIRT_ISA_H = "rv64imafdch_zicsr_zifencei_zihintpause_zba_zbb_zbs_sstc";
 /** The largest translation mode the hart supports (it also does Sv39 and Sv48; Linux picks the largest). */
 export const VIRT_MMU_TYPE = "riscv,sv57";
 /** /chosen stdout-path: the UART. */
@@ -51,6 +53,8 @@ export interface VirtOptions {
   harts?: number;
   /** mtime source in timebase ticks; omitted → deterministic time from the instruction count (design 2.6). */
   clock?: Clock;
+  /** The H extension on every hart (misa.H, `riscv,isa` with "h"). */
+  hExt?: boolean;
   /** Translate hot code to WebAssembly (default true). */
   jit?: boolean;
   /** Kernel command line for /chosen bootargs. */
@@ -156,7 +160,13 @@ export class VirtMachine {
       throw new RangeError(`harts must be 1..${MAX_HARTS}`);
     if ((opts.virtio?.length ?? 0) > VIRT_VIRTIO_SLOTS)
       throw new RangeError(`at most ${VIRT_VIRTIO_SLOTS} virtio-mmio devices`);
-    const m = new Machine({ ramSize: opts.ramSize, harts, clock: opts.clock, jit: opts.jit });
+    const m = new Machine({
+      ramSize: opts.ramSize,
+      harts,
+      clock: opts.clock,
+      jit: opts.jit,
+      hExt: opts.hExt,
+    });
     this.machine = m;
     this.bootargs = opts.bootargs ?? "";
     this.initrd = opts.initrd;
@@ -332,7 +342,7 @@ export class VirtMachine {
         .u32("reg", i)
         .string("status", "okay")
         .string("compatible", "riscv")
-        .string("riscv,isa", VIRT_ISA)
+        .string("riscv,isa", m.harts[i].hExt ? VIRT_ISA_H : VIRT_ISA)
         .string("mmu-type", VIRT_MMU_TYPE);
       intc.push(
         cpu

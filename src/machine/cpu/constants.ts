@@ -60,3 +60,34 @@ export const MSTATUS_HI_SD = 1 << 31;
 export const ACCESS_FETCH = 0;
 export const ACCESS_LOAD = 1;
 export const ACCESS_STORE = 2;
+
+/** H extension (priv spec chapter 8 "Hypervisor Extension"). */
+export const CAUSE_VS_ECALL = 10;
+export const CAUSE_FETCH_GUEST_PAGE_FAULT = 20;
+export const CAUSE_LOAD_GUEST_PAGE_FAULT = 21;
+export const CAUSE_VIRTUAL_INSTRUCTION = 22;
+export const CAUSE_STORE_GUEST_PAGE_FAULT = 23;
+export const IRQ_VS_SOFT = 2;
+export const IRQ_VS_TIMER = 6;
+export const IRQ_VS_EXT = 10;
+export const IRQ_S_GEXT = 12;
+export const MIP_VSSIP = 1 << IRQ_VS_SOFT;
+export const MIP_VSTIP = 1 << IRQ_VS_TIMER;
+export const MIP_VSEIP = 1 << IRQ_VS_EXT;
+export const MIP_SGEIP = 1 << IRQ_S_GEXT;
+/** The VS-level interrupts, read-only one in mideleg when H is present (priv spec 8.4.2? "mideleg"). */
+export const VS_INTERRUPTS = MIP_VSSIP | MIP_VSTIP | MIP_VSEIP;
+/** mstatus high word (bits 32..63): GVA is bit 38, MPV bit 39. */
+export const MSTATUS_HI_GVA = 1 << 6;
+export const MSTATUS_HI_MPV = 1 << 7;
+/** hstatus bits (priv spec 8.2.1); VSXL = 2 in the high word (bits 33:32). */
+export const HSTATUS_GVA = 1 << 6;
+export const HSTATUS_SPV = 1 << 7;
+export const HSTATUS_SPVP = 1 << 8;
+export const HSTATUS_HU = 1 << 9;
+export const HSTATUS_VGEIN_SHIFT = 12;
+export const HSTATUS_VGEIN = 0x3f << 12;
+export const HSTATUS_VTVM = 1 << 20;
+export const HSTATUS_VTW = 1 << 21;
+export const HSTATUS_VTSR = 1 << 22;
+export const HSTATUS_HI_VSXL = 2;

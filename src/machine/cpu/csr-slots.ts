@@ -42,4 +42,26 @@ export const S_TDATA1 = 29;
 export const S_TDATA2 = 31;
 /** The virtualization mode V (H extension): 1 while in VS or VU mode. */
 export const S_VIRT = 33;
-export const CSR_SLOTS = 34;
+/** H extension CSRs (hext.ts). hvip's bits live in S_MIP (VSSIP, VSTIP, VSEIP). */
+export const S_HSTATUS = 34;
+export const S_HEDELEG = 35;
+export const S_HIDELEG = 36;
+export const S_HCOUNTEREN = 37;
+export const S_HTVAL = 38;
+export const S_HTINST = 39;
+export const S_HGATP = 40;
+export const S_HENVCFG = 41;
+export const S_HTIMEDELTA = 42;
+export const S_VSSTATUS = 43;
+export const S_VSTVEC = 44;
+export const S_VSSCRATCH = 45;
+export const S_VSEPC = 46;
+export const S_VSCAUSE = 47;
+export const S_VSTVAL = 48;
+export const S_VSATP = 49;
+export const S_VSTIMECMP = 50;
+export const S_MTVAL2 = 51;
+export const S_MTINST = 52;
+/** While V=1: HS-level mstatus.FS (mstatus.FS then holds the effective value of both levels, hart.ts setVirt). */
+export const S_MFS_SAVE = 53;
+export const CSR_SLOTS = 54;

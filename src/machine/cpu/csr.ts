@@ -1,8 +1,15 @@
 import {
+  CAUSE_ILLEGAL_INSTRUCTION,
+  CAUSE_VIRTUAL_INSTRUCTION,
+  HSTATUS_VTVM,
   MIP_SEIP,
+  MIP_SGEIP,
   MIP_SSIP,
   MIP_STIP,
+  MIP_VSSIP,
   MSTATUS_FS,
+  MSTATUS_HI_GVA,
+  MSTATUS_HI_MPV,
   MSTATUS_HI_SD,
   MSTATUS_MIE,
   MSTATUS_MPP,
@@ -15,10 +22,15 @@ import {
   PRV_S,
   PRV_U,
   S_INTERRUPTS,
+  VS_INTERRUPTS,
 } from "./constants.ts";
+import { type CsrDef, csrOut, plain, setSlot, slot, zeroCsr } from "./csr-out.ts";
 import {
   S_CYCLE_OFF,
   S_FCSR,
+  S_HCOUNTEREN,
+  S_HENVCFG,
+  S_HSTATUS,
   S_INSTRET_OFF,
   S_MCAUSE,
   S_MCOUNTEREN,
@@ -47,30 +59,14 @@ import {
   S_TDATA1,
   S_TDATA2,
   S_TSELECT,
+  S_VIRT,
 } from "./csr-slots.ts";
 import type { Hart } from "./hart.ts";
+import { H_CSRS, htimedelta, updateVsTimer, VS_ALIAS_OF } from "./hext.ts";
 import { TINFO, writeTdata1, writeTselect } from "./triggers.ts";
 
-/**
- * The CSR table (priv spec 1.12, chapter 2): access rules are data. Each
- * entry has a predicate (may this hart access it now?), a read returning
- * the low word with the high word in `csrHi`, and a write taking both
- * words. The CSR address's own bits give the minimum privilege (9:8) and
- * read-only-ness (11:10 = 3); predicates add the extension-specific rules.
- */
-export interface CsrDef {
-  readonly name: string;
-  readonly addr: number;
-  /** Extra access rule beyond the address bits; false → illegal instruction. */
-  readonly allowed?: (h: Hart, write: boolean) => boolean;
-  readonly read: (h: Hart) => number;
-  readonly write?: (h: Hart, lo: number, hi: number) => void;
-  /** The value csrrs/csrrc modify, when it differs from what a read returns (mip.SEIP). */
-  readonly rmwRead?: (h: Hart) => number;
-}
-
-/** High word of the last CSR read. */
-export const csrOut = { hi: 0 };
+export type { CsrDef } from "./csr-out.ts";
+export { csrOut } from "./csr-out.ts";
 
 /** misa: RV64 (MXL=2) with A C D F I M S U (priv spec 3.1.1). */
 const MISA_LO = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
@@ -83,34 +79,11 @@ const SSTATUS_R = 0x000de722;
 const SSTATUS_W = 0x000c6122;
 /** Delegable: all synchronous exceptions except ecall from M (11); interrupts: S-level only. */
 const MEDELEG_W = 0xb3ff;
+/** With H also ecall from VS (10), guest-page faults (20, 21, 23) and virtual instruction (22). */
+const MEDELEG_W_H = (1 << 10) | 0xf00000;
+const MISA_H = 1 << 7;
 /** menvcfg: FIOM (bit 0) and STCE (bit 63, Sstc). */
 const MENVCFG_STCE_HI = 1 << 31;
-
-function zeroCsr(): number {
-  csrOut.hi = 0;
-  return 0;
-}
-
-function slot(h: Hart, s: number): number {
-  csrOut.hi = h.c[s * 2 + 1];
-  return h.c[s * 2];
-}
-
-function setSlot(h: Hart, s: number, lo: number, hi: number): void {
-  h.c[s * 2] = lo;
-  h.c[s * 2 + 1] = hi;
-}
-
-/** A plain read/write slot with a write mask. */
-function plain(name: string, addr: number, s: number, maskLo: number, maskHi = 0): CsrDef {
-  return {
-    name,
-    addr,
-    read: (h) => slot(h, s),
-    write: (h, lo, hi) =>
-      setSlot(h, s, (h.c[s * 2] & ~maskLo) | (lo & maskLo), (h.c[s * 2 + 1] & ~maskHi) | (hi & maskHi)),
-  };
-}
 
 function readMstatus(h: Hart): number {
   const lo = h.c[S_MSTATUS * 2];
@@ -120,14 +93,19 @@ function readMstatus(h: Hart): number {
   return lo;
 }
 
-function writeMstatus(h: Hart, lo: number): void {
+function writeMstatus(h: Hart, lo: number, hi: number): void {
   const old = h.c[S_MSTATUS * 2];
+  const oldHi = h.c[S_MSTATUS * 2 + 1];
   let v = (old & ~MSTATUS_W) | (lo & MSTATUS_W);
   // MPP is WARL over {U, S, M}: the reserved value 2 keeps the old field.
   if ((v & MSTATUS_MPP) === 2 << 11) v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
   h.c[S_MSTATUS * 2] = v;
-  h.c[S_MSTATUS * 2 + 1] = 2 | (2 << 2);
+  // UXL = SXL = 2; with H, MPV and GVA are writable too.
+  const vHi = 2 | (2 << 2) | (h.hExt ? hi & (MSTATUS_HI_MPV | MSTATUS_HI_GVA) : 0);
+  h.c[S_MSTATUS * 2 + 1] = vHi;
   const changed = old ^ v;
+  // Under MPRV, MPV selects two-stage translation for M-mode data accesses.
+  if (v & MSTATUS_MPRV && (oldHi ^ vHi) & MSTATUS_HI_MPV) h.tlb.flush();
   // Translation depends on MPRV (and MPP while MPRV is set), SUM and MXR. Setting SUM or MXR
   // only allows more, so the TLB stays; clearing SUM drops just the entries that used it
   // (Linux toggles SUM around every user copy).
@@ -142,14 +120,24 @@ function writeMstatus(h: Hart, lo: number): void {
   if (changed & v & (MSTATUS_SIE | MSTATUS_MIE)) h.sliceEnd = 0;
 }
 
-/** Counter access from S/U (priv spec 3.1.11, 4.1.5): mcounteren, then scounteren for U. */
+/**
+ * Counter access from S/U (priv spec 3.1.11, 4.1.5): mcounteren, then
+ * scounteren for U. With V=1 only mcounteren makes it illegal;
+ * hcounteren, and scounteren for VU, make it a virtual-instruction
+ * exception (counterVirtual).
+ */
 function counterAllowed(bit: number) {
   return (h: Hart) => {
     const p = h.priv;
     if (p === PRV_M) return true;
     if (!((h.c[S_MCOUNTEREN * 2] >> bit) & 1)) return false;
-    return p === PRV_S || ((h.c[S_SCOUNTEREN * 2] >> bit) & 1) === 1;
+    return p === PRV_S || h.c[S_VIRT * 2] !== 0 || ((h.c[S_SCOUNTEREN * 2] >> bit) & 1) === 1;
   };
+}
+
+function counterVirtual(bit: number) {
+  return (h: Hart) =>
+    !((h.c[S_HCOUNTEREN * 2] >> bit) & 1) || (h.priv === PRV_U && !((h.c[S_SCOUNTEREN * 2] >> bit) & 1));
 }
 
 /**
@@ -213,6 +201,7 @@ function writeCountInhibit(h: Hart, v: number): void {
  */
 export function updateSstcTimer(h: Hart, now: number): void {
   const c = h.c;
+  updateVsTimer(h, now);
   if (c[S_MENVCFG * 2 + 1] & MENVCFG_STCE_HI) {
     const cmp = (c[S_STIMECMP * 2] >>> 0) + (c[S_STIMECMP * 2 + 1] >>> 0) * 2 ** 32;
     h.setIrqLine(MIP_STIP, now >= cmp);
@@ -220,7 +209,8 @@ export function updateSstcTimer(h: Hart, now: number): void {
 }
 
 function timeRead(h: Hart): number {
-  const t = h.env.time();
+  // With V=1 the guest's time is offset by htimedelta.
+  const t = h.c[S_VIRT * 2] !== 0 ? h.env.time() + htimedelta(h) : h.env.time();
   csrOut.hi = Math.floor(t / 2 ** 32) | 0;
   return (t % 2 ** 32) | 0;
 }
@@ -269,9 +259,21 @@ const defs: CsrDef[] = [
     },
   },
   // Counters (Zicntr, Zihpm: hpmcounters read zero)
-  { name: "cycle", addr: 0xc00, allowed: counterAllowed(0), read: (h) => counterRead(h, S_CYCLE_OFF, 0) },
-  { name: "time", addr: 0xc01, allowed: counterAllowed(1), read: timeRead },
-  { name: "instret", addr: 0xc02, allowed: counterAllowed(2), read: (h) => counterRead(h, S_INSTRET_OFF, 2) },
+  {
+    name: "cycle",
+    addr: 0xc00,
+    allowed: counterAllowed(0),
+    virtual: counterVirtual(0),
+    read: (h) => counterRead(h, S_CYCLE_OFF, 0),
+  },
+  { name: "time", addr: 0xc01, allowed: counterAllowed(1), virtual: counterVirtual(1), read: timeRead },
+  {
+    name: "instret",
+    addr: 0xc02,
+    allowed: counterAllowed(2),
+    virtual: counterVirtual(2),
+    read: (h) => counterRead(h, S_INSTRET_OFF, 2),
+  },
   // Supervisor
   {
     name: "sstatus",
@@ -281,14 +283,15 @@ const defs: CsrDef[] = [
       csrOut.hi &= MSTATUS_HI_SD | 3;
       return lo;
     },
-    write: (h, lo) => writeMstatus(h, (h.c[S_MSTATUS * 2] & ~SSTATUS_W) | (lo & SSTATUS_W)),
+    write: (h, lo) =>
+      writeMstatus(h, (h.c[S_MSTATUS * 2] & ~SSTATUS_W) | (lo & SSTATUS_W), h.c[S_MSTATUS * 2 + 1]),
   },
   {
     name: "sie",
     addr: 0x104,
-    read: (h) => ((csrOut.hi = 0), h.c[S_MIE * 2] & h.c[S_MIDELEG * 2]),
+    read: (h) => ((csrOut.hi = 0), h.c[S_MIE * 2] & h.c[S_MIDELEG * 2] & S_INTERRUPTS),
     write: (h, lo) => {
-      const m = h.c[S_MIDELEG * 2];
+      const m = h.c[S_MIDELEG * 2] & S_INTERRUPTS;
       h.c[S_MIE * 2] = (h.c[S_MIE * 2] & ~m) | (lo & m);
       h.sliceEnd = 0;
     },
@@ -308,7 +311,7 @@ const defs: CsrDef[] = [
   {
     name: "sip",
     addr: 0x144,
-    read: (h) => ((csrOut.hi = 0), h.mip() & h.c[S_MIDELEG * 2]),
+    read: (h) => ((csrOut.hi = 0), h.mip() & h.c[S_MIDELEG * 2] & S_INTERRUPTS),
     write: (h, lo) => {
       // Only SSIP is writable through sip, and only when delegated.
       const m = h.c[S_MIDELEG * 2] & MIP_SSIP;
@@ -323,6 +326,8 @@ const defs: CsrDef[] = [
     allowed: (h) =>
       h.priv === PRV_M ||
       ((h.c[S_MENVCFG * 2 + 1] & MENVCFG_STCE_HI) !== 0 && (h.c[S_MCOUNTEREN * 2] & 2) !== 0),
+    // With V=1 (vstimecmp): henvcfg.STCE and hcounteren.TM.
+    virtual: (h) => (h.c[S_HENVCFG * 2 + 1] & MENVCFG_STCE_HI) === 0 || (h.c[S_HCOUNTEREN * 2] & 2) === 0,
     read: (h) => slot(h, S_STIMECMP),
     write: (h, lo, hi) => {
       setSlot(h, S_STIMECMP, lo, hi);
@@ -333,7 +338,9 @@ const defs: CsrDef[] = [
   {
     name: "satp",
     addr: 0x180,
-    allowed: (h) => h.priv === PRV_M || (h.c[S_MSTATUS * 2] & MSTATUS_TVM) === 0,
+    // mstatus.TVM traps HS-mode satp accesses; hstatus.VTVM traps VS-mode ones (vsatp).
+    allowed: (h) => h.priv === PRV_M || h.c[S_VIRT * 2] !== 0 || (h.c[S_MSTATUS * 2] & MSTATUS_TVM) === 0,
+    virtual: (h) => (h.c[S_HSTATUS * 2] & HSTATUS_VTVM) !== 0,
     read: (h) => slot(h, S_SATP),
     write: writeSatp,
   },
@@ -344,13 +351,24 @@ const defs: CsrDef[] = [
   { name: "mhartid", addr: 0xf14, read: (h) => slot(h, S_MHARTID) },
   { name: "mconfigptr", addr: 0xf15, read: () => ((csrOut.hi = 0), 0) },
   // Machine trap setup
-  { name: "mstatus", addr: 0x300, read: readMstatus, write: (h, lo) => writeMstatus(h, lo) },
-  { name: "misa", addr: 0x301, read: () => ((csrOut.hi = MISA_HI), MISA_LO), write: () => {} },
-  plain("medeleg", 0x302, S_MEDELEG, MEDELEG_W),
+  { name: "mstatus", addr: 0x300, read: readMstatus, write: writeMstatus },
+  {
+    name: "misa",
+    addr: 0x301,
+    read: (h) => ((csrOut.hi = MISA_HI), MISA_LO | (h.hExt ? MISA_H : 0)),
+    write: () => {},
+  },
+  {
+    name: "medeleg",
+    addr: 0x302,
+    read: (h) => slot(h, S_MEDELEG),
+    write: (h, lo) => setSlot(h, S_MEDELEG, lo & (h.hExt ? MEDELEG_W | MEDELEG_W_H : MEDELEG_W), 0),
+  },
   {
     name: "mideleg",
     addr: 0x303,
-    read: (h) => slot(h, S_MIDELEG),
+    // With H, the VS-level interrupts and SGEI are always delegated (read-only one).
+    read: (h) => ((csrOut.hi = 0), h.c[S_MIDELEG * 2] | (h.hExt ? VS_INTERRUPTS | MIP_SGEIP : 0)),
     write: (h, lo) => {
       setSlot(h, S_MIDELEG, lo & S_INTERRUPTS, 0);
       h.sliceEnd = 0;
@@ -361,7 +379,7 @@ const defs: CsrDef[] = [
     addr: 0x304,
     read: (h) => slot(h, S_MIE),
     write: (h, lo) => {
-      setSlot(h, S_MIE, lo & 0xaaa, 0);
+      setSlot(h, S_MIE, lo & (h.hExt ? 0xaaa | VS_INTERRUPTS | MIP_SGEIP : 0xaaa), 0);
       h.sliceEnd = 0;
     },
   },
@@ -402,7 +420,12 @@ const defs: CsrDef[] = [
     rmwRead: (h) => ((csrOut.hi = 0), h.c[S_MIP * 2] | (h.c[S_MIP_HW * 2] & ~MIP_SEIP)),
     write: (h, lo) => {
       // SSIP, STIP and SEIP are writable from M; STIP is read-only under Sstc (menvcfg.STCE).
-      const m = MIP_SSIP | MIP_SEIP | ((h.c[S_MENVCFG * 2 + 1] & MENVCFG_STCE_HI) !== 0 ? 0 : MIP_STIP);
+      // With H, VSSIP too (an alias of hvip.VSSIP).
+      const m =
+        MIP_SSIP |
+        MIP_SEIP |
+        (h.hExt ? MIP_VSSIP : 0) |
+        ((h.c[S_MENVCFG * 2 + 1] & MENVCFG_STCE_HI) !== 0 ? 0 : MIP_STIP);
       h.c[S_MIP * 2] = (h.c[S_MIP * 2] & ~m) | (lo & m);
       h.sliceEnd = 0;
     },
@@ -484,11 +507,14 @@ for (let i = 3; i < 32; i++) {
     name: `hpmcounter${i}`,
     addr: 0xc00 + i,
     allowed: counterAllowed(i),
+    virtual: counterVirtual(i),
     read: () => ((csrOut.hi = 0), 0),
   });
   defs.push({ name: `mhpmcounter${i}`, addr: 0xb00 + i, read: () => ((csrOut.hi = 0), 0), write: () => {} });
   defs.push({ name: `mhpmevent${i}`, addr: 0x320 + i, read: () => ((csrOut.hi = 0), 0), write: () => {} });
 }
+
+defs.push(...H_CSRS);
 
 /** CSR definitions by address (undefined → illegal instruction). */
 export const CSRS: readonly (CsrDef | undefined)[] = (() => {
@@ -505,11 +531,41 @@ export function csrName(addr: number): string {
   return CSRS[addr]?.name ?? `0x${addr.toString(16)}`;
 }
 
-/** Whether the current privilege may access CSR `addr` (address bits + the entry's rule). */
+/** With V=1, the definition a supervisor CSR number reaches (its VS counterpart), by address. */
+export const VS_ALIAS: readonly (CsrDef | undefined)[] = (() => {
+  const t: (CsrDef | undefined)[] = new Array(4096).fill(undefined);
+  for (const [s, vs] of VS_ALIAS_OF) t[s] = CSRS[vs];
+  return t;
+})();
+
+/**
+ * Whether the current mode may access CSR `def` (address bits + the
+ * entry's rules): 0 if so, else the exception to raise. With V=1 (priv
+ * spec 8.6.1 "Virtual-Instruction Exceptions"): M-level CSRs are illegal;
+ * hypervisor and VS CSRs, and supervisor CSRs from VU, raise a virtual
+ * instruction exception where HS-mode could access them; so do the
+ * entries' own `virtual` rules (hcounteren, VTVM, henvcfg.STCE).
+ */
+export function csrCheck(h: Hart, def: CsrDef, write: boolean): number {
+  const level = (def.addr >>> 8) & 3;
+  if (write && def.addr >>> 10 === 3) return CAUSE_ILLEGAL_INSTRUCTION;
+  const priv = h.priv;
+  if (h.c[S_VIRT * 2] !== 0) {
+    if (level === 3) return CAUSE_ILLEGAL_INSTRUCTION;
+    if (def.allowed && !def.allowed(h, write)) return CAUSE_ILLEGAL_INSTRUCTION;
+    if (level === 2 || (level === 1 && priv === PRV_U)) return CAUSE_VIRTUAL_INSTRUCTION;
+    if (def.virtual?.(h, write)) return CAUSE_VIRTUAL_INSTRUCTION;
+    return 0;
+  }
+  // Hypervisor CSRs (level 2) belong to HS-mode.
+  if (priv < (level === 2 ? PRV_S : level)) return CAUSE_ILLEGAL_INSTRUCTION;
+  if (def.allowed && !def.allowed(h, write)) return CAUSE_ILLEGAL_INSTRUCTION;
+  return 0;
+}
+
+/** Whether the current privilege may access CSR `def` (for tools; execution uses csrCheck). */
 export function csrAccessible(h: Hart, def: CsrDef, write: boolean): boolean {
-  if (h.priv < ((def.addr >>> 8) & 3)) return false;
-  if (write && def.addr >>> 10 === 3) return false;
-  return def.allowed ? def.allowed(h, write) : true;
+  return csrCheck(h, def, write) === 0;
 }
 
 export { PRV_U, S_MHARTID };

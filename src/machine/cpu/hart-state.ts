@@ -1,8 +1,8 @@
 import { PMP_COUNT } from "../mmu/pmp.ts";
-import { PRIV_STRIDE } from "../mmu/tlb.ts";
+import { PRIV_STRIDE, tlbSet } from "../mmu/tlb.ts";
 import { expectInt32Array, expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
 import { PRV_M, PRV_S, PRV_U } from "./constants.ts";
-import { CSR_SLOTS, S_PRIV } from "./csr-slots.ts";
+import { CSR_SLOTS, S_PRIV, S_VIRT } from "./csr-slots.ts";
 import type { Hart } from "./hart.ts";
 
 /** A hart as plain data: registers and CSR slots are copies of its linear-memory block. */
@@ -52,6 +52,8 @@ export function restoreHartState(h: Hart, s: HartState): void {
   for (const c of pmpCfg) expectNumber(who, "pmpCfg", c, 0, 255);
   const priv = csr[S_PRIV * 2];
   if (priv !== PRV_U && priv !== PRV_S && priv !== PRV_M) throw new StateError(who, `bad privilege ${priv}`);
+  const virt = csr[S_VIRT * 2];
+  if (virt !== 0 && (virt !== 1 || priv === PRV_M || !h.hExt)) throw new StateError(who, `bad V ${virt}`);
   const pcLo = expectNumber(who, "pcLo", s.pcLo, ...I32);
   const pcHi = expectNumber(who, "pcHi", s.pcHi, ...I32);
   const icount = expectNumber(who, "icount", s.icount, 0, Number.MAX_SAFE_INTEGER);
@@ -77,6 +79,6 @@ export function restoreHartState(h: Hart, s: HartState): void {
   h.resHi = r.hi;
   h.resValLo = r.valLo;
   h.resValHi = r.valHi;
-  h.tlb.base = priv * PRIV_STRIDE;
+  h.tlb.base = tlbSet(priv, csr[S_VIRT * 2]) * PRIV_STRIDE;
   h.tlb.flush();
 }

@@ -12,24 +12,38 @@ import {
   TLB_STRIDE,
 } from "../memory/layout.ts";
 import { Pmp } from "../mmu/pmp.ts";
-import { PRIV_STRIDE, TLB_FETCH, TLB_LOAD, TLB_STORE, Tlb } from "../mmu/tlb.ts";
+import { PRIV_STRIDE, TLB_FETCH, TLB_LOAD, TLB_STORE, Tlb, tlbSet } from "../mmu/tlb.ts";
+import { guestFault, type TwoStageRegs, translateTwoStage } from "../mmu/two-stage.ts";
 import { lastLeaf, SATP_BARE, walk } from "../mmu/walker.ts";
 import {
   ACCESS_FETCH,
   ACCESS_LOAD,
   ACCESS_STORE,
+  CAUSE_BREAKPOINT,
   CAUSE_FETCH_ACCESS,
+  CAUSE_FETCH_GUEST_PAGE_FAULT,
   CAUSE_ILLEGAL_INSTRUCTION,
   CAUSE_LOAD_ACCESS,
+  CAUSE_LOAD_GUEST_PAGE_FAULT,
+  CAUSE_MISALIGNED_LOAD,
+  CAUSE_MISALIGNED_STORE,
   CAUSE_STORE_ACCESS,
+  CAUSE_STORE_GUEST_PAGE_FAULT,
   CAUSE_SUPERVISOR_ECALL,
+  HSTATUS_GVA,
+  HSTATUS_HI_VSXL,
+  HSTATUS_SPV,
+  HSTATUS_SPVP,
   MIP_MEIP,
   MIP_MSIP,
   MIP_MTIP,
   MIP_SEIP,
+  MIP_SGEIP,
   MIP_SSIP,
   MIP_STIP,
   MSTATUS_FS,
+  MSTATUS_HI_GVA,
+  MSTATUS_HI_MPV,
   MSTATUS_HI_SD,
   MSTATUS_MIE,
   MSTATUS_MPIE,
@@ -43,19 +57,30 @@ import {
   MSTATUS_SUM,
   PRV_M,
   PRV_S,
+  PRV_U,
+  VS_INTERRUPTS,
 } from "./constants.ts";
 import {
   CSR_SLOTS,
+  S_HEDELEG,
+  S_HGATP,
+  S_HIDELEG,
+  S_HSTATUS,
+  S_HTINST,
+  S_HTVAL,
   S_MCAUSE,
   S_MEDELEG,
   S_MEPC,
+  S_MFS_SAVE,
   S_MHARTID,
   S_MIDELEG,
   S_MIE,
   S_MIP,
   S_MIP_HW,
   S_MSTATUS,
+  S_MTINST,
   S_MTVAL,
+  S_MTVAL2,
   S_MTVEC,
   S_PRIV,
   S_SATP,
@@ -63,7 +88,15 @@ import {
   S_SEPC,
   S_STVAL,
   S_STVEC,
+  S_VIRT,
+  S_VSATP,
+  S_VSCAUSE,
+  S_VSEPC,
+  S_VSSTATUS,
+  S_VSTVAL,
+  S_VSTVEC,
 } from "./csr-slots.ts";
+import { combinedFs } from "./hext.ts";
 import { checkDataTriggers, dataTriggerSet, resetTriggers } from "./triggers.ts";
 
 /**
@@ -74,8 +107,27 @@ import { checkDataTriggers, dataTriggerSet, resetTriggers } from "./triggers.ts"
  */
 export const TRAP = { trap: true } as const;
 
-/** Interrupt priority order (priv spec 3.1.9): MEI, MSI, MTI, SEI, SSI, STI. */
-const IRQ_ORDER = [11, 3, 7, 9, 1, 5];
+/**
+ * Interrupt priority order (priv spec 3.1.9, and the H chapter's
+ * "Interrupts"): MEI, MSI, MTI, SEI, SSI, STI, SGEI, VSEI, VSSI, VSTI.
+ */
+const IRQ_ORDER = [11, 3, 7, 9, 1, 5, 12, 10, 2, 6];
+/** Exception causes whose tval is a memory address (GVA is set for them from V=1). */
+const ADDRESS_CAUSES =
+  (1 << 0) | (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 12) | (1 << 13) | (1 << 15);
+
+/** Scratch for translateGuest (no allocation per access). */
+const twoStageRegs: TwoStageRegs = {
+  vsatpLo: 0,
+  vsatpHi: 0,
+  hgatpLo: 0,
+  hgatpHi: 0,
+  priv: 0,
+  sum: false,
+  vsMxr: false,
+  mxr: false,
+  hlvx: false,
+};
 
 /** Services the board gives a hart. */
 export interface HartEnv {
@@ -136,6 +188,18 @@ export class Hart {
   trapTvalHi = 0;
   /** Bits of the instruction being executed (for illegal-instruction tval). */
   insnBits = 0;
+  /** The H extension is implemented (`--cpu h=on`): configuration, not state. */
+  hExt = false;
+  /**
+   * H: what the exception being raised reports besides tval: that tval is a
+   * guest virtual address (hstatus/mstatus.GVA), the guest physical address
+   * >> 2 (htval/mtval2) and the transformed instruction (htinst/mtinst).
+   * enterTrap consumes and clears them.
+   */
+  trapGva = false;
+  trapGpaLo = 0;
+  trapGpaHi = 0;
+  trapTinst = 0;
   /** Serves `ecall` from S-mode in the host (built-in SBI); returns false to take the trap instead. */
   sbiHook: ((h: Hart) => boolean) | undefined = undefined;
   /** The machine's translation cache; undefined runs the interpreter alone. */
@@ -177,6 +241,8 @@ export class Hart {
     this.c.fill(0);
     this.c[S_PRIV * 2] = PRV_M;
     this.tlb.base = PRV_M * PRIV_STRIDE;
+    this.c[S_HSTATUS * 2 + 1] = HSTATUS_HI_VSXL;
+    this.c[S_VSSTATUS * 2 + 1] = 2; // UXL = 64-bit
     this.c[S_MHARTID * 2] = this.id;
     this.c[S_MSTATUS * 2 + 1] = 2 | (2 << 2); // UXL = SXL = 64-bit
     resetTriggers(this);
@@ -224,16 +290,53 @@ export class Hart {
   /**
    * Enters the trap handler for an exception (interrupt=false) or interrupt
    * (priv spec 3.1.6.1, 3.1.7, 4.1.1): delegated to S when the hart is not
-   * in M and the matching medeleg/mideleg bit is set.
+   * in M and the matching medeleg/mideleg bit is set. With H (priv spec,
+   * "Traps" in the H chapter): from V=1, further to VS when hedeleg/hideleg
+   * says so; a trap to HS or M leaves V=1 and records it (hstatus.SPV/SPVP,
+   * mstatus.MPV) with GVA, htval/mtval2 and htinst/mtinst.
    */
   enterTrap(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number): void {
     const c = this.c;
     const priv = c[S_PRIV * 2];
+    const virt = c[S_VIRT * 2];
     const bit = cause < 32 ? 1 << cause : 0;
-    const deleg = interrupt ? c[S_MIDELEG * 2] : c[S_MEDELEG * 2];
+    const deleg = interrupt
+      ? c[S_MIDELEG * 2] | (this.hExt ? VS_INTERRUPTS | MIP_SGEIP : 0)
+      : c[S_MEDELEG * 2];
     const causeHi = interrupt ? 0x8000_0000 | 0 : 0;
+    const gva =
+      this.trapGva ||
+      (virt !== 0 &&
+        !interrupt &&
+        ((ADDRESS_CAUSES & bit) !== 0 || (cause === CAUSE_BREAKPOINT && (tvalLo | tvalHi) !== 0)));
+    const gpaLo = this.trapGpaLo;
+    const gpaHi = this.trapGpaHi;
+    const tinst = this.trapTinst;
+    this.trapGva = false;
+    this.trapGpaLo = this.trapGpaHi = this.trapTinst = 0;
     let st = c[S_MSTATUS * 2];
+    if (
+      virt !== 0 &&
+      priv <= PRV_S &&
+      (deleg & bit) !== 0 &&
+      (interrupt ? c[S_HIDELEG * 2] : c[S_HEDELEG * 2]) & bit
+    ) {
+      this.enterVsTrap(interrupt ? cause - 1 : cause, causeHi, tvalLo, tvalHi);
+      return;
+    }
     if (priv <= PRV_S && (deleg & bit) !== 0) {
+      if (this.hExt) {
+        let hs = c[S_HSTATUS * 2] & ~(HSTATUS_SPV | HSTATUS_GVA);
+        if (virt !== 0) hs = (hs & ~HSTATUS_SPVP) | HSTATUS_SPV | (priv === PRV_S ? HSTATUS_SPVP : 0);
+        if (gva) hs |= HSTATUS_GVA;
+        c[S_HSTATUS * 2] = hs;
+        c[S_HTVAL * 2] = gpaLo;
+        c[S_HTVAL * 2 + 1] = gpaHi;
+        c[S_HTINST * 2] = tinst;
+        c[S_HTINST * 2 + 1] = 0;
+        this.setVirt(0);
+        st = c[S_MSTATUS * 2];
+      }
       c[S_SCAUSE * 2] = cause;
       c[S_SCAUSE * 2 + 1] = causeHi;
       c[S_SEPC * 2] = this.pcLo;
@@ -252,6 +355,18 @@ export class Hart {
       c[S_MEPC * 2 + 1] = this.pcHi;
       c[S_MTVAL * 2] = tvalLo;
       c[S_MTVAL * 2 + 1] = tvalHi;
+      if (this.hExt) {
+        c[S_MSTATUS * 2 + 1] =
+          (c[S_MSTATUS * 2 + 1] & ~(MSTATUS_HI_MPV | MSTATUS_HI_GVA)) |
+          (virt !== 0 ? MSTATUS_HI_MPV : 0) |
+          (gva ? MSTATUS_HI_GVA : 0);
+        c[S_MTVAL2 * 2] = gpaLo;
+        c[S_MTVAL2 * 2 + 1] = gpaHi;
+        c[S_MTINST * 2] = tinst;
+        c[S_MTINST * 2 + 1] = 0;
+        this.setVirt(0);
+        st = c[S_MSTATUS * 2];
+      }
       st = (st & ~(MSTATUS_MPIE | MSTATUS_MPP | MSTATUS_MIE)) | (st & MSTATUS_MIE ? MSTATUS_MPIE : 0);
       st |= priv << MSTATUS_MPP_SHIFT;
       // Under MPRV, data accesses translate per MPP, which just changed.
@@ -261,6 +376,48 @@ export class Hart {
       this.jumpToVector(c[S_MTVEC * 2], c[S_MTVEC * 2 + 1], cause, interrupt);
     }
     this.resValid = false;
+  }
+
+  /** A trap taken in VS-mode (V stays 1): vsstatus, vsepc, vscause, vstval, vstvec. */
+  private enterVsTrap(cause: number, causeHi: number, tvalLo: number, tvalHi: number): void {
+    const c = this.c;
+    c[S_VSCAUSE * 2] = cause;
+    c[S_VSCAUSE * 2 + 1] = causeHi;
+    c[S_VSEPC * 2] = this.pcLo;
+    c[S_VSEPC * 2 + 1] = this.pcHi;
+    c[S_VSTVAL * 2] = tvalLo;
+    c[S_VSTVAL * 2 + 1] = tvalHi;
+    const vs = c[S_VSSTATUS * 2];
+    c[S_VSSTATUS * 2] =
+      (vs & ~(MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SIE)) |
+      (vs & MSTATUS_SIE ? MSTATUS_SPIE : 0) |
+      (c[S_PRIV * 2] === PRV_S ? MSTATUS_SPP : 0);
+    this.setPriv(PRV_S);
+    this.jumpToVector(c[S_VSTVEC * 2], c[S_VSTVEC * 2 + 1], cause, causeHi !== 0);
+    this.resValid = false;
+  }
+
+  /**
+   * Changes the virtualization mode V (H extension). While V=1, mstatus.FS
+   * holds the effective FP state of both levels (Off if either is Off), so
+   * the interpreter's inline FP paths need no V check; the HS-level value
+   * waits in S_MFS_SAVE and comes back when V returns to 0. fpDirty()
+   * marks both levels dirty.
+   */
+  setVirt(v: number): void {
+    const c = this.c;
+    if (c[S_VIRT * 2] === v) return;
+    const st = c[S_MSTATUS * 2];
+    if (v !== 0) {
+      c[S_MFS_SAVE * 2] = st & MSTATUS_FS;
+      c[S_MSTATUS * 2] = (st & ~MSTATUS_FS) | combinedFs(st & MSTATUS_FS, c[S_VSSTATUS * 2] & MSTATUS_FS);
+    } else {
+      c[S_MSTATUS * 2] = (st & ~MSTATUS_FS) | c[S_MFS_SAVE * 2];
+      c[S_MFS_SAVE * 2] = 0;
+    }
+    c[S_VIRT * 2] = v;
+    this.tlb.base = tlbSet(c[S_PRIV * 2], v) * PRIV_STRIDE;
+    this.sliceEnd = 0;
   }
 
   private jumpToVector(lo: number, hi: number, cause: number, interrupt: boolean): void {
@@ -293,7 +450,7 @@ export class Hart {
   setPriv(p: number): void {
     if (this.c[S_PRIV * 2] !== p) {
       this.c[S_PRIV * 2] = p;
-      this.tlb.base = p * PRIV_STRIDE;
+      this.tlb.base = tlbSet(p, this.c[S_VIRT * 2]) * PRIV_STRIDE;
       this.sliceEnd = 0;
     }
   }
@@ -323,13 +480,18 @@ export class Hart {
     const pending = this.mip() & c[S_MIE * 2];
     if (pending === 0) return -1;
     const priv = c[S_PRIV * 2];
+    const virt = c[S_VIRT * 2];
     const st = c[S_MSTATUS * 2];
-    const deleg = c[S_MIDELEG * 2];
+    // With H the VS-level interrupts are always delegated past M; hideleg passes them on to VS.
+    const deleg = c[S_MIDELEG * 2] | (this.hExt ? VS_INTERRUPTS | MIP_SGEIP : 0);
+    const vsDeleg = deleg & c[S_HIDELEG * 2];
     const mEnabled = priv < PRV_M || (st & MSTATUS_MIE) !== 0;
-    const sEnabled = priv < PRV_S || (priv === PRV_S && (st & MSTATUS_SIE) !== 0);
+    const sEnabled = virt !== 0 || priv < PRV_S || (priv === PRV_S && (st & MSTATUS_SIE) !== 0);
+    const vsEnabled = virt !== 0 && (priv === PRV_U || (c[S_VSSTATUS * 2] & MSTATUS_SIE) !== 0);
     let m = 0;
     if (mEnabled) m = pending & ~deleg;
-    if (m === 0 && sEnabled) m = pending & deleg;
+    if (m === 0 && sEnabled) m = pending & deleg & ~vsDeleg;
+    if (m === 0 && vsEnabled) m = pending & vsDeleg;
     if (m === 0) return -1;
     for (const irq of IRQ_ORDER) if (m & (1 << irq)) return irq;
     return -1;
@@ -354,10 +516,14 @@ export class Hart {
   translate(vaLo: number, vaHi: number, kind: number): number {
     const c = this.c;
     let priv = c[S_PRIV * 2];
+    let virt = c[S_VIRT * 2];
     const st = c[S_MSTATUS * 2];
-    // priv spec 3.1.6.3: MPRV applies to loads and stores only.
-    if (kind !== ACCESS_FETCH && priv === PRV_M && st & MSTATUS_MPRV)
+    // priv spec 3.1.6.3: MPRV applies to loads and stores only (with H, MPV selects V for them).
+    if (kind !== ACCESS_FETCH && priv === PRV_M && st & MSTATUS_MPRV) {
       priv = (st & MSTATUS_MPP) >>> MSTATUS_MPP_SHIFT;
+      virt = priv !== PRV_M && c[S_MSTATUS * 2 + 1] & MSTATUS_HI_MPV ? 1 : 0;
+    }
+    if (virt !== 0) return this.translateGuest(vaLo, vaHi, kind, priv, false);
     const satpHi = c[S_SATP * 2 + 1];
     if (priv === PRV_M || satpHi >>> 28 === SATP_BARE) {
       lastLeaf.user = false;
@@ -375,6 +541,119 @@ export class Hart {
       (st & MSTATUS_MXR) !== 0,
     );
     if (pa < 0) this.raise(-pa - 1, vaLo, vaHi);
+    return pa;
+  }
+
+  /**
+   * Two-stage translation (H, mmu/two-stage.ts) for an access from VS/VU
+   * (`priv` = S or U), also for HLV/HSV (`hlvx` for HLVX); raises page
+   * faults, guest-page faults and access faults, with GVA = 1.
+   */
+  translateGuest(vaLo: number, vaHi: number, kind: number, priv: number, hlvx: boolean): number {
+    const c = this.c;
+    const r = twoStageRegs;
+    r.vsatpLo = c[S_VSATP * 2];
+    r.vsatpHi = c[S_VSATP * 2 + 1];
+    r.hgatpLo = c[S_HGATP * 2];
+    r.hgatpHi = c[S_HGATP * 2 + 1];
+    r.priv = priv;
+    const vs = c[S_VSSTATUS * 2];
+    r.sum = (vs & MSTATUS_SUM) !== 0;
+    r.vsMxr = (vs & MSTATUS_MXR) !== 0;
+    r.mxr = (c[S_MSTATUS * 2] & MSTATUS_MXR) !== 0;
+    r.hlvx = hlvx;
+    lastLeaf.user = false;
+    const pa = translateTwoStage(this, r, vaLo, vaHi, kind);
+    if (pa < 0) {
+      const cause = -pa - 1;
+      this.trapGva = true;
+      if (
+        cause === CAUSE_FETCH_GUEST_PAGE_FAULT ||
+        cause === CAUSE_LOAD_GUEST_PAGE_FAULT ||
+        cause === CAUSE_STORE_GUEST_PAGE_FAULT
+      ) {
+        this.trapGpaLo = guestFault.gpaShr2Lo;
+        this.trapGpaHi = guestFault.gpaShr2Hi;
+        this.trapTinst = guestFault.tinst;
+      }
+      this.raise(cause, vaLo, vaHi);
+    }
+    return pa;
+  }
+
+  /**
+   * HLV/HLVX/HSV (H extension): an access as VS/VU would make it
+   * (hstatus.SPVP), from HS or from U with hstatus.HU, never through the
+   * TLB. Returns the physical address after PMP; misaligned accesses raise
+   * address-misaligned (the spec allows it). MMIO goes to the bus.
+   */
+  hypervisorLoad(vaLo: number, vaHi: number, size: number, signed: boolean, hlvx: boolean): number {
+    const pa = this.hypervisorResolve(vaLo, vaHi, size, ACCESS_LOAD, hlvx);
+    const at = this.mem.ramOffset(pa, size);
+    if (at < 0) {
+      this.lastPa = pa;
+      return this.mmioLoad(size, signed);
+    }
+    if (size === 8) {
+      this.ldHi = this.i32[(at >>> 2) + 1];
+      return this.i32[at >>> 2];
+    }
+    const v =
+      size === 1
+        ? signed
+          ? this.i8[at]
+          : this.u8[at]
+        : size === 2
+          ? signed
+            ? this.i16[at >>> 1]
+            : this.u16[at >>> 1]
+          : signed
+            ? this.i32[at >>> 2]
+            : this.i32[at >>> 2] >>> 0;
+    this.ldHi = signed ? v >> 31 : 0;
+    return v | 0;
+  }
+
+  hypervisorStore(vaLo: number, vaHi: number, size: number, lo: number, hi: number): void {
+    const pa = this.hypervisorResolve(vaLo, vaHi, size, ACCESS_STORE, false);
+    const at = this.mem.ramOffset(pa, size);
+    if (at < 0) {
+      const m = this.bus.find(pa, size)!;
+      m.device.write(pa - m.base, size, lo, hi);
+      return;
+    }
+    const code = this.mem.code;
+    const idx = (at - this.mem.ramLinear) >>> 12;
+    if (code.pages[idx] !== undefined) {
+      code.invalidate(idx);
+      this.sliceEnd = 0;
+    }
+    if (size === 1) this.u8[at] = lo;
+    else if (size === 2) this.u16[at >>> 1] = lo;
+    else if (size === 4) this.i32[at >>> 2] = lo;
+    else {
+      this.i32[at >>> 2] = lo;
+      this.i32[(at >>> 2) + 1] = hi;
+    }
+  }
+
+  private hypervisorResolve(vaLo: number, vaHi: number, size: number, kind: number, hlvx: boolean): number {
+    const priv = this.c[S_HSTATUS * 2] & HSTATUS_SPVP ? PRV_S : PRV_U;
+    const store = kind === ACCESS_STORE;
+    if ((vaLo & (size - 1)) !== 0) {
+      this.trapGva = true;
+      this.raise(store ? CAUSE_MISALIGNED_STORE : CAUSE_MISALIGNED_LOAD, vaLo, vaHi);
+    }
+    if (dataTriggerSet(this)) checkDataTriggers(this, vaLo, vaHi, size, store);
+    const pa = this.translateGuest(vaLo, vaHi, kind, priv, hlvx);
+    const cause = store ? CAUSE_STORE_ACCESS : CAUSE_LOAD_ACCESS;
+    if (
+      !this.pmp.check(pa, size, kind, priv) ||
+      (this.mem.ramOffset(pa, size) < 0 && !this.bus.find(pa, size))
+    ) {
+      this.trapGva = true;
+      this.raise(cause, vaLo, vaHi);
+    }
     return pa;
   }
 
@@ -605,10 +884,14 @@ export class Hart {
     return (this.c[S_MSTATUS * 2] & MSTATUS_FS) !== 0;
   }
 
-  /** Marks FP state dirty (FS = Dirty, SD = 1) after an FP register or fcsr write. */
+  /** Marks FP state dirty (FS = Dirty, SD = 1) after an FP register or fcsr write; with V=1 at both levels. */
   fpDirty(): void {
     this.c[S_MSTATUS * 2] |= MSTATUS_FS;
     this.c[S_MSTATUS * 2 + 1] |= MSTATUS_HI_SD;
+    if (this.c[S_VIRT * 2] !== 0) {
+      this.c[S_MFS_SAVE * 2] = MSTATUS_FS;
+      this.c[S_VSSTATUS * 2] |= MSTATUS_FS;
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import { MAX_BLOCK } from "../jit/translate.ts";
 import { OP_MASK, OP_NOP, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
 import { TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
 import { CAUSE_BREAKPOINT, CAUSE_USER_ECALL, MSTATUS_FS } from "./constants.ts";
-import { S_MSTATUS } from "./csr-slots.ts";
+import { S_MSTATUS, S_VIRT } from "./csr-slots.ts";
 import { execOp } from "./exec/index.ts";
 import { type Hart, TRAP } from "./hart.ts";
 import { lt, ltu, sll, sra, srl } from "./int64.ts";
@@ -89,7 +89,9 @@ function execute(h: Hart, budget: number): void {
   const u16 = h.u16;
   const i16 = h.i16;
   const i32 = h.i32;
-  const jit = h.jit;
+  // V=1 code stays in the interpreter (the JIT knows one translation regime per TLB set and no
+  // two-stage faults); a change of V ends the slice.
+  const jit = c[S_VIRT * 2] !== 0 ? undefined : h.jit;
   const blocks = jit?.fns;
   const hot = jit === undefined ? 0 : jit.hot;
   const exitHot = hot >>> EXIT_HOT_SHIFT;
@@ -659,7 +661,8 @@ function execute(h: Hart, budget: number): void {
           h.pcLo = pcLo;
           h.pcHi = pcHi;
           h.icount = icount;
-          h.raise(CAUSE_USER_ECALL + h.priv, 0, 0);
+          // ecall from U 8, S 9, M 11; with V=1 from VU 8, VS 10 (H extension).
+          h.raise(CAUSE_USER_ECALL + h.priv + (c[S_VIRT * 2] !== 0 ? h.priv : 0), 0, 0);
           break;
         case 52 /* ebreak */:
           h.pcLo = pcLo;

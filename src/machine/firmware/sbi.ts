@@ -151,6 +151,8 @@ export const SBI_MEDELEG =
   (1 << CAUSE_FETCH_PAGE_FAULT) |
   (1 << CAUSE_LOAD_PAGE_FAULT) |
   (1 << CAUSE_STORE_PAGE_FAULT);
+/** With the H extension: ecall from VS (10), guest-page faults (20, 21, 23), virtual instruction (22). */
+export const SBI_MEDELEG_H = (1 << 10) | (1 << 20) | (1 << 21) | (1 << 22) | (1 << 23);
 /** mideleg: the S-level interrupts. M-level ones stay disabled in mie forever (nobody would handle them). */
 export const SBI_MIDELEG = S_INTERRUPTS;
 /** mcounteren (and the initial scounteren): cycle, time, instret readable from S (and U). */
@@ -589,7 +591,8 @@ export class BuiltinSbi implements Stateful<SbiState> {
     };
     // SIE = 0, SPP/SPIE clear, MPRV/SUM/MXR/TVM/TW/TSR clear, FS = Initial.
     set(S_MSTATUS, MSTATUS_FS_INITIAL, MSTATUS_HI_XL);
-    set(S_MEDELEG, SBI_MEDELEG, 0);
+    // With H, as OpenSBI: ecalls from VS, guest-page faults and virtual instructions go to HS too.
+    set(S_MEDELEG, SBI_MEDELEG | (h.hExt ? SBI_MEDELEG_H : 0), 0);
     set(S_MIDELEG, SBI_MIDELEG, 0);
     // S interrupts enabled in mie (Linux narrows them through sie); M-level ones never.
     set(S_MIE, S_INTERRUPTS, 0);

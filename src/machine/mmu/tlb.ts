@@ -7,7 +7,8 @@
  *
  * There is one set of banks per privilege level, so a trap or return (a
  * privilege change) switches sets instead of flushing: `base` selects the
- * current one (PRIV_STRIDE * privilege). Entry i of bank k of the current
+ * current one (PRIV_STRIDE * set, set = privilege for U, S, M, and 4 + privilege
+ * for VU and VS with the H extension: tlbSet()). Entry i of bank k of the current
  * set is entry number n = base + k * TLB_SIZE + i. The entries live in the
  * machine's linear memory (layout.ts, TLB_LINEAR) so JIT-generated
  * WebAssembly can probe them too; entry n is 16 bytes at word n << 2:
@@ -25,8 +26,15 @@ export const TLB_LOAD = TLB_SIZE;
 export const TLB_STORE = 2 * TLB_SIZE;
 /** Words per privilege level's set of banks. */
 export const PRIV_STRIDE = 3 * TLB_SIZE;
+/** Sets: U 0, S 1, (2 unused), M 3, VU 4, VS 5. */
+export const TLB_SETS = 6;
 /** Bytes of one hart's TLB in linear memory. */
-export const TLB_BYTES = 4 * PRIV_STRIDE * 16;
+export const TLB_BYTES = TLB_SETS * PRIV_STRIDE * 16;
+
+/** The set for a privilege level and virtualization mode V (the TLB's `base` is this * PRIV_STRIDE). */
+export function tlbSet(priv: number, virt: number): number {
+  return virt !== 0 ? 4 + priv : priv;
+}
 /**
  * An empty entry's tag: its bit 11 is never set in a page base, nor in a
  * page base OR-ed with the alignment bits (at most 7) of an access, which is
@@ -111,7 +119,7 @@ export class Tlb {
 
   /** Drops the store entries that map to linear page `pageLinear` (it now holds decoded code). */
   flushLinearPage(pageLinear: number): void {
-    for (let set = 0; set < 4 * PRIV_STRIDE; set += PRIV_STRIDE)
+    for (let set = 0; set < TLB_SETS * PRIV_STRIDE; set += PRIV_STRIDE)
       for (let n = (set + TLB_STORE) << 2; n < (set + TLB_STORE + TLB_SIZE) << 2; n += 4)
         if (this.u[n + 2] === pageLinear) this.w[n] = TLB_EMPTY;
   }

@@ -20,11 +20,24 @@ _start:
   li s11, 0
 
   /* ---- medeleg / mideleg write masks ---- */
+  /* With the H extension (misa bit 7) also 10 and 20..23, and VSSI/VSTI/VSEI/SGEI read-only one. */
+  csrr t1, misa
+  andi t1, t1, 1 << 7
   li t0, -1
   csrw medeleg, t0
-  CHECK_CSR(medeleg, 0xb3ff, 1)     /* 11 (ecall from M), 10, 14 and >= 16 are read-only zero */
+  csrr t2, medeleg
+  beqz t1, 2f
+  li t3, 0xf00400
+  xor t2, t2, t3
+2:
+  CHECK_IMM(t2, 0xb3ff, 1)          /* 11 (ecall from M), 10, 14 and >= 16 are read-only zero */
   csrw mideleg, t0
-  CHECK_CSR(mideleg, 0x222, 2)      /* SSIP, STIP, SEIP */
+  csrr t2, mideleg
+  beqz t1, 2f
+  li t3, 0x1444
+  xor t2, t2, t3
+2:
+  CHECK_IMM(t2, 0x222, 2)           /* SSIP, STIP, SEIP */
   li t0, 1 << 11
   csrw medeleg, t0
   CHECK_CSR(medeleg, 0, 3)

@@ -2,6 +2,7 @@ import type { Hart } from "../hart.ts";
 import { execFp } from "./fp.ts";
 import { execPriv } from "./priv.ts";
 import { execRva } from "./rva.ts";
+import { execRvh } from "./rvh.ts";
 import { execRvm } from "./rvm.ts";
 import { execZb } from "./zb.ts";
 import { execZicsr } from "./zicsr.ts";
@@ -14,6 +15,7 @@ import { execZicsr } from "./zicsr.ts";
  */
 export function execOp(h: Hart, op: number, insn: number): void {
   if (op === 0) h.illegal();
+  else if (op >= 201 /* hfence.vvma */) execRvh(h, op, insn);
   else if (op >= 139 /* flw */) execFp(h, op, insn);
   else if (op >= 99 /* add.uw */) execZb(h, op, insn);
   else if (op >= 77 /* lr.w */) execRva(h, op, insn);

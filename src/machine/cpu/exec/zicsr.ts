@@ -1,4 +1,5 @@
-import { CSRS, csrAccessible, csrOut } from "../csr.ts";
+import { CSRS, csrCheck, csrOut, VS_ALIAS } from "../csr.ts";
+import { S_VIRT } from "../csr-slots.ts";
 import type { Hart } from "../hart.ts";
 
 /**
@@ -10,13 +11,18 @@ export function execZicsr(h: Hart, op: number, insn: number): void {
   const x = h.x;
   const rd = (insn >>> 6) & 62;
   const rs1 = (insn >>> 15) & 31;
-  const def = CSRS[insn >>> 20];
+  let def = CSRS[insn >>> 20];
   const imm = op >= 61 /* csrrwi */;
   const srcLo = imm ? rs1 : x[rs1 * 2];
   const srcHi = imm ? 0 : x[rs1 * 2 + 1];
   const kind = op - (imm ? 61 /* csrrwi */ : 58) /* csrrw */; // 0 rw, 1 rs, 2 rc
   const writes = kind === 0 || rs1 !== 0;
-  if (def === undefined || !csrAccessible(h, def, writes) || (writes && def.write === undefined)) h.illegal();
+  if (def === undefined) h.illegal();
+  const cause = csrCheck(h, def, writes);
+  if (cause !== 0) h.raise(cause, h.insnBits, 0);
+  // With V=1, supervisor CSRs are their VS counterparts (H extension).
+  if (h.c[S_VIRT * 2] !== 0) def = VS_ALIAS[insn >>> 20] ?? def;
+  if (writes && def.write === undefined) h.illegal();
   const oldLo = def.read(h);
   const oldHi = csrOut.hi;
   if (writes) {

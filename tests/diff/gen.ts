@@ -902,6 +902,53 @@ export interface ProgramOptions {
    * and the code around the bodies is shared (passCaseText).
    */
   passes?: number;
+  /**
+   * Bare metal only (Virtus with `--cpu h=on`): run the cases in VS or VU
+   * mode under a tiny hypervisor, with two-stage translation on (Sv39 over
+   * Sv39x4, identity gigapages), so every fetch, load and store goes through
+   * both stages. Traps still reach the M-mode handler, whose mret returns to
+   * the guest (mstatus.MPV). qemu-riscv64 runs the same cases in user mode.
+   */
+  guestMode?: "vs" | "vu";
+}
+
+/** Identity gigapage leaf for 0x80000000 (V R W X A D, plus U when `user`). */
+function identityLeaf(user: boolean): string {
+  return `0x${((0x80000 << 10) | 0xcf | (user ? 0x10 : 0)).toString(16)}`;
+}
+
+/** The prologue that enters VS/VU (guestMode) and the page tables it uses. */
+function guestEntry(mode: "vs" | "vu"): { text: string[]; data: string[] } {
+  const text = [
+    "  lla t0, guest_groot",
+    "  srli t0, t0, 12",
+    "  li t1, 8 << 60",
+    "  or t0, t0, t1",
+    "  csrw 0x680, t0", // hgatp: Sv39x4
+    "  lla t0, guest_vroot",
+    "  srli t0, t0, 12",
+    "  or t0, t0, t1",
+    "  csrw 0x280, t0", // vsatp: Sv39
+    "  li t0, 0x6000",
+    "  csrs 0x200, t0", // vsstatus.FS = Dirty
+    "  li t0, 0x1800",
+    "  csrc mstatus, t0",
+    `  li t0, ${mode === "vs" ? "0x800" : "0"}`,
+    "  csrs mstatus, t0", // MPP = S or U
+    "  li t0, 1 << 39",
+    "  csrs mstatus, t0", // MPV = 1
+  ];
+  const data = [
+    ".balign 16384",
+    "guest_groot:",
+    `  .dword 0, 0, ${identityLeaf(true)}`,
+    "  .fill 2045, 8, 0",
+    ".balign 4096",
+    "guest_vroot:",
+    `  .dword 0, 0, ${identityLeaf(mode === "vu")}`,
+    "  .fill 509, 8, 0",
+  ];
+  return { text, data };
 }
 
 /**
@@ -922,6 +969,11 @@ export function programSource(cases: readonly Case[], opts: ProgramOptions = {})
   s.push("  lla t0, env_bare", "  li t1, 1", "  sd t1, 0(t0)");
   s.push("  li t0, 0x6000", "  csrs mstatus, t0");
   s.push("  lla t0, trap_handler", "  csrw mtvec, t0");
+  const guest = opts.guestMode === undefined ? undefined : guestEntry(opts.guestMode);
+  if (guest !== undefined) {
+    s.push(...guest.text);
+    s.push(`  lla t0, ${cases.length > 0 ? "case_0" : "finish"}`, "  csrw mepc, t0", "  mret");
+  }
   s.push("1:");
   s.push(`  j ${cases.length > 0 ? "case_0" : "finish"}`);
   s.push(".text");
@@ -945,6 +997,7 @@ export function programSource(cases: readonly Case[], opts: ProgramOptions = {})
   s.push(`  ld t0, ${L.NEXT}(s0)`, "  csrw mepc, t0", "  mret");
   s.push('.section .tohost, "aw", @progbits', ".balign 64", ".globl tohost", "tohost: .dword 0");
   s.push(".globl fromhost", "fromhost: .dword 0");
+  if (guest !== undefined) s.push(".data", ...guest.data);
   s.push(".data", ".balign 8", "env_bare: .dword 0", ".balign 64", ".globl blocks", "blocks:");
   cases.forEach((c, i) => {
     s.push(blockData(c, `case_${i}`, i + 1 < cases.length ? `case_${i + 1}` : "finish", passes));

@@ -115,6 +115,8 @@ export interface VirtusOptions {
   jitHot?: number;
   /** Passes the program was built with (programSource); default 1. */
   passes?: number;
+  /** The H extension (needed for programs built with a guestMode). */
+  hExt?: boolean;
 }
 
 /** What Virtus's JIT did in a run (all 0 without a JIT). */
@@ -195,7 +197,7 @@ export function runVirtus(elfBytes: Uint8Array, nCases: number, opts: VirtusOpti
   const blocks = elf.symbols.get("blocks");
   if (tohost === undefined || blocks === undefined) throw new Error("program lacks tohost/blocks");
   const passes = opts.passes ?? 1;
-  const m = new Machine({ ramSize: 4 * 1024 * 1024, jit: opts.jit, jitHot: opts.jitHot });
+  const m = new Machine({ ramSize: 4 * 1024 * 1024, jit: opts.jit, jitHot: opts.jitHot, hExt: opts.hExt });
   const jit = noJitStats();
   countJit(m, elf, jit);
   loadElf(m, elf, "diff");
@@ -303,6 +305,8 @@ export interface DiffOptions extends GenOptions {
   /** Virtus's JIT: on or off (Machine's default: on) and its threshold (jitHot 1: compile on the second visit). */
   jit?: boolean;
   jitHot?: number;
+  /** Run the cases on Virtus in VS or VU mode under a tiny hypervisor (programSource's guestMode). */
+  guestMode?: "vs" | "vu";
 }
 
 export interface DiffResult {
@@ -322,7 +326,12 @@ export async function runDiff(
   const start = opts.start ?? 0;
   const per = opts.perProgram ?? 100;
   const passes = opts.passes ?? 1;
-  const vopts: VirtusOptions = { jit: opts.jit, jitHot: opts.jitHot, passes };
+  const vopts: VirtusOptions = {
+    jit: opts.jit,
+    jitHot: opts.jitHot,
+    passes,
+    hExt: opts.guestMode !== undefined,
+  };
   const result: DiffResult = { ran: 0, mismatches: [], errors: [], jit: noJitStats() };
   let next = 0; // next case offset to hand out
   const worker = async () => {
@@ -337,7 +346,10 @@ export async function runDiff(
       let elf: Uint8Array;
       let elfPath: string | undefined;
       try {
-        elfPath = await buildProgram(programSource(cases, { passes }), opts.cache ?? true);
+        elfPath = await buildProgram(
+          programSource(cases, { passes, guestMode: opts.guestMode }),
+          opts.cache ?? true,
+        );
         q = await runQemu(elfPath, cases.length, passes);
         elf = readFileSync(elfPath);
       } catch (e) {

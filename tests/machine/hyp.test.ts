@@ -7,9 +7,13 @@
  * QEMU 7.2 does differently from the spec.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { parseCpuOption } from "../../src/cli/cpu.ts";
+import { VirtusError } from "../../src/machine/errors.ts";
+import { assertBadInput, virtusSync } from "../support/cli.ts";
 import { buildElf, haveCrossGcc } from "../support/cross.ts";
 import { runElf } from "../support/run.ts";
 
@@ -77,5 +81,34 @@ _start:
   TOHOST_SECTION
 `;
     assert.equal(outcome(runElf(buildElf(src), { maxInsns: 1_000_000, jit: false }).result), "pass");
+  });
+});
+
+describe("--cpu", () => {
+  test("parseCpuOption takes h=on/off (and true/false); anything else is a one-line error", () => {
+    assert.deepEqual(parseCpuOption(undefined), { h: false });
+    assert.deepEqual(parseCpuOption("h=on"), { h: true });
+    assert.deepEqual(parseCpuOption("h=off"), { h: false });
+    assert.deepEqual(parseCpuOption("h=true"), { h: true });
+    for (const bad of ["h", "h=yes", "v=on", "", "h=on,x=1"])
+      assert.throws(
+        () => parseCpuOption(bad),
+        (e: unknown) => e instanceof VirtusError && /--cpu/.test(e.message),
+      );
+  });
+  test("virtus run-elf --cpu h=on runs the hypervisor test; without it the program fails; a bad --cpu exits 2", {
+    skip,
+  }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "virtus-hyp-"));
+    try {
+      const elf = join(dir, "hyp.elf");
+      writeFileSync(elf, buildElf(readFileSync(join(HYP_DIR, "hypervisor.S"), "utf8")));
+      assert.equal(virtusSync(["run-elf", "--cpu", "h=on", elf]).code, 0);
+      assert.equal(virtusSync(["run-elf", elf]).code, 1, "misa.H is checked first");
+      assertBadInput(["run-elf", "--cpu", "h=maybe", elf], /--cpu h=maybe: give h=on or h=off/);
+      assertBadInput(["run", "--cpu", "x=on", "--kernel", elf], /--cpu x=on/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

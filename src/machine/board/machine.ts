@@ -2,6 +2,7 @@ import { Bus } from "../bus/mmio.ts";
 import { updateSstcTimer } from "../cpu/csr.ts";
 import { S_MENVCFG, S_MHARTID, S_STIMECMP } from "../cpu/csr-slots.ts";
 import { Hart } from "../cpu/hart.ts";
+import { vsTimerDeadline } from "../cpu/hext.ts";
 import { runSlice } from "../cpu/interpreter.ts";
 import { Clint, type Clock } from "../devices/clint.ts";
 import { Jit } from "../jit/jit.ts";
@@ -232,6 +233,8 @@ export class Machine {
         const v = (h.c[S_STIMECMP * 2] >>> 0) + (h.c[S_STIMECMP * 2 + 1] >>> 0) * 2 ** 32;
         if (v > now && v < next) next = v;
       }
+      const vs = vsTimerDeadline(h); // the H extension's vstimecmp (infinity unless enabled)
+      if (vs > now && vs < next) next = vs;
     }
     return next;
   }

@@ -147,6 +147,7 @@ export const H_CSRS: CsrDef[] = [
     read: (h) => slot(h, S_HTIMEDELTA),
     write: (h, lo, hi) => {
       setSlot(h, S_HTIMEDELTA, lo, hi);
+      updateVsTimer(h, h.env.time());
       h.sliceEnd = 0;
     },
   },

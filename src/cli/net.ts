@@ -12,13 +12,28 @@
  *                  beyond the host (DHCP and forwards into the guest work)
  *   --net user,bw=10M,iops=1000   the same, with each direction of the NIC
  *                  limited by token buckets (src/cli/disk.ts parseLimitOptions)
+ *   --net switch:NAME[,vlan=N]   on virtual switch NAME with the other VMs
+ *                  of this host that name it (src/net/switch.ts,
+ *                  src/host/node/switch-service.ts); VLAN 1 by default
+ *   --net …,mac=52:54:00:ab:cd:ef   the NIC's MAC (default: QEMU's
+ *                  52:54:00:12:34:56 on the user network, random on a switch)
+ *   --pcap FILE    capture every frame of the NIC (tcpdump -r FILE)
  *   --net none     no network device
  *   --forward tcp:8080:80   host 127.0.0.1:8080 → guest port 80 (repeatable; udp: too)
  */
+
+import { hostEntropy } from "../host/node/entropy.ts";
 import { VirtusError } from "../machine/errors.ts";
 import type { RateLimitConfig } from "../machine/virtio/rate-limiter.ts";
 import type { PortForward } from "../net/user-net.ts";
-import { DEFAULT_MAC, type NetworkConfig } from "../vm/network-config.ts";
+import {
+  DEFAULT_MAC,
+  DEFAULT_VLAN,
+  type NetworkConfig,
+  parseMac,
+  randomMac,
+  SWITCH_NAME_RE,
+} from "../vm/network-config.ts";
 import { parseLimitOptions } from "./disk.ts";
 
 function onOff(text: string, spec: string, key: string): boolean {
@@ -28,29 +43,54 @@ function onOff(text: string, spec: string, key: string): boolean {
 }
 
 /** `--net` as parsed: the mode and its options (forwards come from --forward). */
-export type NetSpec = { mode: "none" } | { mode: "user"; restrict: boolean; limits?: RateLimitConfig };
+export type NetSpec =
+  | { mode: "none" }
+  | { mode: "user"; restrict: boolean; mac?: string; limits?: RateLimitConfig }
+  | { mode: "switch"; name: string; vlan: number; mac?: string; limits?: RateLimitConfig };
 
-/** Parses `user[,restrict=on|off]` or `none`. */
+function netError(text: string, why: string): VirtusError {
+  return new VirtusError("bad-net", `--net ${text}: ${why}`);
+}
+
+/**
+ * Parses `user[,restrict=on|off][,mac=M]`, `switch:NAME[,vlan=N][,mac=M]`
+ * or `none`.
+ */
 export function parseNetSpec(text: string): NetSpec {
-  const [mode, ...opts] = text.split(",");
-  if (mode === "none" && opts.length === 0) return { mode: "none" };
-  if (mode !== "user")
-    throw new VirtusError(
-      "bad-net",
-      `--net ${text}: give user[,restrict=on] (NAT through the host, the default) or none`,
+  const [head, ...opts] = text.split(",");
+  if (head === "none" && opts.length === 0) return { mode: "none" };
+  let spec: NetSpec;
+  if (head === "user") spec = { mode: "user", restrict: false };
+  else if (head.startsWith("switch:")) {
+    const name = head.slice("switch:".length);
+    if (!SWITCH_NAME_RE.test(name))
+      throw netError(text, `the switch name is 1 to 64 letters, digits, '_', '.' or '-', e.g. switch:lab`);
+    spec = { mode: "switch", name, vlan: DEFAULT_VLAN };
+  } else
+    throw netError(
+      text,
+      "give user[,restrict=on] (NAT through the host, the default), switch:NAME[,vlan=N] or none",
     );
-  const spec: NetSpec = { mode: "user", restrict: false };
   const limits = parseLimitOptions(opts, `--net ${text}`, () => {});
   if (limits !== undefined) spec.limits = limits;
   for (const o of opts.filter((f) => !/^(bw|bw_burst|iops|iops_burst)=/.test(f))) {
     const eq = o.indexOf("=");
     const key = eq < 0 ? o : o.slice(0, eq);
     const value = eq < 0 ? "" : o.slice(eq + 1);
-    if (key === "restrict") spec.restrict = onOff(value, text, key);
-    else
-      throw new VirtusError(
-        "bad-net",
-        `--net ${text}: unknown option "${key}" (user takes restrict=on|off, bw=, iops=)`,
+    if (key === "mac") {
+      if (parseMac(value) === undefined)
+        throw netError(text, `mac=${value} is not a unicast MAC like 52:54:00:12:34:57`);
+      spec.mac = value.toLowerCase();
+    } else if (key === "restrict" && spec.mode === "user") spec.restrict = onOff(value, text, key);
+    else if (key === "vlan" && spec.mode === "switch") {
+      const n = Number(value);
+      if (!/^\d{1,4}$/.test(value) || n < 1 || n > 4094)
+        throw netError(text, `vlan=${value}: give a VLAN from 1 to 4094`);
+      spec.vlan = n;
+    } else
+      throw netError(
+        text,
+        `unknown option "${key}" (user takes restrict=on|off and mac=; switch takes vlan=N and mac=; both take bw=, iops=)`,
       );
   }
   return spec;
@@ -108,11 +148,30 @@ export function parseNetOptions(net: string, forward: readonly string[]): NetOpt
   return { net: spec, forwards };
 }
 
-/** The NetworkConfig of `--net MODE --forward …` (the MAC is the default one unless a clone changes it). */
-export function networkConfig(net: string, forward: readonly string[]): NetworkConfig {
+/**
+ * The NetworkConfig of `--net MODE --forward … --pcap FILE`. The MAC is
+ * mac= if given; otherwise QEMU's default for the user network (it is the
+ * only NIC on its LAN) and a random one in QEMU's 52:54:00 block on a
+ * switch, where every VM needs its own.
+ */
+export function networkConfig(net: string, forward: readonly string[], pcap?: string): NetworkConfig {
   const { net: spec, forwards } = parseNetOptions(net, forward);
-  const config: NetworkConfig = { mode: spec.mode, forwards, mac: DEFAULT_MAC };
+  if (spec.mode === "none") {
+    if (pcap !== undefined)
+      throw new VirtusError("bad-pcap", `--pcap ${pcap}: there is no NIC with --net none`);
+    return { mode: "none", forwards, mac: DEFAULT_MAC };
+  }
+  const config: NetworkConfig = {
+    mode: spec.mode,
+    forwards,
+    mac: spec.mac ?? (spec.mode === "switch" ? randomMac(hostEntropy) : DEFAULT_MAC),
+  };
   if (spec.mode === "user" && spec.restrict) config.restrict = true;
-  if (spec.mode === "user" && spec.limits) config.limits = spec.limits;
+  if (spec.limits) config.limits = spec.limits;
+  if (spec.mode === "switch") config.switch = { name: spec.name, vlan: spec.vlan };
+  if (pcap !== undefined) {
+    if (pcap === "") throw new VirtusError("bad-pcap", "--pcap: give a file name");
+    config.pcap = pcap;
+  }
   return config;
 }

@@ -35,8 +35,10 @@ export interface RunOptions {
   virtioConsole: boolean;
   /** false with --no-rng. */
   rng: boolean;
-  /** `--net user[,restrict=on]|none`. */
+  /** `--net user[,restrict=on][,mac=M]|switch:NAME[,vlan=N][,mac=M]|none`. */
   net: string;
+  /** `--pcap FILE`: capture the NIC's frames. */
+  pcap?: string;
   /** `--forward PROTO:HOSTPORT:GUESTPORT`, in command-line order. */
   forward: string[];
   /** `--cpu h=on`. */
@@ -83,9 +85,10 @@ export function addRunCommand(program: Command): void {
     .option("--no-rng", "leave out the virtio entropy device (/dev/hwrng)")
     .option(
       "--net <mode>",
-      "user[,restrict=on]: virtio-net on a NAT through the host (DHCP 10.0.2.15, gateway 10.0.2.2 = host 127.0.0.1, DNS 10.0.2.3); none: no NIC",
+      "user[,restrict=on][,mac=M]: virtio-net on a NAT through the host (DHCP 10.0.2.15, gateway 10.0.2.2 = host 127.0.0.1, DNS 10.0.2.3); switch:NAME[,vlan=N][,mac=M]: on a virtual switch shared with other VMs of this host (random 52:54:00 MAC unless mac= is given); none: no NIC",
       "user",
     )
+    .option("--pcap <file>", "write every frame of the NIC to FILE (libpcap format: tcpdump -r FILE)")
     .option(
       "--forward <proto:hostport:guestport>",
       "forward host 127.0.0.1:HOSTPORT to the guest's port, e.g. tcp:8080:80 (repeatable; tcp or udp)",
@@ -118,7 +121,7 @@ export async function configFromFlags(opts: RunOptions): Promise<VmConfig> {
   const harts = parseSmp(opts.smp);
   const disks = opts.disk.map(parseDiskSpec);
   const shares = shareConfigs(opts.share);
-  const network = networkConfig(opts.net ?? "user", opts.forward ?? []);
+  const network = networkConfig(opts.net ?? "user", opts.forward ?? [], opts.pcap);
   const cpu = parseCpuOption(opts.cpu);
   let kernel = opts.kernel;
   let initrd = opts.initrd;

@@ -17,9 +17,21 @@ import {
   expectString,
 } from "./validate.ts";
 
+/** A port on a virtual switch shared by VMs of this host (src/net/switch.ts). */
+export interface SwitchConfig {
+  /** The switch's name: VMs naming the same switch are on one LAN. */
+  name: string;
+  /** The VLAN of the port, 1..4094: frames stay within it. */
+  vlan: number;
+}
+
 export interface NetworkConfig {
-  /** user: virtio-net on the user-mode NAT (src/net/); none: no NIC. */
-  mode: "user" | "none";
+  /** user: virtio-net on the user-mode NAT (src/net/); switch: on a virtual switch; none: no NIC. */
+  mode: "user" | "switch" | "none";
+  /** The switch (mode switch only). */
+  switch?: SwitchConfig;
+  /** Record every frame of the NIC in this libpcap file (`--pcap FILE`). */
+  pcap?: string;
   /** Host ports forwarded into the guest (user mode only). */
   forwards: PortForward[];
   /** User mode: the guest reaches nothing on or beyond the host (`--net user,restrict=on`). */
@@ -74,15 +86,28 @@ function validateForward(v: unknown, where: string): PortForward {
   return f;
 }
 
+/** Switch names: what fits in a socket name. */
+export const SWITCH_NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+export const DEFAULT_VLAN = 1;
+
+function validateSwitch(value: unknown, where: string): SwitchConfig {
+  const o = expectObject(value, where);
+  const name = expectString(o.name, `${where}.name`);
+  if (!SWITCH_NAME_RE.test(name))
+    throw badConfig(`${where}.name`, "1 to 64 letters, digits, '_', '.' or '-'");
+  return { name, vlan: expectInteger(o.vlan ?? DEFAULT_VLAN, `${where}.vlan`, 1, 4094) };
+}
+
 export function validateNetworkConfig(value: unknown, where: string): NetworkConfig {
   const o = expectObject(value, where);
   const mode = expectString(o.mode, `${where}.mode`);
-  if (mode !== "user" && mode !== "none") throw badConfig(`${where}.mode`, 'expected "user" or "none"');
+  if (mode !== "user" && mode !== "none" && mode !== "switch")
+    throw badConfig(`${where}.mode`, 'expected "user", "switch" or "none"');
   const forwards = expectArray(o.forwards ?? [], `${where}.forwards`).map((f, i) =>
     validateForward(f, `${where}.forwards[${i}]`),
   );
-  if (mode === "none" && forwards.length > 0)
-    throw badConfig(`${where}.forwards`, "there is no network to forward to with mode none");
+  if (mode !== "user" && forwards.length > 0)
+    throw badConfig(`${where}.forwards`, `only the user-mode network forwards ports, not mode ${mode}`);
   const seen = new Set<string>();
   for (const [i, f] of forwards.entries()) {
     const key = `${f.proto}:${f.hostAddr ?? ""}:${f.hostPort}`;
@@ -99,5 +124,12 @@ export function validateNetworkConfig(value: unknown, where: string): NetworkCon
     config.restrict = true;
   }
   if (o.limits !== undefined) config.limits = validateRateLimit(o.limits, `${where}.limits`);
+  if (mode === "switch") config.switch = validateSwitch(o.switch, `${where}.switch`);
+  else if (o.switch !== undefined) throw badConfig(`${where}.switch`, "only mode switch has a switch");
+  if (o.pcap !== undefined) {
+    if (mode === "none") throw badConfig(`${where}.pcap`, "there is no NIC to capture with mode none");
+    config.pcap = expectString(o.pcap, `${where}.pcap`);
+    if (config.pcap === "") throw badConfig(`${where}.pcap`, "give a file name");
+  }
   return config;
 }

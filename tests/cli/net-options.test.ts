@@ -48,7 +48,7 @@ test("--net takes user[,restrict=on|off] or none; --forward needs the user netwo
 test("virtus run: bad --net and --forward are one-line errors with exit 2", () => {
   assertBadInput(
     ["run", "--kernel", kernel, "--net", "bridge"],
-    /--net bridge: give user\[,restrict=on\] \(NAT through the host, the default\) or none/,
+    /--net bridge: give user\[,restrict=on\] \(NAT through the host, the default\), switch:NAME\[,vlan=N\] or none/,
   );
   assertBadInput(
     ["run", "--kernel", kernel, "--forward", "tcp:8080"],
@@ -100,5 +100,60 @@ test("--net user,restrict=on reaches the VmConfig; a config with restrict on ano
   assert.throws(
     () => validateNetworkConfig({ mode: "none", forwards: [], restrict: true }, "network"),
     /network\.restrict/,
+  );
+});
+
+test("--net switch:NAME[,vlan=N][,mac=M] and --pcap reach the VmConfig; a switch VM gets a random 52:54:00 MAC", () => {
+  const a = networkConfig("switch:lab", [], "cap.pcap");
+  assert.equal(a.mode, "switch");
+  assert.deepEqual(a.switch, { name: "lab", vlan: 1 });
+  assert.equal(a.pcap, "cap.pcap");
+  assert.match(a.mac, /^52:54:00:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$/);
+  assert.notEqual(a.mac, "52:54:00:12:34:56");
+  const b = networkConfig("switch:lab,vlan=42,mac=52:54:00:AB:cd:01", []);
+  assert.deepEqual([b.switch, b.mac], [{ name: "lab", vlan: 42 }, "52:54:00:ab:cd:01"]);
+  assert.equal(networkConfig("user,mac=52:54:00:00:00:01", []).mac, "52:54:00:00:00:01");
+  assert.equal(networkConfig("user", []).mac, "52:54:00:12:34:56");
+  for (const [bad, why] of [
+    ["switch:", /switch name is 1 to 64/],
+    ["switch:a/b", /switch name/],
+    ["switch:lab,vlan=0", /give a VLAN from 1 to 4094/],
+    ["switch:lab,vlan=4095", /give a VLAN from 1 to 4094/],
+    ["switch:lab,restrict=on", /unknown option "restrict"/],
+    ["user,vlan=2", /unknown option "vlan"/],
+    ["switch:lab,mac=01:00:5e:00:00:01", /not a unicast MAC/],
+  ] as const)
+    assert.throws(() => networkConfig(bad, []), why, bad);
+  assert.throws(() => networkConfig("switch:lab", ["tcp:1:2"]), /forwards need the user-mode network/);
+  assert.throws(() => networkConfig("none", [], "x.pcap"), /--pcap x\.pcap: there is no NIC/);
+  // The config a daemon would send is checked the same way.
+  const v = validateNetworkConfig(
+    { mode: "switch", forwards: [], mac: "52:54:00:00:00:02", switch: { name: "lab", vlan: 3 }, pcap: "x" },
+    "network",
+  );
+  assert.deepEqual(v.switch, { name: "lab", vlan: 3 });
+  assert.throws(
+    () => validateNetworkConfig({ mode: "switch", forwards: [], switch: { name: "" } }, "network"),
+    /network\.switch\.name/,
+  );
+  assert.throws(
+    () =>
+      validateNetworkConfig({ mode: "switch", forwards: [], switch: { name: "x", vlan: 5000 } }, "network"),
+    /network\.switch\.vlan/,
+  );
+  assert.throws(
+    () => validateNetworkConfig({ mode: "user", forwards: [], switch: { name: "x" } }, "network"),
+    /only mode switch/,
+  );
+});
+
+test("virtus run: bad --net switch options are one-line errors with exit 2", () => {
+  assertBadInput(
+    ["run", "--kernel", kernel, "--net", "switch:lab,vlan=9999"],
+    /--net switch:lab,vlan=9999: vlan=9999: give a VLAN from 1 to 4094/,
+  );
+  assertBadInput(
+    ["run", "--kernel", kernel, "--net", "none", "--pcap", "x.pcap"],
+    /there is no NIC with --net none/,
   );
 });

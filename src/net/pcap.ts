@@ -50,6 +50,9 @@ export interface PcapSink {
 /** A NetBackend that records every frame passing between the NIC and `inner`. */
 export class PcapTap implements NetBackend {
   readonly terminatesTcp: boolean | undefined;
+  /** The inner backend's snapshot state passes through (present only when the inner backend has it). */
+  readonly saveState?: () => unknown;
+  readonly restoreState?: (state: unknown) => void;
   private readonly inner: NetBackend;
   private readonly sink: PcapSink;
   private readonly now: () => number;
@@ -60,6 +63,10 @@ export class PcapTap implements NetBackend {
     this.sink = sink;
     this.now = now;
     this.terminatesTcp = inner.terminatesTcp;
+    if (inner.saveState !== undefined && inner.restoreState !== undefined) {
+      this.saveState = () => inner.saveState?.();
+      this.restoreState = (state) => inner.restoreState?.(state);
+    }
     sink.write(pcapFileHeader());
   }
 

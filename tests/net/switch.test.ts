@@ -205,4 +205,21 @@ test("pcap: the file header and records are libpcap 2.4 little-endian; the tap r
   assert.deepEqual([written.length, sent.length, received.length], [3, 1, 1]);
   assert.equal(written[1][16 + 14], 2);
   assert.equal(written[2][16 + 14], 3);
+  assert.equal(tap.saveState, undefined, "no state when the inner backend has none");
+  let restored: unknown;
+  const stateful = new PcapTap(
+    {
+      connect() {},
+      transmit() {},
+      saveState: () => ({ n: 1 }),
+      restoreState: (st) => {
+        restored = st;
+      },
+    },
+    { write() {} },
+    () => 0,
+  );
+  assert.deepEqual(stateful.saveState?.(), { n: 1 });
+  stateful.restoreState?.({ n: 2 });
+  assert.deepEqual(restored, { n: 2 });
 });

@@ -106,8 +106,10 @@ export function validateNetworkConfig(value: unknown, where: string): NetworkCon
   const forwards = expectArray(o.forwards ?? [], `${where}.forwards`).map((f, i) =>
     validateForward(f, `${where}.forwards[${i}]`),
   );
-  if (mode !== "user" && forwards.length > 0)
-    throw badConfig(`${where}.forwards`, `only the user-mode network forwards ports, not mode ${mode}`);
+  if (mode === "none" && forwards.length > 0)
+    throw badConfig(`${where}.forwards`, "there is no network to forward to with mode none");
+  if (mode === "switch" && forwards.length > 0)
+    throw badConfig(`${where}.forwards`, "only the user-mode network forwards ports, not mode switch");
   const seen = new Set<string>();
   for (const [i, f] of forwards.entries()) {
     const key = `${f.proto}:${f.hostAddr ?? ""}:${f.hostPort}`;

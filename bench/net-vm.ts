@@ -46,8 +46,11 @@ async function freePort(): Promise<number> {
 async function measure(sender: GuestSession, receiver: GuestSession): Promise<number> {
   try {
     await Promise.all([sender.expect("guest# ", 600_000), receiver.expect("guest# ", 600_000)]);
-    await sender.run(`ip link set eth0 up; ip addr add ${SENDER_IP}/24 dev eth0`);
-    await receiver.run(`ip link set eth0 up; ip addr add ${RECEIVER_IP}/24 dev eth0`);
+    // No DHCP server on these links: stop the guest's udhcpc (its deconfig would flush the address).
+    const up = (ip: string) =>
+      `killall udhcpc 2>/dev/null; ip link set eth0 up; ip addr add ${ip}/24 dev eth0`;
+    await sender.run(up(SENDER_IP));
+    await receiver.run(up(RECEIVER_IP));
     // The first ping also fills both ARP caches and the switch's MAC table.
     const ping = await sender.run(`ping -c 2 -W 5 ${RECEIVER_IP}`);
     if (!/ 2 packets received/.test(ping) && !/ 1 packets received/.test(ping))

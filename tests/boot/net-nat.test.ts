@@ -103,3 +103,28 @@ test("--net user,restrict=on keeps the guest off the host: no loopback, no local
     loop.srv.close();
   }
 });
+
+test("with no manual step, the default guest's DHCP lease points it at 10.0.2.3 and names resolve", {
+  skip: noGuest,
+}, async () => {
+  const s = new GuestSession(["--deterministic"]);
+  try {
+    await s.expect("guest# ");
+    // udhcpc runs in the background from /init: wait for its lease to write /etc/resolv.conf.
+    assert.match(
+      await s.run(
+        "i=0; while [ ! -s /etc/resolv.conf ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; cat /etc/resolv.conf",
+      ),
+      /nameserver 10\.0\.2\.3/,
+    );
+    // busybox nslookup asks the name server from resolv.conf (not /etc/hosts): this is the proxy answering.
+    assert.match(
+      await s.run("nslookup -type=a localhost"),
+      /Server:\s+10\.0\.2\.3[\s\S]*Address:?\s*127\.0\.0\.1/,
+    );
+    s.send("poweroff -f\n");
+    assert.equal(await s.exited, 0);
+  } finally {
+    s.kill();
+  }
+});

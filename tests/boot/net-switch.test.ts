@@ -37,7 +37,9 @@ test("VMs on a switch ping and talk TCP; another VLAN is cut off; a crashed VM s
   const c = new GuestSession(["--net", `switch:${sw},vlan=2,mac=52:54:00:00:00:0c`]);
   try {
     await Promise.all([a.expect("guest# "), b.expect("guest# "), c.expect("guest# ")]);
-    const up = (s: GuestSession, ip: string) => s.run(`ip link set eth0 up; ip addr add ${ip}/24 dev eth0`);
+    // No DHCP server on a switch: stop the guest's udhcpc (its deconfig would flush the address) and set one.
+    const up = (s: GuestSession, ip: string) =>
+      s.run(`killall udhcpc 2>/dev/null; ip link set eth0 up; ip addr add ${ip}/24 dev eth0`);
     await up(a, "192.168.77.1");
     await up(b, "192.168.77.2");
     await up(c, "192.168.77.3");

@@ -114,6 +114,8 @@ test("--net switch:NAME[,vlan=N][,mac=M] and --pcap reach the VmConfig; a switch
   assert.deepEqual([b.switch, b.mac], [{ name: "lab", vlan: 42 }, "52:54:00:ab:cd:01"]);
   assert.equal(networkConfig("user,mac=52:54:00:00:00:01", []).mac, "52:54:00:00:00:01");
   assert.equal(networkConfig("user", []).mac, "52:54:00:12:34:56");
+  // Token-bucket limits are the NIC's, so a switch port takes them too.
+  assert.notEqual(networkConfig("switch:lab,bw=10M", []).limits, undefined);
   for (const [bad, why] of [
     ["switch:", /switch name is 1 to 64/],
     ["switch:a/b", /switch name/],

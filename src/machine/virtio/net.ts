@@ -206,6 +206,8 @@ export class VirtioNet implements VirtioDevice {
     this.stats.rxDropped += this.backlog.length - this.backlogHead;
     this.backlog.length = 0;
     this.backlogHead = 0;
+    this.rxWake = Number.POSITIVE_INFINITY;
+    this.txWake = Number.POSITIVE_INFINITY;
   }
 
   queueNotify(index: number): void {
@@ -334,5 +336,8 @@ export class VirtioNet implements VirtioDevice {
       if (backend !== null)
         throw new StateError(this.name, "the snapshot has network state; this backend has none");
     } else this.backend.restoreState(backend);
+    // A limited direction may have left frames in the ring: look at them at the next poll.
+    if (this.rxLimiter !== undefined) this.rxWake = 0;
+    if (this.txLimiter !== undefined) this.txWake = 0;
   }
 }

@@ -8,6 +8,7 @@
  *
  *   receiver: nc -l -p 5001 < /dev/null | wc -c      (byte count checked)
  *   sender:   dd if=/dev/zero bs=64k count=N | nc RECEIVER 5001   (timed with time -p)
+ *   and before it, ping -c 5 RECEIVER for the round-trip time of the link
  *
  * Prints the medians in MB/s and the ratio. Nothing leaves the host: the
  * switch is a Unix socket, QEMU's link is on 127.0.0.1.
@@ -55,6 +56,11 @@ async function measure(sender: GuestSession, receiver: GuestSession): Promise<nu
     const ping = await sender.run(`ping -c 2 -W 5 ${RECEIVER_IP}`);
     if (!/ 2 packets received/.test(ping) && !/ 1 packets received/.test(ping))
       throw new Error(`the VMs cannot reach each other:\n${ping}`);
+    // The round trip between the VMs once both are idle (busybox ping's average).
+    const rtt = /round-trip min\/avg\/max = [\d.]+\/([\d.]+)\//.exec(
+      await sender.run(`ping -c 5 ${RECEIVER_IP}`),
+    );
+    rtts.push(rtt ? Number(rtt[1]) : Number.NaN);
     await receiver.run("nc -l -p 5001 < /dev/null | wc -c > /tmp/n &");
     const secs = await timeInGuest(sender, SEND);
     const n = await receiver.run("sleep 1; cat /tmp/n");
@@ -73,6 +79,8 @@ async function measure(sender: GuestSession, receiver: GuestSession): Promise<nu
 const base = ["--kernel", g.kernel, "--initrd", g.initrd];
 const v: number[] = [];
 const q: number[] = [];
+/** Ping round trips (ms) of every measurement, Virtus and QEMU alternating. */
+const rtts: number[] = [];
 for (let i = 0; i < runs; i++) {
   const sw = `bench${process.pid}-${i}`;
   v.push(
@@ -98,7 +106,9 @@ for (let i = 0; i < runs; i++) {
   await new Promise((r) => setTimeout(r, 1000));
   const sender = qemu(`connect=127.0.0.1:${port}`, "52:54:00:00:00:0a");
   q.push(await measure(sender, receiver));
-  console.error(`run ${i + 1}: virtus ${v[i].toFixed(2)} MB/s, qemu ${q[i].toFixed(2)} MB/s`);
+  console.error(
+    `run ${i + 1}: virtus ${v[i].toFixed(2)} MB/s (ping ${rtts[2 * i]} ms), qemu ${q[i].toFixed(2)} MB/s (ping ${rtts[2 * i + 1]} ms)`,
+  );
 }
 const mv = median(v);
 const mq = median(q);

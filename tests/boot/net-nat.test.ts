@@ -6,20 +6,46 @@
  * host's loopback is. Servers listen on this machine only.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
 import { networkInterfaces } from "node:os";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { findGuest } from "../../src/host/node/guest.ts";
 import { GuestSession } from "../support/guest-session.ts";
 
 const guest = findGuest();
 const noGuest = guest === undefined && "the default guest is not built: run `npm run guest`";
 
-/** A non-loopback IPv4 address of this machine, or undefined. */
+/**
+ * A non-loopback IPv4 address of this machine: one it has, or else (as root
+ * with iproute2) the host end of a veth pair into a network namespace this
+ * test creates and removes. Undefined when neither is possible.
+ */
 function localAddress(): string | undefined {
   for (const list of Object.values(networkInterfaces()))
     for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  return undefined;
+  if (process.getuid?.() !== 0) return undefined;
+  const ns = `virtus-nat-${process.pid}`;
+  const dev = `vn${process.pid % 100000}`;
+  const addr = `10.231.${process.pid % 250}.1`;
+  const ip = (...args: string[]) => execFileSync("ip", args, { stdio: "ignore" });
+  try {
+    ip("netns", "add", ns);
+    after(() => {
+      try {
+        ip("link", "del", dev);
+      } catch {}
+      try {
+        ip("netns", "del", ns);
+      } catch {}
+    });
+    ip("link", "add", dev, "type", "veth", "peer", "name", `${dev}p`, "netns", ns);
+    ip("addr", "add", `${addr}/24`, "dev", dev);
+    ip("link", "set", dev, "up");
+    return addr;
+  } catch {
+    return undefined;
+  }
 }
 const local = localAddress();
 

@@ -9,7 +9,7 @@
  */
 import type { ImageFile } from "./image-file.ts";
 import { ImageCorruptError } from "./qcow2-cache.ts";
-import { type Qcow2Header, u64 } from "./qcow2-header.ts";
+import { EXT_BITMAPS, type Qcow2Header, u64 } from "./qcow2-header.ts";
 import { Refcounts } from "./qcow2-refcount.ts";
 
 export interface CheckReport {
@@ -109,6 +109,7 @@ export function checkQcow2(file: ImageFile, h: Qcow2Header): CheckReport {
 
   walkL1(h.l1TableOffset, h.l1Size, true, "the active");
   walkSnapshots(h, file, ref, read, walkL1, error);
+  walkBitmaps(h, ref, read, error);
 
   let refs: Refcounts;
   try {
@@ -185,4 +186,63 @@ function walkSnapshots(
     at += Math.ceil(len / 8) * 8;
   }
   ref(start, at - start, "the snapshot table");
+}
+
+/**
+ * Persistent dirty bitmaps (qcow2.txt, "Bitmaps extension"): the bitmap
+ * directory, each bitmap's table and its data clusters. Counted only while
+ * autoclear bit 0 says the extension is consistent; otherwise QEMU ignores
+ * the bitmaps and so does the check (their clusters are leaks).
+ */
+function walkBitmaps(
+  h: Qcow2Header,
+  ref: (offset: number, len: number, what: string) => boolean,
+  read: (offset: number, len: number) => Uint8Array | undefined,
+  error: (line: string) => void,
+): void {
+  const ext = h.extensions.find((e) => e.type === EXT_BITMAPS);
+  if (ext === undefined || (h.autoclear & 1) === 0 || ext.data.length < 24) return;
+  const e = new DataView(ext.data.buffer, ext.data.byteOffset, ext.data.length);
+  const count = e.getUint32(0);
+  const dirSize = u64(e, 8);
+  const dirOffset = u64(e, 16);
+  const cs = 2 ** h.clusterBits;
+  if (
+    dirSize > 64 * 1024 * 1024 ||
+    dirOffset % cs !== 0 ||
+    !ref(dirOffset, dirSize, "the bitmap directory")
+  ) {
+    error("the bitmap directory is out of range");
+    return;
+  }
+  const dir = read(dirOffset, dirSize);
+  if (dir === undefined) return;
+  const v = new DataView(dir.buffer);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + 24 > dir.length) {
+      error(`bitmap ${i}: the bitmap directory is truncated`);
+      return;
+    }
+    const tableOffset = u64(v, at);
+    const tableSize = v.getUint32(at + 8);
+    const len = 24 + v.getUint32(at + 20) + v.getUint16(at + 18);
+    at += Math.ceil(len / 8) * 8;
+    if (tableSize * 8 > 64 * 1024 * 1024 || tableOffset % cs !== 0) {
+      error(`bitmap ${i}: bad bitmap table (offset 0x${tableOffset.toString(16)}, ${tableSize} entries)`);
+      continue;
+    }
+    if (tableSize === 0 || !ref(tableOffset, tableSize * 8, `bitmap ${i} table`)) continue;
+    const t = read(tableOffset, tableSize * 8);
+    if (t === undefined) continue;
+    const tv = new DataView(t.buffer);
+    for (let j = 0; j < tableSize; j++) {
+      const off =
+        (tv.getUint32(j * 8) & 0x00ffffff) * 2 ** 32 + ((tv.getUint32(j * 8 + 4) & 0xfffffe00) >>> 0);
+      if (off === 0) continue;
+      if (off % cs !== 0)
+        error(`bitmap ${i} entry ${j}: data offset 0x${off.toString(16)} is not cluster-aligned`);
+      else ref(off, cs, `bitmap ${i} data`);
+    }
+  }
 }

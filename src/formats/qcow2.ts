@@ -304,6 +304,7 @@ export class Qcow2Image implements DiskImage {
     if (this.readOnly || refs === undefined) throw new Error(`${this.name} is read-only`);
     if (this.broken !== undefined) throw new Error(`${this.name}: writes stopped: ${this.broken}`);
     try {
+      if (this.header.autoclear !== 0) this.clearAutoclear();
       this.writeClusters(offset, src, refs);
       // Refcounts before the tables that point at new clusters (a crash leaks, never corrupts).
       refs.writeDirty();
@@ -316,6 +317,17 @@ export class Qcow2Image implements DiskImage {
       else this.broken ??= `a write failed (${(e as Error).message})`;
       throw e;
     }
+  }
+
+  /**
+   * qcow2.txt: a writer that does not maintain an auto-clear feature (dirty
+   * bitmaps, a raw external data file) must clear its bit before the first
+   * write, so QEMU knows the extension's data may be stale.
+   */
+  private clearAutoclear(): void {
+    this.file.write(88, new Uint8Array(8));
+    this.file.flush();
+    this.header.autoclear = 0;
   }
 
   private writeClusters(offset: number, src: Uint8Array, refs: Refcounts): void {

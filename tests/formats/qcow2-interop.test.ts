@@ -170,3 +170,25 @@ test("zero clusters (qemu-io write -z) and a three-level backing chain read as q
   assert.equal(back[0], 0);
   assert.equal(back[1000448], 0xa5);
 });
+
+test("persistent dirty bitmaps: check counts their clusters; a Virtus write clears autoclear bit 0 so QEMU knows they are stale", {
+  skip,
+}, () => {
+  const img = p("bitmaps.qcow2");
+  qemuImg("create", "-f", "qcow2", img, "16M");
+  execFileSync("qemu-io", ["-f", "qcow2", "-c", "write -P 1 0 1M", img], { stdio: "pipe" });
+  qemuImg("bitmap", "--add", img, "b0");
+  execFileSync("qemu-io", ["-f", "qcow2", "-c", "write -P 2 0 4M", img], { stdio: "pipe" });
+  const bin = join(import.meta.dirname, "../../bin/virtus.js");
+  const clean = spawnSync(process.execPath, [bin, "image", "check", img], { encoding: "utf8" });
+  assert.equal(clean.status, 0, clean.stdout);
+  const autoclear = () => readFileSync(img).readBigUInt64BE(88);
+  assert.equal(autoclear(), 1n);
+  const d = openImage(img, { readOnly: false });
+  d.write(8 << 20, new Uint8Array(4096).fill(5));
+  d.close();
+  assert.equal(autoclear(), 0n, "the bitmaps are marked inconsistent before the first write");
+  const q = spawnSync("qemu-img", ["check", img], { encoding: "utf8" });
+  assert.match(q.stderr, /a program lacking bitmap support modified this file/);
+  assert.doesNotMatch(q.stdout, /ERROR/);
+});

@@ -51,6 +51,9 @@ export const IPI_SEND_IPI = 0;
 export const RFENCE_REMOTE_FENCE_I = 0;
 export const RFENCE_REMOTE_SFENCE_VMA = 1;
 export const RFENCE_REMOTE_SFENCE_VMA_ASID = 2;
+/** The hfence calls (remote_hfence_gvma_vmid 3, gvma 4, vvma_asid 5, vvma 6): with the H extension. */
+export const RFENCE_REMOTE_HFENCE_GVMA_VMID = 3;
+export const RFENCE_REMOTE_HFENCE_VVMA = 6;
 
 // HSM functions
 export const HSM_HART_START = 0;

@@ -72,6 +72,8 @@ import {
   HSM_SUSPENDED,
   IPI_SEND_IPI,
   RFENCE_REMOTE_FENCE_I,
+  RFENCE_REMOTE_HFENCE_GVMA_VMID,
+  RFENCE_REMOTE_HFENCE_VVMA,
   RFENCE_REMOTE_SFENCE_VMA,
   RFENCE_REMOTE_SFENCE_VMA_ASID,
   SBI_ERR_ALREADY_AVAILABLE,
@@ -458,12 +460,15 @@ export class BuiltinSbi implements Stateful<SbiState> {
 
   private rfence(h: Hart, fid: number): void {
     const x = h.x;
+    // FIDs 3..6 are the remote hfence.gvma/vvma calls: with the H extension only (KVM uses them).
+    const hfence = fid >= RFENCE_REMOTE_HFENCE_GVMA_VMID && fid <= RFENCE_REMOTE_HFENCE_VVMA && h.hExt;
     if (
       fid !== RFENCE_REMOTE_FENCE_I &&
       fid !== RFENCE_REMOTE_SFENCE_VMA &&
-      fid !== RFENCE_REMOTE_SFENCE_VMA_ASID
+      fid !== RFENCE_REMOTE_SFENCE_VMA_ASID &&
+      !hfence
     )
-      return setErr(h, SBI_ERR_NOT_SUPPORTED); // the hfence calls need the H extension
+      return setErr(h, SBI_ERR_NOT_SUPPORTED);
     const set = this.hartMask(x[A0], x[A0 + 1], x[A1], x[A1 + 1]);
     if (set < 0) return setErr(h, SBI_ERR_INVALID_PARAM);
     this.fence(set, fid === RFENCE_REMOTE_FENCE_I);

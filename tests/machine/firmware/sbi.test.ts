@@ -696,6 +696,16 @@ test("RFENCE: remote sfence.vma flushes the named harts' TLBs, remote fence.i re
   assert.deepEqual(cached(), [true, true, true], "an invalid mask flushes nothing");
   for (const fid of [3, 4, 5, 6, 7])
     assert.equal(call(sbi, h0, EXT_RFENCE, fid, 1, 0).error, SBI_ERR_NOT_SUPPORTED);
+  // With the H extension the hfence calls (3..6) flush too; 7 stays unknown.
+  for (const h of m.harts) h.hExt = true;
+  for (const fid of [3, 4, 5, 6]) {
+    fill();
+    assert.equal(call(sbi, h0, EXT_RFENCE, fid, 0b10, 0, 0, 0).error, 0);
+    assert.deepEqual(cached(), [true, false, true], `hfence fid ${fid}`);
+  }
+  assert.equal(call(sbi, h0, EXT_RFENCE, 7, 1, 0).error, SBI_ERR_NOT_SUPPORTED);
+  for (const h of m.harts) h.hExt = false;
+  fill();
   // Legacy remote fences take a pointer to the mask; NULL means all harts.
   assert.equal(call(sbi, h2, 6, 0, 0, 0, 0).error, 0);
   assert.deepEqual(cached(), [false, false, false]);

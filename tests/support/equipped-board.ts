@@ -15,6 +15,7 @@ import { type VirtioMmio, virtioMmio } from "../../src/machine/virtio/mmio.ts";
 import type { NetBackend } from "../../src/machine/virtio/net.ts";
 import { VirtioNet } from "../../src/machine/virtio/net.ts";
 import { VirtioP9 } from "../../src/machine/virtio/p9.ts";
+import { RateLimiter } from "../../src/machine/virtio/rate-limiter.ts";
 import { SeededEntropy, VirtioRng } from "../../src/machine/virtio/rng.ts";
 import { MockMmioDriver } from "./mock-driver.ts";
 
@@ -54,8 +55,27 @@ export function equippedBoard(opts: EquippedOptions = {}): VirtMachine {
     wallClock: { nowMs: () => 1.7e12 },
     sbi: { console: { write: () => {} } },
     virtio: [
-      virtioMmio(() => new VirtioBlk(disk, { id: "snap0" })),
-      virtioMmio(() => new VirtioNet(new NullNet())),
+      // Rate limits on the disk and the NIC: their token buckets are state too.
+      virtioMmio(
+        (slot) =>
+          new VirtioBlk(disk, {
+            id: "snap0",
+            limiter: new RateLimiter(
+              { bandwidth: { size: 4096, refillTimeMs: 10 }, ops: { size: 2, refillTimeMs: 5 } },
+              slot.nowMs,
+            ),
+          }),
+      ),
+      virtioMmio(
+        (slot) =>
+          new VirtioNet(new NullNet(), {
+            rxLimiter: new RateLimiter(
+              { bandwidth: { size: 1500, refillTimeMs: 1, oneTimeBurst: 100 } },
+              slot.nowMs,
+            ),
+            txLimiter: new RateLimiter({ ops: { size: 3, refillTimeMs: 7 } }, slot.nowMs),
+          }),
+      ),
       virtioMmio(() => new VirtioP9({ tag: "share", backend: new NodeFsBackend(root) })),
       virtioMmio(() => new VirtioConsole({ output: { write: () => {} } })),
       virtioMmio(() => new VirtioRng(new SeededEntropy())),
@@ -77,6 +97,14 @@ export function useBoard(vm: VirtMachine): void {
     const queues = drv.init();
     if (n === 4) {
       queues[0].addChain([{ len: 64, write: true }]);
+      drv.write(0x050, 0);
+    }
+    if (n === 0) {
+      // Three 512-byte reads: the ops bucket (2) lets two through and throttles the third.
+      for (let r = 0; r < 3; r++) {
+        const header = new Uint8Array(16); // type 0 = read, sector 0
+        queues[0].addChain([{ data: header }, { len: 512, write: true }, { len: 1, write: true }]);
+      }
       drv.write(0x050, 0);
     }
     heap += 128 * 1024;

@@ -69,6 +69,13 @@ export function expectString(component: string, name: string, v: unknown, maxLen
   return v;
 }
 
+/** Any finite number (fractions allowed: limiter times in ms, token counts). */
+export function expectFinite(component: string, name: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new StateError(component, `${name} must be a finite number`);
+  return v;
+}
+
 export function expectNumber(component: string, name: string, v: unknown, min: number, max: number): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max || Math.floor(v) !== v) {
     throw new StateError(component, `${name} must be a whole number in ${min}..${max}`);

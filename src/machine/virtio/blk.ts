@@ -13,10 +13,10 @@
  * segments, a write request views of the readable ones.
  */
 import type { BlockBackend } from "../devices/backends.ts";
-import { expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
+import { expectBoolean, expectFinite, expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
 import { readConfigBytes, VIRTIO_ID_BLOCK, type VirtioContext, type VirtioDevice } from "./device.ts";
 import { DescriptorChain } from "./queue.ts";
-import type { RateLimiter } from "./rate-limiter.ts";
+import type { RateLimiter, RateLimiterState } from "./rate-limiter.ts";
 
 /** Feature bits (5.2.3). */
 export const VIRTIO_BLK_F_SIZE_MAX = 1;
@@ -92,6 +92,10 @@ export interface VirtioBlkState {
   /** Capacity the guest saw: a restore onto a different image is refused. */
   sectors: number;
   readOnly: boolean;
+  /** The limiter's buckets (null without limits) and whether a request waits for them, until when. */
+  limiter: RateLimiterState | null;
+  throttled: boolean;
+  wakeAtMs: number;
 }
 
 /** virtio-blk over a synchronous BlockBackend. */
@@ -298,19 +302,39 @@ export class VirtioBlk implements VirtioDevice {
   }
 
   saveState(): VirtioBlkState {
-    return { version: 1, sectors: this.sectors, readOnly: this.backend.readOnly };
+    return {
+      version: 1,
+      sectors: this.sectors,
+      readOnly: this.backend.readOnly,
+      limiter: this.limiter?.saveState() ?? null,
+      throttled: this.throttled,
+      wakeAtMs: this.wakeAtMs,
+    };
   }
 
   restoreState(s: VirtioBlkState): void {
     expectVersion(this.name, s, 1);
-    // A request that waited for the limiter is still in the ring: look at it at the next poll.
-    this.throttled = this.limiter !== undefined;
-    this.wakeAtMs = 0;
     const sectors = expectNumber(this.name, "sectors", s.sectors, 0, Number.MAX_SAFE_INTEGER);
     if (sectors !== this.sectors || s.readOnly !== this.backend.readOnly)
       throw new StateError(
         this.name,
         `the disk was ${sectors} sectors${s.readOnly ? " read-only" : ""}; this one is ${this.sectors}${this.backend.readOnly ? " read-only" : ""}`,
       );
+    const throttled = expectBoolean(this.name, "throttled", s.throttled);
+    const wakeAtMs = expectFinite(this.name, "wakeAtMs", s.wakeAtMs);
+    if (this.limiter === undefined) {
+      this.throttled = false;
+      this.wakeAtMs = 0;
+      return;
+    }
+    if (s.limiter !== null && s.limiter !== undefined) {
+      this.limiter.restoreState(this.name, s.limiter);
+      this.throttled = throttled;
+      this.wakeAtMs = wakeAtMs;
+    } else {
+      // Limits added at restore: a request may wait in the ring; look at it at the next poll.
+      this.throttled = true;
+      this.wakeAtMs = 0;
+    }
   }
 }

@@ -30,7 +30,7 @@ import {
   type VirtioDeviceState,
 } from "./device.ts";
 import { DescriptorChain } from "./queue.ts";
-import type { RateLimiter } from "./rate-limiter.ts";
+import type { RateLimiter, RateLimiterState } from "./rate-limiter.ts";
 
 /** Feature bits (5.1.3). */
 export const VIRTIO_NET_F_CSUM = 0;
@@ -129,6 +129,11 @@ export interface VirtioNetStats {
 export interface VirtioNetState {
   version: 1;
   backend: unknown;
+  /** Each direction's limiter (null without limits) and when a throttled one goes again (null: not throttled). */
+  rxLimiter: RateLimiterState | null;
+  txLimiter: RateLimiterState | null;
+  rxWake: number | null;
+  txWake: number | null;
 }
 
 const CONFIG_SIZE = 8; // mac[6], le16 status
@@ -326,7 +331,15 @@ export class VirtioNet implements VirtioDevice {
   }
 
   saveState(): VirtioNetState {
-    return { version: 1, backend: this.backend.saveState?.() ?? null };
+    const wake = (t: number) => (Number.isFinite(t) ? t : null);
+    return {
+      version: 1,
+      backend: this.backend.saveState?.() ?? null,
+      rxLimiter: this.rxLimiter?.saveState() ?? null,
+      txLimiter: this.txLimiter?.saveState() ?? null,
+      rxWake: wake(this.rxWake),
+      txWake: wake(this.txWake),
+    };
   }
 
   restoreState(s: VirtioDeviceState): void {
@@ -336,8 +349,27 @@ export class VirtioNet implements VirtioDevice {
       if (backend !== null)
         throw new StateError(this.name, "the snapshot has network state; this backend has none");
     } else this.backend.restoreState(backend);
-    // A limited direction may have left frames in the ring: look at them at the next poll.
-    if (this.rxLimiter !== undefined) this.rxWake = 0;
-    if (this.txLimiter !== undefined) this.txWake = 0;
+    const st = s as Partial<VirtioNetState>;
+    this.rxWake = this.restoreLimiter(this.rxLimiter, st.rxLimiter, st.rxWake, "rx");
+    this.txWake = this.restoreLimiter(this.txLimiter, st.txLimiter, st.txWake, "tx");
+  }
+
+  /**
+   * One direction's limiter and wake time. Limits are host policy and may
+   * differ at restore: without one now nothing waits; with one the record
+   * did not have, a waiting direction is looked at on the next poll.
+   */
+  private restoreLimiter(
+    limiter: RateLimiter | undefined,
+    saved: unknown,
+    wake: unknown,
+    dir: string,
+  ): number {
+    if (wake !== null && (typeof wake !== "number" || !Number.isFinite(wake)))
+      throw new StateError(this.name, `${dir}Wake must be a number or null`);
+    if (limiter === undefined) return Number.POSITIVE_INFINITY;
+    if (saved === null || saved === undefined) return 0;
+    limiter.restoreState(this.name, saved);
+    return wake ?? Number.POSITIVE_INFINITY;
   }
 }

@@ -12,7 +12,26 @@
  * Time is injected in milliseconds: wall-clock in real-time runs, virtual
  * (mtime) in deterministic ones, so limits hold in the guest's time and a
  * deterministic run stays deterministic.
+ *
+ * State (design 2.8): each bucket's tokens, unspent burst and last refill
+ * time are saved with the device, so a restored VM goes on exactly. The
+ * limits themselves are host policy, not machine state: a VM may be
+ * restored with other limits (a bucket that is new starts full, one that
+ * is gone is dropped, a smaller one is capped at its size).
  */
+import { expectRecord, StateError } from "../snapshot/state.ts";
+
+export interface TokenBucketState {
+  budget: number;
+  oneTimeBurst: number;
+  last: number;
+}
+
+export interface RateLimiterState {
+  version: 1;
+  bandwidth: TokenBucketState | null;
+  ops: TokenBucketState | null;
+}
 
 export interface TokenBucketConfig {
   /** Tokens the bucket holds when full (bytes or operations). */
@@ -70,6 +89,26 @@ export class TokenBucket {
     this.budget -= tokens - fromBurst;
   }
 
+  saveState(): TokenBucketState {
+    return { budget: this.budget, oneTimeBurst: this.oneTimeBurst, last: this.last };
+  }
+
+  /** Loads a saved bucket (validated), capped at this bucket's size. */
+  restoreState(who: string, v: unknown): void {
+    const s = expectRecord(who, "bucket", v);
+    for (const k of ["budget", "oneTimeBurst", "last"] as const) {
+      if (typeof s[k] !== "number" || !Number.isFinite(s[k]))
+        throw new StateError(who, `bucket ${k} must be a number`);
+    }
+    const budget = s.budget as number;
+    const burst = s.oneTimeBurst as number;
+    if (budget > this.size * 2 || budget < -(2 ** 53) || burst < 0 || burst > 2 ** 53)
+      throw new StateError(who, "bucket tokens out of range");
+    this.budget = Math.min(this.size, budget);
+    this.oneTimeBurst = burst;
+    this.last = s.last as number;
+  }
+
   /** Milliseconds from the last refill until `tokens` can be paid. */
   waitFor(tokens: number): number {
     const need = Math.min(tokens - this.oneTimeBurst, this.size) - this.budget;
@@ -105,6 +144,22 @@ export class RateLimiter {
     bw?.pay(bytes);
     ops?.pay(1);
     return true;
+  }
+
+  saveState(): RateLimiterState {
+    return {
+      version: 1,
+      bandwidth: this.bandwidth?.saveState() ?? null,
+      ops: this.ops?.saveState() ?? null,
+    };
+  }
+
+  /** Loads the buckets both the record and this limiter have (see the file comment on changed limits). */
+  restoreState(who: string, v: unknown): void {
+    const s = expectRecord(who, "limiter", v);
+    if (s.version !== 1) throw new StateError(who, `limiter version ${String(s.version)}, expected 1`);
+    if (s.bandwidth !== null && this.bandwidth !== undefined) this.bandwidth.restoreState(who, s.bandwidth);
+    if (s.ops !== null && this.ops !== undefined) this.ops.restoreState(who, s.ops);
   }
 
   /** The time (same clock as `now`) at which an operation of `bytes` bytes will be allowed. */

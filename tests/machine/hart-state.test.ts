@@ -59,6 +59,7 @@ test("a corrupt hart state is rejected and changes nothing", () => {
     ["priv 2", (s) => (s.csr[S_PRIV * 2] = 2)],
     ["pc not a number", (s) => ((s as unknown as { pcLo: string }).pcLo = "0")],
     ["pmp cfg 300", (s) => (s.pmpCfg[3] = 300)],
+    ["H extension on a hart without it", (s) => (s.hExt = true)],
   ];
   for (const [name, corrupt] of bad) {
     const s = structuredClone(good);

@@ -15,6 +15,8 @@ export interface HartState {
   pcHi: number;
   icount: number;
   waiting: boolean;
+  /** The hart implements the H extension (--cpu h=on): a restore needs a hart that does too. */
+  hExt: boolean;
   pmpCfg: Int32Array;
   pmpAddr: number[];
   reservation: { valid: boolean; lo: number; hi: number; valLo: number; valHi: number };
@@ -30,6 +32,7 @@ export function saveHartState(h: Hart): HartState {
     pcHi: h.pcHi,
     icount: h.icount,
     waiting: h.waiting,
+    hExt: h.hExt,
     pmpCfg: Int32Array.from(h.pmp.cfg),
     pmpAddr: Array.from(h.pmp.addr),
     reservation: { valid: h.resValid, lo: h.resLo, hi: h.resHi, valLo: h.resValLo, valHi: h.resValHi },
@@ -44,6 +47,13 @@ export function restoreHartState(h: Hart, s: HartState): void {
   expectVersion(who, s, 1);
   const x = expectInt32Array(who, "x", s.x, 64);
   const f = expectInt32Array(who, "f", s.f, 64);
+  if (s.hExt !== h.hExt)
+    throw new StateError(
+      who,
+      s.hExt
+        ? "the snapshot's harts have the H extension (--cpu h=on); this machine's do not"
+        : "the snapshot's harts have no H extension; this machine's do (--cpu h=on)",
+    );
   const csr = expectInt32Array(who, "csr", s.csr, CSR_SLOTS * 2);
   const pmpCfg = expectInt32Array(who, "pmpCfg", s.pmpCfg, PMP_COUNT);
   if (!Array.isArray(s.pmpAddr) || s.pmpAddr.length !== PMP_COUNT)

@@ -2,7 +2,7 @@ import { PRV_M } from "../cpu/constants.ts";
 import type { CharBackend } from "../devices/backends.ts";
 import { VirtusError } from "../errors.ts";
 import type { BuiltinSbi, SystemResetRequest } from "../firmware/sbi.ts";
-import type { BootImage } from "./boot-image.ts";
+import { type BootImage, requireKnownRaw } from "./boot-image.ts";
 import { planBoot } from "./linux-image.ts";
 import type { VirtMachine } from "./virt.ts";
 
@@ -69,6 +69,8 @@ export function bootVirt(vm: VirtMachine, req: BootRequest): BootInfo {
     kernelSize = k.bytes.length;
     entry = kernelAddr;
   }
+  requireKnownRaw(k, req.kernelName, "kernel");
+  if (req.bios.kind === "file") requireKnownRaw(req.bios.image, req.bios.name, "firmware");
   if (kernelAddr < ramBase || kernelAddr + kernelSize > ramBase + mem.ramSize) {
     throw new VirtusError(
       "kernel-outside-ram",

@@ -194,7 +194,8 @@ function consoleInput(
   const last = consoles.at(-1);
   if (last === "hvc0" && sbi !== undefined) return (b) => sbi.pushInput(b);
   if (last === "hvc1" && virtioConsole !== undefined) return (b) => virtioConsole.receive(b);
-  return (b) => board.receive(b);
+  // Held until the UART's driver receives (see Uart16550.acceptsInput); the caller keeps the bytes.
+  return (b) => (board.uart.acceptsInput ? board.receive(b) : 0);
 }
 
 function exitOf(board: VirtMachine, reset: SystemResetRequest | undefined): GuestExit | undefined {

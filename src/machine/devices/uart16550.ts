@@ -51,6 +51,11 @@ const LSR_TEMT = 0x40;
 const LSR_RXFE = 0x80;
 // MSR: CTS 0x10, DSR 0x20, RI 0x40, DCD 0x80. Without a modem the inputs read as an idle, connected line.
 const MSR_IDLE = 0xb0;
+/**
+ * LSR reads in a row, with no transmission between, after which the guest counts as polling for
+ * input (U-Boot, OpenSBI's getchar): a driver waiting to transmit reads LSR once per byte sent.
+ */
+const POLLING_LSR_READS = 64;
 /** FCR bits 7:6 → receive trigger level. */
 const TRIGGER = [1, 4, 8, 14];
 
@@ -103,6 +108,8 @@ export class Uart16550 implements MmioDevice, FdtDevice {
   /** THR-empty interrupt armed (set when THR empties or ETBEI turns on, cleared by reading IIR with that id). */
   private thrIpending = false;
   private irqLevel = false;
+  /** LSR reads since the last transmission or receive-FIFO reset (up to POLLING_LSR_READS). */
+  private lsrReads = 0;
 
   /** Receive FIFO ring; holds at most 1 byte while FIFOs are disabled (16450 mode). */
   private readonly rx = new Uint8Array(UART_FIFO_SIZE);
@@ -134,6 +141,16 @@ export class Uart16550 implements MmioDevice, FdtDevice {
       this.updateIrq();
     }
     return n;
+  }
+
+  /**
+   * True when a driver is receiving: the received-data interrupt is enabled, or the guest polls
+   * LSR. The host keeps console input until then: bytes given earlier would be lost when the
+   * driver starts and resets the FIFO (Linux's 8250 startup does), or would never be read.
+   * Derived from registers (and a poll count), so a restored UART answers the same.
+   */
+  get acceptsInput(): boolean {
+    return (this.ier & IER_ERBFI) !== 0 || this.lsrReads >= POLLING_LSR_READS;
   }
 
   /** Bytes of host input not yet read by the guest (FIFO + queue). */
@@ -246,6 +263,7 @@ export class Uart16550 implements MmioDevice, FdtDevice {
       case MCR:
         return this.mcr;
       case LSR: {
+        if (this.lsrReads < POLLING_LSR_READS) this.lsrReads++;
         const v = this.lsr();
         if ((this.lsrErrors & LSR_ERRORS) !== 0) {
           this.lsrErrors &= ~LSR_ERRORS; // reading LSR clears the error bits
@@ -266,6 +284,7 @@ export class Uart16550 implements MmioDevice, FdtDevice {
       case RBR_THR_DLL:
         if ((this.lcr & LCR_DLAB) !== 0) this.dll = v;
         else {
+          if (this.lsrReads < POLLING_LSR_READS) this.lsrReads = 0; // waiting to send, not polling
           this.thrIpending = false;
           this.transmit(v);
           this.updateIrq();
@@ -287,7 +306,10 @@ export class Uart16550 implements MmioDevice, FdtDevice {
         let f = v;
         // Changing the FIFO enable clears both FIFOs (datasheet, FCR bit 0).
         if (((f ^ this.fcr) & FCR_FE) !== 0) f |= FCR_RFR | FCR_XFR;
-        if ((f & FCR_RFR) !== 0) this.clearRx();
+        if ((f & FCR_RFR) !== 0) {
+          this.clearRx();
+          this.lsrReads = 0; // a driver (re)starting: it says again how it receives
+        }
         if ((f & FCR_XFR) !== 0) this.thrIpending = true; // the (always empty) transmitter FIFO is reset
         this.fcr = f & 0xc9; // FE, DMA mode, trigger level
         this.pump();

@@ -8,7 +8,7 @@ const FCR = 2;
 const LSR = 5;
 
 function setup() {
-  const u = new Uart16550({ irq: { set() {} }, backend: { write() {} } });
+  const u = new Uart16550({ irq: { set() {} }, backend: { write() {} }, base: 0x1000_0000, irqNumber: 10 });
   const res = { hi: 0 };
   return {
     u,

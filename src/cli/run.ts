@@ -5,9 +5,10 @@
  */
 import type { Command } from "commander";
 import { Option } from "commander";
+import { ESCAPE_HELP } from "../host/node/console-escape.ts";
 import { ensureGuest, GUEST_KERNEL_CMDLINE } from "../host/node/guest.ts";
 import { nodeHostServices } from "../host/node/services.ts";
-import { BufferedOutput, exitCodeOf, runVm } from "../host/node/vm-runner.ts";
+import { BufferedOutput, EXIT_PANIC, exitCodeOf, INPUT_LIMIT_TEXT, runVm } from "../host/node/vm-runner.ts";
 import { VirtusError } from "../machine/errors.ts";
 import { buildVm } from "../vm/build.ts";
 import type { BiosConfig, VmConfig } from "../vm/config.ts";
@@ -43,6 +44,10 @@ export interface RunOptions {
   forward: string[];
   /** `--cpu h=on`. */
   cpu?: string;
+  /** `--exec CMD`: run CMD in the default guest and exit with its status. */
+  exec?: string;
+  /** false with --no-reboot. */
+  reboot: boolean;
 }
 
 const repeatable = (v: string, all: string[]) => [...all, v];
@@ -95,9 +100,43 @@ export function addRunCommand(program: Command): void {
       repeatable,
       [] as string[],
     )
+    .option(
+      "--exec <cmd>",
+      "run CMD in the default guest's shell, print its output and exit with its status (standard input goes to CMD)",
+    )
+    .option("--no-reboot", "exit (status 0) when the guest reboots, instead of resetting the machine")
+    .addHelpText("after", RUN_HELP)
     .action(async (opts: RunOptions) => {
       process.exitCode = await runCommand(opts);
     });
+}
+
+/** The end of `virtus run --help`: exit codes and console escapes. */
+export const RUN_HELP = `
+Exit codes:
+  0        the guest powered off (or rebooted, with --no-reboot), or you quit (Ctrl-A x)
+  N        with --exec: CMD's exit status
+  1..255   the guest's failure code (the sifive_test finisher; SBI system failure is 1)
+  2        bad input: an option or file Virtus cannot use (one line on stderr says why)
+  ${EXIT_PANIC}      the guest's kernel panicked (its reason is on stderr)
+
+Console escapes (the terminal is the guest's console):
+${ESCAPE_HELP.split("\r\n")
+  .map((l) => `  ${l}`)
+  .join("\n")}
+
+Console input typed or piped before the guest reads it is kept (up to ${INPUT_LIMIT_TEXT} waiting).
+When piped input ends, the guest gets end-of-file (Ctrl-D): the default guest's shell exits and
+the guest powers off. With --kernel, a hint goes to stderr when the guest prints nothing for 10 s.`;
+
+/**
+ * `stty` settings for an --exec command. Piped input is data: no echo, no signals from ^C or ^\,
+ * no flow control, no CR/LF translation (the terminal stays line-based, for its end-of-file).
+ * Piped output gets no CR before LF.
+ */
+function execStty(stdinTty: boolean, stdoutTty: boolean): string {
+  const input = stdinTty ? [] : ["-echo", "-isig", "-ixon", "-iexten", "-icrnl", "-inlcr", "-igncr"];
+  return [...input, ...(stdoutTty ? [] : ["-onlcr"])].join(" ");
 }
 
 function parseSmp(text: string): number {
@@ -125,6 +164,8 @@ export async function configFromFlags(opts: RunOptions): Promise<VmConfig> {
   const cpu = parseCpuOption(opts.cpu);
   let kernel = opts.kernel;
   let initrd = opts.initrd;
+  if (opts.exec !== undefined && opts.exec.trim() === "")
+    throw new VirtusError("bad-exec", "--exec: give a command, e.g. --exec 'uname -a'");
   if (kernel === undefined) {
     const g = await ensureGuest({ log: (l) => process.stderr.write(`${l}\n`) });
     kernel = g.kernel;
@@ -146,24 +187,57 @@ export async function configFromFlags(opts: RunOptions): Promise<VmConfig> {
     cpu,
   };
   if (initrd !== undefined) config.initrd = initrd;
+  if (opts.reboot === false) config.reboot = "exit";
+  if (opts.exec !== undefined) {
+    config.exec = {
+      command: opts.exec,
+      stty: execStty(process.stdin.isTTY === true, process.stdout.isTTY === true),
+    };
+    // Kernel messages stay off CMD's output (unless --append says otherwise).
+    if (config.append === GUEST_KERNEL_CMDLINE) config.append = `${GUEST_KERNEL_CMDLINE} quiet`;
+  }
   return config;
 }
 
 /** `virtus run`: exit 0 when the guest powers off, its fail code otherwise; 2 on bad input. */
 export async function runCommand(opts: RunOptions): Promise<number> {
   const config = await configFromFlags(opts);
-  const output = new BufferedOutput((d) => process.stdout.write(d));
-  const vm = await buildVm(config, nodeHostServices(), { console: output });
+  let printed = false;
+  const output = new BufferedOutput((d) => {
+    printed = true;
+    process.stdout.write(d);
+  });
+  let vm = await buildVm(config, nodeHostServices(), { console: output });
+  // A kernel of the wrong kind, or a command line without its console, prints nothing at all.
+  const silence =
+    opts.kernel === undefined
+      ? undefined
+      : setTimeout(() => {
+          if (!printed) process.stderr.write(`virtus: ${SILENCE_HINT}\n`);
+        }, SILENCE_HINT_MS);
+  silence?.unref();
   const stdin = process.stdin;
   const tty = stdin.isTTY === true;
   try {
     if (tty) stdin.setRawMode(true);
     stdin.resume();
-    const outcome = await runVm(vm, { input: stdin, output, writeHost: (t) => process.stderr.write(t) });
-    return exitCodeOf(outcome, (t) => process.stderr.write(t));
+    for (;;) {
+      const outcome = await runVm(vm, { input: stdin, output, writeHost: (t) => process.stderr.write(t) });
+      // A guest reboot resets the machine and boots it again, as QEMU does (--no-reboot: exit 0).
+      if (outcome.kind !== "reboot" || config.reboot === "exit")
+        return exitCodeOf(outcome, (t) => process.stderr.write(t));
+      vm.close();
+      vm = await buildVm(config, nodeHostServices(), { console: output });
+    }
   } finally {
+    clearTimeout(silence);
     if (tty) stdin.setRawMode(false);
     stdin.pause();
     vm.close();
   }
 }
+
+/** How long a --kernel run may print nothing before the hint. */
+const SILENCE_HINT_MS = 10_000;
+export const SILENCE_HINT =
+  "the guest has printed nothing for 10 s (still running): is --kernel a RISC-V kernel for the virt board, and does --append name its console (e.g. console=ttyS0 earlycon=sbi)? Ctrl-A x quits";

@@ -25,13 +25,23 @@ import { VirtioNet } from "../machine/virtio/net.ts";
 import { VirtioP9 } from "../machine/virtio/p9.ts";
 import { SeededEntropy, VirtioRng } from "../machine/virtio/rng.ts";
 import type { VmConfig } from "./config.ts";
+import { appendExecArchive, ExecChannel, ExecConsole } from "./exec.ts";
 import type { VmHostServices } from "./host-services.ts";
 import { machineLimiter, watchLimitedDevice } from "./limits.ts";
 import { parseMac } from "./network-config.ts";
+import { PanicWatch } from "./panic-watch.ts";
 import { RunClock } from "./run-clock.ts";
 
-/** How the guest asked to stop (the finisher or SBI system reset). */
-export type GuestExit = { kind: "poweroff" } | { kind: "reboot" } | { kind: "fail"; code: number };
+/**
+ * How the guest asked to stop (the finisher or SBI system reset), a kernel panic on its console,
+ * or the end of an --exec command with its status.
+ */
+export type GuestExit =
+  | { kind: "poweroff" }
+  | { kind: "reboot" }
+  | { kind: "fail"; code: number }
+  | { kind: "panic"; reason: string }
+  | { kind: "exec"; status: number };
 
 /** A built VM: the board, its devices and the host resources behind them. */
 export interface Vm {
@@ -84,6 +94,14 @@ function loadBootFiles(
     if (initrd.length === 0)
       throw new VirtusError("bad-initrd", `--initrd ${config.initrd}: the file is empty`);
   }
+  if (config.exec !== undefined) {
+    if (initrd === undefined)
+      throw new VirtusError(
+        "bad-exec",
+        "--exec runs in the default guest: leave out --kernel, or give its --initrd",
+      );
+    initrd = appendExecArchive(initrd, config.exec.command, config.exec.stty);
+  }
   let bios: Bios;
   if (config.bios.kind === "file") {
     const path = config.bios.path;
@@ -105,6 +123,7 @@ async function virtioPlacements(
   host: VmHostServices,
   output: CharBackend,
   closers: Closers,
+  exec?: ExecChannel,
 ): Promise<{ placements: VirtioPlacement[]; console: VirtioConsole | undefined }> {
   const log = (m: string) => host.log(m);
   const placements: VirtioPlacement[] = [];
@@ -163,7 +182,7 @@ async function virtioPlacements(
   }
   let console: VirtioConsole | undefined;
   if (config.console.virtio) {
-    const dev = new VirtioConsole({ output });
+    const dev = new VirtioConsole({ output: exec ?? output });
     console = dev;
     placements.push({ kind: "console", what: "virtio-console", make: virtioMmio(() => dev, { log }) });
   }
@@ -216,8 +235,24 @@ function exitOf(board: VirtMachine, reset: SystemResetRequest | undefined): Gues
 export async function buildVm(config: VmConfig, host: VmHostServices, opts: BuildOptions): Promise<Vm> {
   const boot = loadBootFiles(config, host);
   const closers = new Closers();
+  const panic = new PanicWatch();
+  // With --exec, the virtio console carries the protocol and the user sees only CMD's output.
+  const exec = config.exec === undefined ? undefined : new ExecChannel();
+  const execConsole = exec === undefined ? undefined : new ExecConsole(opts.console, exec);
+  const userConsole = execConsole ?? opts.console;
+  const guestConsole: CharBackend = {
+    write(data) {
+      panic.write(data);
+      userConsole.write(data);
+    },
+  };
+  if (exec !== undefined && !config.console.virtio)
+    throw new VirtusError(
+      "bad-exec",
+      "--exec talks to the guest over the virtio console: leave out --no-virtio-console",
+    );
   try {
-    const virtio = await virtioPlacements(config, host, opts.console, closers);
+    const virtio = await virtioPlacements(config, host, guestConsole, closers, exec);
     const clock = config.deterministic ? undefined : new RunClock(() => host.monotonicMs());
     const board = new VirtMachine({
       virtio: assignVirtioSlots(virtio.placements),
@@ -228,7 +263,7 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
       jit: config.jit,
       hExt: config.cpu?.h === true,
       bootargs: config.append,
-      console: opts.console,
+      console: guestConsole,
     });
     let reset: SystemResetRequest | undefined;
     const info = bootVirt(board, {
@@ -236,19 +271,29 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
       kernelName: config.kernel,
       initrd: boot.initrd,
       bios: boot.bios,
-      console: opts.console,
+      console: guestConsole,
       onReset: (r) => {
         reset = r;
       },
     });
+    const input = consoleInput(config.append, info.sbi, virtio.console, board);
     return {
       config,
       board,
       sbi: info.sbi,
       clock,
       virtioConsole: virtio.console,
-      sendInput: consoleInput(config.append, info.sbi, virtio.console, board),
-      guestExit: () => exitOf(board, reset),
+      sendInput: exec === undefined ? input : (b) => (exec.ready ? input(b) : 0),
+      guestExit: () => {
+        if (panic.reason !== undefined) {
+          if (exec?.ready === false) execConsole?.release();
+          return { kind: "panic", reason: panic.reason };
+        }
+        if (exec?.status !== undefined) return { kind: "exec", status: exec.status };
+        const e = exitOf(board, reset);
+        if (e !== undefined && exec?.ready === false) execConsole?.release();
+        return e;
+      },
       close: () => closers.closeAll(),
     };
   } catch (e) {

@@ -11,6 +11,7 @@
 import { MAX_HARTS } from "../machine/memory/layout.ts";
 import { P9_MAX_TAG_LEN, validMountTag } from "../machine/virtio/p9.ts";
 import { type DiskConfig, validateDiskConfig } from "./disk-config.ts";
+import { type ExecConfig, validateExecConfig } from "./exec.ts";
 import { DEFAULT_NETWORK, type NetworkConfig, validateNetworkConfig } from "./network-config.ts";
 import {
   badConfig,
@@ -64,6 +65,10 @@ export interface VmConfig {
   jit: boolean;
   /** Optional hart extensions (`--cpu h=on`); omitted = none. */
   cpu?: CpuConfig;
+  /** What a guest reboot does: reset the machine and boot again (QEMU's default), or end the run. */
+  reboot?: "reset" | "exit";
+  /** Run one command in the default guest (`virtus run --exec`, src/vm/exec.ts); its status ends the run. */
+  exec?: ExecConfig;
 }
 
 /** Optional hart extensions. */
@@ -146,5 +151,10 @@ export function validateVmConfig(value: unknown): VmConfig {
   }
   if (config.kernel === "") throw badConfig("kernel", "give a file name");
   if (o.initrd !== undefined) config.initrd = expectString(o.initrd, "initrd");
+  if (o.reboot !== undefined) {
+    if (o.reboot !== "reset" && o.reboot !== "exit") throw badConfig("reboot", 'expected "reset" or "exit"');
+    config.reboot = o.reboot;
+  }
+  if (o.exec !== undefined) config.exec = validateExecConfig(o.exec, "exec");
   return config;
 }

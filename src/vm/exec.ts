@@ -11,6 +11,25 @@
  * `exit N` the run ends with status N (the guest's power-off message never shows).
  */
 
+import { badConfig, expectObject, expectString } from "./validate.ts";
+
+/** `virtus run --exec`: the command and the console settings it runs with. */
+export interface ExecConfig {
+  /** A shell script (one command or several lines). */
+  command: string;
+  /** `stty` arguments for the console while it runs, e.g. "-echo -onlcr" for pipes. */
+  stty: string;
+}
+
+export function validateExecConfig(v: unknown, where: string): ExecConfig {
+  const o = expectObject(v, where);
+  const command = expectString(o.command, `${where}.command`);
+  const stty = expectString(o.stty ?? "", `${where}.stty`);
+  if (command.trim() === "") throw badConfig(`${where}.command`, "give a command");
+  if (!/^[-a-z0-9 ]*$/.test(stty)) throw badConfig(`${where}.stty`, "only stty flags like -echo -onlcr");
+  return { command, stty };
+}
+
 /** The files /init looks for. */
 const EXEC_DIR = "etc/virtus";
 
@@ -54,6 +73,43 @@ export function appendExecArchive(initrd: Uint8Array, command: string, stty: str
   out.set(initrd, 0);
   out.set(archive, start);
   return out;
+}
+
+/** Boot output kept while it is held back (shown if the guest ends before it runs the command). */
+const HELD_BYTES = 64 * 1024;
+
+/**
+ * The console the user sees in an --exec run: output only between `ready` and `exit N` (CMD's
+ * own); until then the last HELD_BYTES are kept, and released if the guest never got to CMD.
+ */
+export class ExecConsole {
+  private readonly out: { write(data: Uint8Array): void };
+  private readonly channel: ExecChannel;
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+
+  constructor(out: { write(data: Uint8Array): void }, channel: ExecChannel) {
+    this.out = out;
+    this.channel = channel;
+  }
+
+  write(data: Uint8Array): void {
+    if (this.channel.status !== undefined) return;
+    if (this.channel.ready) {
+      this.out.write(data);
+      return;
+    }
+    this.held.push(data.slice());
+    this.heldBytes += data.length;
+    while (this.heldBytes > HELD_BYTES && this.held.length > 1) this.heldBytes -= this.held.shift()!.length;
+  }
+
+  /** Writes what was held back (the guest ended or failed before CMD ran). */
+  release(): void {
+    for (const d of this.held) this.out.write(d);
+    this.held = [];
+    this.heldBytes = 0;
+  }
 }
 
 /** Longest line /init sends on the exec channel; longer ones are not the protocol and are dropped. */

@@ -1,3 +1,16 @@
+/**
+ * Runs a VM on this thread for `virtus run` (src/cli/run.ts).
+ *
+ * For whoever moves runs into the worker runner (src/vm/runner.ts, vm-session.ts): issue 9's
+ * contracts live here and in run.ts, each with a test that must stay green:
+ * - exitCodeOf: `exec` -> its status, `panic` -> EXIT_PANIC (125) + one line
+ *   (tests/host/vm-runner-input.test.ts, tests/boot/run-scripting.test.ts);
+ * - input: kept until taken, the source paused above INPUT_LIMIT, no Ctrl-A escapes for piped
+ *   --exec input, end of piped input -> endOfInput() bytes, the shell's Ctrl-D only when the
+ *   guest is quiet (sendEofWhenQuiet);
+ * - run.ts: a `reboot` outcome rebuilds the VM unless config.reboot === "exit"; the --kernel
+ *   silence hint after 10 s without output.
+ */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { TIMEBASE_HZ } from "../../machine/board/machine.ts";
 import type { CharBackend } from "../../machine/host.ts";

@@ -12,7 +12,6 @@
  */
 import { type Bios, bootVirt } from "../machine/board/boot.ts";
 import { type BootImage, classifyBootImage } from "../machine/board/boot-image.ts";
-import { TIMEBASE_HZ } from "../machine/board/machine.ts";
 import { VirtMachine } from "../machine/board/virt.ts";
 import { assignVirtioSlots, type VirtioPlacement } from "../machine/board/virtio-slots.ts";
 import { VirtusError } from "../machine/errors.ts";
@@ -301,6 +300,3 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
     throw e;
   }
 }
-
-/** Ticks of real time per host millisecond (for runners that let idle time pass). */
-export const TICKS_PER_MS = TIMEBASE_HZ / 1000;

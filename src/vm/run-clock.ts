@@ -1,7 +1,8 @@
 import { TIMEBASE_HZ } from "../machine/board/machine.ts";
 import type { Clock } from "../machine/host.ts";
 
-const TICKS_PER_MS = TIMEBASE_HZ / 1000;
+/** Ticks of guest time per host millisecond. */
+export const TICKS_PER_MS = TIMEBASE_HZ / 1000;
 
 /**
  * Real-time guest time (design 2.6) that stands still while the VM is

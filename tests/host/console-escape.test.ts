@@ -12,11 +12,11 @@ test("plain input passes through", () => {
   assert.deepEqual(r.actions, []);
 });
 
-test("Ctrl-A x quits, Ctrl-A h asks for help, Ctrl-A Ctrl-A sends one Ctrl-A, other keys after Ctrl-A are dropped", () => {
+test("Ctrl-A x quits, Ctrl-A h asks for help, Ctrl-A s saves a snapshot, Ctrl-A Ctrl-A sends one Ctrl-A, other keys after Ctrl-A are dropped", () => {
   const f = new EscapeFilter();
-  const r = f.feed(bytes("a\x01hb\x01\x01c\x01zd\x01x"));
-  assert.equal(text(r.forward), "ab\x01cd");
-  assert.deepEqual(r.actions, ["help", "quit"]);
+  const r = f.feed(bytes("a\x01hb\x01\x01c\x01zd\x01se\x01x"));
+  assert.equal(text(r.forward), "ab\x01cde");
+  assert.deepEqual(r.actions, ["help", "snapshot", "quit"]);
 });
 
 test("an escape split across reads still works", () => {

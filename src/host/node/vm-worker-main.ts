@@ -1,0 +1,119 @@
+/**
+ * The worker-thread side of a VM (design 2.7: one VM per worker): builds
+ * or restores the VM it is asked for, runs it with VmRunner, and speaks
+ * src/vm/protocol.ts with the thread that started it
+ * (src/host/node/vm-worker.ts). A guest that spins never blocks the host
+ * side, which lives on another thread; an exception here ends this thread
+ * only.
+ */
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { parentPort, workerData } from "node:worker_threads";
+import { VirtusError } from "../../machine/errors.ts";
+import { buildVm, type Vm } from "../../vm/build.ts";
+import { errorReply, parseVmCommand } from "../../vm/commands.ts";
+import type { VmConfig } from "../../vm/config.ts";
+import { BufferedOutput } from "../../vm/console-output.ts";
+import type { BootRequest, FromWorker, ToWorker } from "../../vm/protocol.ts";
+import { type RunnerEnv, VmRunner } from "../../vm/runner.ts";
+import { nodeHostServices } from "./services.ts";
+import { nodeSnapshots } from "./snapshot-store.ts";
+
+/** Faults a test can inject to prove the host side survives them (never set by the CLI). */
+export interface WorkerFaults {
+  /** Throw from the worker's event loop this many ms after boot. */
+  crashAfterMs?: number;
+  /** Spin forever (no more messages answered) this many ms after boot. */
+  hangAfterMs?: number;
+}
+
+const port = parentPort;
+if (port === null) throw new Error("vm-worker-main.ts runs in a worker thread");
+const faults = (workerData?.faults ?? {}) as WorkerFaults;
+
+function post(message: FromWorker): void {
+  if (message.type === "output") port!.postMessage(message, [message.bytes.buffer as ArrayBuffer]);
+  else port!.postMessage(message);
+}
+
+const env: RunnerEnv = {
+  yieldNow: () => yieldToEventLoop(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  monotonicMs: () => performance.now(),
+};
+const host = nodeHostServices((text) => post({ type: "log", text: `virtus: ${text}` }));
+const output = new BufferedOutput((bytes) => post({ type: "output", bytes }));
+const snapshots = nodeSnapshots(host, output);
+
+let runner: VmRunner | undefined;
+/** Input and commands that arrived while the VM was being built. */
+const early: ToWorker[] = [];
+
+function errorData(e: unknown): { code: string; message: string; exitCode: number } {
+  if (e instanceof VirtusError) return { code: e.code, message: e.message, exitCode: e.exitCode };
+  throw e;
+}
+
+async function firstVm(req: BootRequest): Promise<Vm> {
+  if ("config" in req) return buildVm(req.config, host, { console: output });
+  return snapshots.restoreFile(req.restore.file, req.restore.clone);
+}
+
+async function boot(req: BootRequest): Promise<void> {
+  let vm: Vm;
+  try {
+    vm = await firstVm(req);
+  } catch (e) {
+    post({ type: "failed", error: errorData(e) });
+    port!.close();
+    return;
+  }
+  const config: VmConfig = vm.config;
+  runner = new VmRunner(vm, {
+    env,
+    output,
+    paused: req.paused,
+    onEvent: (event) => post({ type: "event", event }),
+    rebuild: () => buildVm(config, host, { console: output }),
+    snapshots,
+  });
+  post({ type: "booted", status: runner.status(), config });
+  for (const m of early.splice(0)) handle(m);
+  injectFaults();
+  const outcome = await runner.done;
+  post({ type: "ended", outcome });
+  port!.close();
+}
+
+function handle(m: ToWorker): void {
+  if (m.type === "boot") {
+    void boot(m);
+    return;
+  }
+  const r = runner;
+  if (r === undefined) {
+    early.push(m);
+    return;
+  }
+  if (m.type === "input") r.input(m.bytes);
+  // Commands are data from another thread (and, through it, from a socket): checked like any input.
+  else
+    Promise.resolve()
+      .then(() => r.execute(parseVmCommand(m.command)))
+      .then(
+        (value) => post({ type: "reply", id: m.id, reply: { return: value ?? {} } }),
+        (e) => post({ type: "reply", id: m.id, reply: errorReply(e) }),
+      );
+}
+
+function injectFaults(): void {
+  if (faults.crashAfterMs !== undefined)
+    setTimeout(() => {
+      throw new Error("injected fault: the worker crashed");
+    }, faults.crashAfterMs);
+  if (faults.hangAfterMs !== undefined)
+    setTimeout(() => {
+      for (;;);
+    }, faults.hangAfterMs);
+}
+
+port.on("message", handle);

@@ -1,0 +1,187 @@
+/**
+ * The host side of a VM in a worker thread (design 2.7): starts
+ * vm-worker-main.ts, forwards console input and commands to it as
+ * messages, and hands back output, events and how the run ended. Nothing
+ * here waits on the guest without a bound: a worker that crashes ends the
+ * run as "crashed", one that stops answering fails its commands after a
+ * timeout and is terminated by quit().
+ *
+ *   const w = await VmWorker.start({ boot: { type: "boot", config }, onOutput: (b) => stdout.write(b) });
+ *   w.input(bytes);
+ *   const reply = await w.execute({ execute: "status" });   // {return: …} or {error: …}
+ *   const outcome = await w.ended;
+ */
+import { Worker } from "node:worker_threads";
+import { VirtusError } from "../../machine/errors.ts";
+import type { VmCommand, VmEvent, VmReply, VmStatus } from "../../vm/commands.ts";
+import type { VmConfig } from "../../vm/config.ts";
+import type { BootRequest, FromWorker, ToWorker } from "../../vm/protocol.ts";
+import type { RunOutcome } from "../../vm/runner.ts";
+import type { WorkerFaults } from "./vm-worker-main.ts";
+
+/** How a worker's run ended: the VM's own outcome, or the worker died or had to be killed. */
+export type WorkerOutcome = RunOutcome | { kind: "crashed"; message: string } | { kind: "killed" };
+
+export interface VmWorkerOptions {
+  boot: BootRequest;
+  onOutput: (bytes: Uint8Array) => void;
+  onEvent?: (event: VmEvent) => void;
+  /** Diagnostics from the VM (virtio devices, the network), one line each. */
+  onLog?: (text: string) => void;
+  /** For tests only: make the worker crash or hang. */
+  faults?: WorkerFaults;
+  /** Milliseconds a command may take before its reply is an error (default 10 s; snapshot and restore 120 s). */
+  commandTimeoutMs?: number;
+}
+
+const SLOW_COMMANDS = new Set(["snapshot", "restore", "start"]);
+
+export class VmWorker {
+  private readonly worker: Worker;
+  private readonly opts: VmWorkerOptions;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (reply: VmReply) => void>();
+  private settle!: (o: WorkerOutcome) => void;
+  private outcome: WorkerOutcome | undefined;
+  /** Resolves once the run is over, however it ended. */
+  readonly ended: Promise<WorkerOutcome>;
+  /** The configuration the VM runs (from the snapshot when restored). */
+  config!: VmConfig;
+  /** Its status right after boot. */
+  bootStatus!: VmStatus;
+
+  private constructor(opts: VmWorkerOptions) {
+    this.opts = opts;
+    this.worker = new Worker(new URL("./vm-worker-main.ts", import.meta.url), {
+      workerData: { faults: opts.faults ?? {} },
+      stdout: false,
+      stderr: false,
+    });
+    this.ended = new Promise((r) => (this.settle = r));
+  }
+
+  /**
+   * Starts a worker and boots (or restores) the VM in it. Bad input (a
+   * missing kernel, a corrupt snapshot) rejects with the VirtusError the
+   * worker reported; the worker is gone by then.
+   */
+  static start(opts: VmWorkerOptions): Promise<VmWorker> {
+    const w = new VmWorker(opts);
+    return new Promise((resolve, reject) => {
+      let booted = false;
+      w.worker.on("message", (m: FromWorker) => {
+        if (m.type === "booted") {
+          booted = true;
+          w.config = m.config;
+          w.bootStatus = m.status;
+          resolve(w);
+        } else if (m.type === "failed") {
+          w.finish({ kind: "crashed", message: m.error.message });
+          reject(new VirtusError(m.error.code, m.error.message, m.error.exitCode));
+        } else w.receive(m);
+      });
+      w.worker.on("error", (e) => {
+        const message = e instanceof Error ? e.message : String(e);
+        w.finish({ kind: "crashed", message });
+        if (!booted) reject(new Error(`the VM's worker failed while booting: ${message}`));
+      });
+      w.worker.on("exit", (code) => {
+        w.finish({ kind: "crashed", message: `the VM's worker exited (code ${code})` });
+        if (!booted) reject(new Error(`the VM's worker exited while booting (code ${code})`));
+      });
+      w.post(opts.boot);
+    });
+  }
+
+  private post(m: ToWorker): void {
+    if (this.outcome !== undefined) return;
+    if (m.type === "input") this.worker.postMessage(m, [m.bytes.buffer as ArrayBuffer]);
+    else this.worker.postMessage(m);
+  }
+
+  private receive(m: FromWorker): void {
+    switch (m.type) {
+      case "output":
+        this.opts.onOutput(m.bytes);
+        break;
+      case "log":
+        this.opts.onLog?.(m.text);
+        break;
+      case "event":
+        this.opts.onEvent?.(m.event);
+        break;
+      case "reply":
+        this.waiting.get(m.id)?.(m.reply);
+        break;
+      case "ended":
+        this.finish(m.outcome);
+        // Everything it sent before "ended" has arrived; the thread has nothing left to do.
+        void this.worker.terminate();
+        break;
+    }
+  }
+
+  /** Ends the run once: pending commands get an error reply. */
+  private finish(outcome: WorkerOutcome): void {
+    if (this.outcome !== undefined) return;
+    this.outcome = outcome;
+    const desc =
+      outcome.kind === "crashed"
+        ? `the VM crashed: ${outcome.message}`
+        : `the VM has ended (${outcome.kind})`;
+    for (const reply of this.waiting.values()) reply({ error: { class: "GenericError", desc } });
+    this.waiting.clear();
+    this.settle(outcome);
+  }
+
+  /** Console input for the guest (copied: the caller may reuse its buffer). */
+  input(bytes: Uint8Array): void {
+    // A fresh buffer of its own (a Node Buffer may be a view into a shared pool, which cannot be transferred).
+    if (bytes.length > 0) this.post({ type: "input", bytes: new Uint8Array(bytes) });
+  }
+
+  /** Runs a command in the VM; never rejects: a dead or silent VM gives an error reply. */
+  execute(command: VmCommand): Promise<VmReply> {
+    if (this.outcome !== undefined)
+      return Promise.resolve({ error: { class: "GenericError", desc: "the VM has ended" } });
+    const id = this.nextId++;
+    const limit = this.opts.commandTimeoutMs ?? (SLOW_COMMANDS.has(command.execute) ? 120_000 : 10_000);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve({
+          error: {
+            class: "GenericError",
+            desc: `the VM did not answer ${command.execute} within ${limit / 1000} s`,
+          },
+        });
+      }, limit);
+      this.waiting.set(id, (reply) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        resolve(reply);
+      });
+      this.post({ type: "command", id, command });
+    });
+  }
+
+  /**
+   * Asks the VM to quit and waits up to `graceMs` for it; a worker that
+   * does not end by then (a hung VM) is terminated.
+   */
+  async quit(graceMs = 2000): Promise<WorkerOutcome> {
+    if (this.outcome === undefined) {
+      this.post({ type: "command", id: 0, command: { execute: "quit" } });
+      const timer = setTimeout(() => this.kill(), graceMs);
+      await this.ended;
+      clearTimeout(timer);
+    }
+    return this.ended;
+  }
+
+  /** Stops the worker thread at once, whatever it is doing. */
+  kill(): void {
+    this.finish({ kind: "killed" });
+    void this.worker.terminate();
+  }
+}

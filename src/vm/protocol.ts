@@ -1,0 +1,46 @@
+/**
+ * Messages between a VM's worker (a Node worker thread, later a browser
+ * Web Worker) and the host side that owns it. Everything is plain data,
+ * so it crosses postMessage (structured clone) unchanged; console bytes
+ * are transferred, not copied.
+ *
+ *   host → worker: boot once, then input and commands in any order
+ *   worker → host: booted (or failed), output, replies, events, ended
+ */
+import type { VmCommand, VmEvent, VmReply, VmStatus } from "./commands.ts";
+import type { VmConfig } from "./config.ts";
+import type { RunOutcome } from "./runner.ts";
+
+/** How the worker gets its VM: booted from a configuration, or restored from a snapshot file. */
+export type BootRequest =
+  | { type: "boot"; config: VmConfig; paused?: boolean }
+  | { type: "boot"; restore: { file: string; clone?: CloneRequest }; paused?: boolean };
+
+/** What a clone changes in the restored configuration (see src/vm/clone.ts). */
+export interface CloneRequest {
+  /** The clone's MAC (default: a fresh random one). */
+  mac?: string;
+  /** The clone's port forwards (default: none, the original's ports are taken). */
+  forwards?: VmConfig["network"]["forwards"];
+}
+
+export type ToWorker =
+  | BootRequest
+  | { type: "input"; bytes: Uint8Array }
+  | { type: "command"; id: number; command: VmCommand };
+
+/** A VirtusError as data: its stable code, message and exit status. */
+export interface ErrorData {
+  code: string;
+  message: string;
+  exitCode: number;
+}
+
+export type FromWorker =
+  | { type: "booted"; status: VmStatus; config: VmConfig }
+  | { type: "failed"; error: ErrorData }
+  | { type: "output"; bytes: Uint8Array }
+  | { type: "log"; text: string }
+  | { type: "reply"; id: number; reply: VmReply }
+  | { type: "event"; event: VmEvent }
+  | { type: "ended"; outcome: RunOutcome };

@@ -1,0 +1,250 @@
+/**
+ * Runs a built VM and answers the command vocabulary (src/vm/commands.ts)
+ * between chunks of guest instructions. Platform-neutral: the worker
+ * thread (src/host/node/vm-worker-main.ts), tests and benchmarks drive
+ * it, and a browser Web Worker can too.
+ *
+ *   const runner = new VmRunner(vm, { env, output, onEvent, rebuild });
+ *   runner.input(bytes);                               // keyboard → guest console
+ *   await runner.execute({ execute: "pause" });         // between two chunks
+ *   const outcome = await runner.done;                 // the guest's exit, or stop/quit
+ *
+ * Commands run on the same thread as the guest, only while the loop
+ * awaits (every CHUNK instructions, a few milliseconds), so they never see
+ * a machine in the middle of an instruction.
+ */
+import type { GuestExit, Vm } from "./build.ts";
+import {
+  type SnapshotResult,
+  type VmCommand,
+  VmCommandError,
+  type VmEvent,
+  type VmState,
+  type VmStatus,
+} from "./commands.ts";
+import { TICKS_PER_MS } from "./run-clock.ts";
+
+/** Instructions between looks at the host (input, commands, output, timers). */
+export const CHUNK = 1_000_000;
+
+/** How a run ended: the guest's own exit, or a `stop` or `quit` command. */
+export type RunOutcome = GuestExit | { kind: "stopped" } | { kind: "quit" };
+
+/** What the loop needs of the host's event loop. */
+export interface RunnerEnv {
+  /** Lets pending messages and I/O in (setImmediate in Node). */
+  yieldNow(): Promise<void>;
+  /** Waits while every hart waits for an interrupt. */
+  sleep(ms: number): Promise<void>;
+  monotonicMs(): number;
+}
+
+/** Saving and restoring whole VMs (the snapshot file format lives with the host). */
+export interface VmSnapshots {
+  /** Writes the VM (paused by the caller) to `file` atomically; returns its size in bytes. */
+  save(vm: Vm, file: string): number;
+  /** A fresh VM restored from `file`; a bad or mismatched file is a VirtusError and nothing is built. */
+  load(file: string, current: Vm): Promise<Vm>;
+}
+
+export interface RunnerOptions {
+  env: RunnerEnv;
+  /** Guest console output, flushed after every chunk. */
+  output: { flush(): void };
+  onEvent?: (event: VmEvent) => void;
+  /** Builds the VM again from its configuration (`start` after `stop`). */
+  rebuild?: () => Promise<Vm>;
+  snapshots?: VmSnapshots;
+  /** Start in state "created": the guest runs on `start` (default: running at once). */
+  paused?: boolean;
+}
+
+export class VmRunner {
+  private vm: Vm;
+  private readonly opts: RunnerOptions;
+  private stateNow: VmState;
+  private readonly pending: Uint8Array[] = [];
+  private outcome: RunOutcome | undefined;
+  private wake: (() => void) | undefined;
+  /** Resolves with how the run ended. */
+  readonly done: Promise<RunOutcome>;
+
+  constructor(vm: Vm, opts: RunnerOptions) {
+    this.vm = vm;
+    this.opts = opts;
+    this.stateNow = opts.paused ? "created" : "running";
+    if (opts.paused) vm.clock?.pause();
+    this.done = this.loop();
+  }
+
+  get state(): VmState {
+    return this.stateNow;
+  }
+
+  /** The VM being run (it changes on restore and on start after stop). */
+  get current(): Vm {
+    return this.vm;
+  }
+
+  /** Console input for the guest; kept in order until the guest takes it. */
+  input(bytes: Uint8Array): void {
+    if (bytes.length > 0) this.pending.push(bytes);
+  }
+
+  status(): VmStatus {
+    const c = this.vm.config;
+    return {
+      state: this.stateNow,
+      instructions: this.vm.board.machine.retired(),
+      harts: c.harts,
+      memory: c.memory,
+      mac: c.network.mode === "none" ? null : c.network.mac,
+      deterministic: c.deterministic,
+      jit: c.jit,
+      guestExit: this.vm.guestExit() ?? null,
+    };
+  }
+
+  /** Runs one command; a refusal is a VmCommandError (the caller turns it into an error reply). */
+  async execute(cmd: VmCommand): Promise<unknown> {
+    switch (cmd.execute) {
+      case "status":
+        return this.status();
+      case "pause":
+        this.expectState("pause", ["running"]);
+        this.setState("paused", "pause");
+        return {};
+      case "resume":
+        this.expectState("resume", ["paused"]);
+        this.setState("running", "resume");
+        return {};
+      case "start":
+        this.expectState("start", ["created", "stopped"]);
+        if (this.stateNow === "stopped") await this.replace(await this.need("rebuild", this.opts.rebuild)());
+        this.setState("running", "start");
+        return {};
+      case "snapshot":
+        return this.snapshot(cmd.arguments.file);
+      case "restore":
+        return this.restore(cmd.arguments.file);
+      case "stop":
+        this.expectState("stop", ["created", "running", "paused"]);
+        this.setState("stopped", "stop");
+        this.vm.close();
+        return {};
+      case "quit":
+        this.finish({ kind: "quit" });
+        return {};
+    }
+  }
+
+  private need<T>(what: string, v: T | undefined): T {
+    if (v === undefined) throw new VmCommandError("GenericError", `this VM runner cannot ${what}`);
+    return v;
+  }
+
+  private expectState(command: string, allowed: VmState[]): void {
+    if (this.outcome !== undefined) throw new VmCommandError("WrongState", `${command}: the VM has ended`);
+    if (!allowed.includes(this.stateNow))
+      throw new VmCommandError("WrongState", `${command}: the VM is ${this.stateNow}`);
+  }
+
+  private snapshot(file: string): SnapshotResult {
+    this.expectState("snapshot", ["created", "running", "paused"]);
+    const snapshots = this.need("save snapshots", this.opts.snapshots);
+    const t0 = this.opts.env.monotonicMs();
+    // Guest time stands still while the file is written (the guest must not see the pause).
+    const clock = this.vm.clock;
+    const wasRunning = clock?.running ?? false;
+    clock?.pause();
+    try {
+      this.opts.output.flush();
+      const bytes = snapshots.save(this.vm, file);
+      const result = { file, bytes, ms: Math.round(this.opts.env.monotonicMs() - t0) };
+      this.opts.onEvent?.({ event: "SNAPSHOT", data: result });
+      return result;
+    } finally {
+      if (wasRunning) clock?.resume();
+    }
+  }
+
+  private async restore(file: string): Promise<VmStatus> {
+    this.expectState("restore", ["created", "running", "paused", "stopped"]);
+    const snapshots = this.need("restore snapshots", this.opts.snapshots);
+    const fresh = await snapshots.load(file, this.vm);
+    await this.replace(fresh);
+    this.setState(this.stateNow === "running" ? "running" : "paused", "restore");
+    return this.status();
+  }
+
+  /** Swaps in another VM (restored or rebuilt); the old one's host resources are released. */
+  private async replace(next: Vm): Promise<void> {
+    const old = this.vm;
+    this.vm = next;
+    if (this.stateNow !== "running") next.clock?.pause();
+    if (this.stateNow !== "stopped") old.close();
+  }
+
+  private setState(state: VmState, reason: string): void {
+    if (state === this.stateNow && reason !== "restore") return;
+    this.stateNow = state;
+    if (state === "running") this.vm.clock?.resume();
+    else this.vm.clock?.pause();
+    this.opts.onEvent?.({ event: "STATE", data: { state, reason } });
+    this.wake?.();
+  }
+
+  private finish(outcome: RunOutcome): void {
+    if (this.outcome !== undefined) return;
+    this.outcome = outcome;
+    this.wake?.();
+  }
+
+  private feedInput(): void {
+    while (this.pending.length) {
+      const head = this.pending[0];
+      const took = this.vm.sendInput(head);
+      if (took >= head.length) this.pending.shift();
+      else {
+        this.pending[0] = head.subarray(took);
+        break;
+      }
+    }
+  }
+
+  private async loop(): Promise<RunOutcome> {
+    const env = this.opts.env;
+    // Let the constructor's caller wire its handlers before the first chunk.
+    await env.yieldNow();
+    try {
+      while (this.outcome === undefined) {
+        if (this.stateNow !== "running") {
+          await new Promise<void>((r) => (this.wake = r));
+          this.wake = undefined;
+          continue;
+        }
+        this.feedInput();
+        const m = this.vm.board.machine;
+        const reason = m.run(CHUNK);
+        this.opts.output.flush();
+        const exit = this.vm.guestExit();
+        if (exit !== undefined) {
+          this.setState("stopped", exit.kind);
+          this.opts.onEvent?.({ event: "GUEST_EXIT", data: exit });
+          this.finish(exit);
+          break;
+        }
+        if (reason === "idle") {
+          const t0 = env.monotonicMs();
+          await env.sleep(1);
+          // Deterministic time holds still while idle, except while a device waits on the host.
+          if (m.deterministic && m.idleHeld()) m.idleFor((env.monotonicMs() - t0) * TICKS_PER_MS);
+        } else await env.yieldNow();
+      }
+    } finally {
+      this.opts.output.flush();
+      this.vm.close();
+    }
+    return this.outcome!;
+  }
+}

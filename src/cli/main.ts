@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { VirtusError } from "../machine/errors.ts";
 import { CPU_OPTION_HELP } from "./cpu.ts";
+import { addCtlCommand } from "./ctl.ts";
 import { addImageCommand } from "./image.ts";
 import { addRunCommand } from "./run.ts";
 import { runElfCommand } from "./run-elf.ts";
@@ -50,6 +51,7 @@ program
 
 addRunCommand(program);
 addImageCommand(program);
+addCtlCommand(program);
 
 try {
   await program.parseAsync();

@@ -16,7 +16,8 @@ import { VirtMachine } from "../machine/board/virt.ts";
 import { assignVirtioSlots, type VirtioPlacement } from "../machine/board/virtio-slots.ts";
 import { VirtusError } from "../machine/errors.ts";
 import type { BuiltinSbi, SystemResetRequest } from "../machine/firmware/sbi.ts";
-import type { CharBackend } from "../machine/host.ts";
+import type { BlockBackend, CharBackend } from "../machine/host.ts";
+import { type MachineSnapshot, restoreVm } from "../machine/snapshot/machine-snapshot.ts";
 import { VirtioBlk } from "../machine/virtio/blk.ts";
 import { VirtioConsole } from "../machine/virtio/console.ts";
 import { virtioMmio } from "../machine/virtio/mmio.ts";
@@ -27,6 +28,7 @@ import type { VmConfig } from "./config.ts";
 import { appendExecArchive, ExecChannel, ExecConsole } from "./exec.ts";
 import type { VmHostServices } from "./host-services.ts";
 import { machineLimiter, watchLimitedDevice } from "./limits.ts";
+import { MacTranslator } from "./mac-translate.ts";
 import { parseMac } from "./network-config.ts";
 import { PanicWatch } from "./panic-watch.ts";
 import { RunClock } from "./run-clock.ts";
@@ -56,6 +58,8 @@ export interface Vm {
   sendInput(bytes: Uint8Array): number;
   /** Set once the guest powered off, asked to reboot or reported a failure. */
   guestExit(): GuestExit | undefined;
+  /** Makes the guest's disk writes so far durable (before a snapshot names the disks). */
+  flushDisks(): void;
   /** Releases disks, shares and sockets. Idempotent. */
   close(): void;
 }
@@ -63,6 +67,8 @@ export interface Vm {
 export interface BuildOptions {
   /** Where every guest console writes (UART, SBI console, virtio console). */
   console: CharBackend;
+  /** A saved machine of this configuration to continue instead of booting (src/machine/snapshot/). */
+  restore?: MachineSnapshot;
 }
 
 /** Host resources opened so far; closed in reverse order if the build fails. */
@@ -123,13 +129,15 @@ async function virtioPlacements(
   output: CharBackend,
   closers: Closers,
   exec?: ExecChannel,
-): Promise<{ placements: VirtioPlacement[]; console: VirtioConsole | undefined }> {
+): Promise<{ placements: VirtioPlacement[]; console: VirtioConsole | undefined; disks: BlockBackend[] }> {
   const log = (m: string) => host.log(m);
   const placements: VirtioPlacement[] = [];
+  const disks: BlockBackend[] = [];
   config.disks.forEach((disk, i) => {
     const opened = host.openDisk(disk);
     closers.add(opened.close);
     const backend = opened.backend;
+    disks.push(backend);
     if (backend.size < 512)
       throw new VirtusError("bad-disk", `--disk ${disk.path}: the image is smaller than one 512-byte sector`);
     const id = `virtus${i}`;
@@ -150,7 +158,13 @@ async function virtioPlacements(
   if (config.network.mode !== "none") {
     const net = await host.openNetwork(config.network, log);
     closers.add(net.close);
-    const mac = parseMac(config.network.mac);
+    const mac = parseMac(config.network.mac)!;
+    const guestMac = config.network.guestMac === undefined ? undefined : parseMac(config.network.guestMac);
+    // A clone: the running guest still uses the original's MAC; translate it on the wire (src/vm/clone.ts).
+    const backend =
+      guestMac !== undefined && config.network.guestMac !== config.network.mac
+        ? new MacTranslator(net.backend, guestMac, mac)
+        : net.backend;
     placements.push({
       kind: "net",
       what: `virtio-net (--net ${config.network.mode})`,
@@ -159,10 +173,10 @@ async function virtioPlacements(
           // A guest waiting on a host socket must not see its timeouts expire in no real time.
           slot.holdIdle(net.hostActive);
           const limits = config.network.limits;
-          if (limits === undefined) return new VirtioNet(net.backend, { mac });
+          if (limits === undefined) return new VirtioNet(backend, { mac });
           const rxLimiter = machineLimiter(slot, limits);
           const txLimiter = machineLimiter(slot, limits);
-          const dev = new VirtioNet(net.backend, { mac, rxLimiter, txLimiter });
+          const dev = new VirtioNet(backend, { mac, rxLimiter, txLimiter });
           watchLimitedDevice(slot, dev);
           return dev;
         },
@@ -194,7 +208,7 @@ async function virtioPlacements(
       make: virtioMmio(() => new VirtioRng(source), { log }),
     });
   }
-  return { placements, console };
+  return { placements, console, disks };
 }
 
 /**
@@ -227,12 +241,14 @@ function exitOf(board: VirtMachine, reset: SystemResetRequest | undefined): Gues
 }
 
 /**
- * Builds and boots the VM a configuration describes. Files are read and
- * opened through `host`; bad files and settings are VirtusErrors, and
- * nothing stays open when the build fails.
+ * Builds the VM a configuration describes and boots it, or, with
+ * `opts.restore`, loads a saved machine into it instead of booting (the
+ * kernel files are then not read). Files are read and opened through
+ * `host`; bad files, settings and snapshots are VirtusErrors, and nothing
+ * stays open when the build fails.
  */
 export async function buildVm(config: VmConfig, host: VmHostServices, opts: BuildOptions): Promise<Vm> {
-  const boot = loadBootFiles(config, host);
+  const boot = opts.restore === undefined ? loadBootFiles(config, host) : undefined;
   const closers = new Closers();
   const panic = new PanicWatch();
   // With --exec, the virtio console carries the protocol and the user sees only CMD's output.
@@ -253,6 +269,10 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
   try {
     const virtio = await virtioPlacements(config, host, guestConsole, closers, exec);
     const clock = config.deterministic ? undefined : new RunClock(() => host.monotonicMs());
+    let reset: SystemResetRequest | undefined;
+    const onReset = (r: SystemResetRequest) => {
+      reset = r;
+    };
     const board = new VirtMachine({
       virtio: assignVirtioSlots(virtio.placements),
       ramSize: config.memory,
@@ -263,23 +283,28 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
       hExt: config.cpu?.h === true,
       bootargs: config.append,
       console: guestConsole,
+      // A restored machine gets its SBI now (its state is in the snapshot); a booted one from bootVirt.
+      sbi:
+        opts.restore !== undefined && config.bios.kind === "builtin"
+          ? { console: guestConsole, onReset }
+          : undefined,
     });
-    let reset: SystemResetRequest | undefined;
-    const info = bootVirt(board, {
-      kernel: boot.kernel,
-      kernelName: config.kernel,
-      initrd: boot.initrd,
-      bios: boot.bios,
-      console: guestConsole,
-      onReset: (r) => {
-        reset = r;
-      },
-    });
-    const input = consoleInput(config.append, info.sbi, virtio.console, board);
+    if (boot !== undefined)
+      bootVirt(board, {
+        kernel: boot.kernel,
+        kernelName: config.kernel,
+        initrd: boot.initrd,
+        bios: boot.bios,
+        console: guestConsole,
+        onReset,
+      });
+    else restoreVm(board, opts.restore!);
+    const sbi = board.sbi;
+    const input = consoleInput(config.append, sbi, virtio.console, board);
     return {
       config,
       board,
-      sbi: info.sbi,
+      sbi,
       clock,
       virtioConsole: virtio.console,
       sendInput: exec === undefined ? input : (b) => (exec.ready ? input(b) : 0),
@@ -292,6 +317,9 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
         const e = exitOf(board, reset);
         if (e !== undefined && exec?.ready === false) execConsole?.release();
         return e;
+      },
+      flushDisks: () => {
+        for (const d of virtio.disks) if (!d.readOnly) d.flush();
       },
       close: () => closers.closeAll(),
     };

@@ -43,6 +43,12 @@ export interface NetworkConfig {
   mac: string;
   /** Token-bucket limits on the NIC, each direction separately (`--net user,bw=…,iops=…`). */
   limits?: RateLimitConfig;
+  /**
+   * Set on clones: the MAC the running guest's driver read when it probed
+   * (the original's), which the NIC translates to and from `mac` on the
+   * wire (src/vm/mac-translate.ts). Absent: the guest uses `mac`.
+   */
+  guestMac?: string;
 }
 
 /** QEMU's first NIC. */
@@ -121,6 +127,12 @@ export function validateNetworkConfig(value: unknown, where: string): NetworkCon
   if (parseMac(mac) === undefined)
     throw badConfig(`${where}.mac`, `"${mac}" is not a unicast MAC like 52:54:00:12:34:56`);
   const config: NetworkConfig = { mode, forwards, mac: mac.toLowerCase() };
+  if (o.guestMac !== undefined) {
+    const guestMac = expectString(o.guestMac, `${where}.guestMac`);
+    if (parseMac(guestMac) === undefined)
+      throw badConfig(`${where}.guestMac`, `"${guestMac}" is not a unicast MAC like 52:54:00:12:34:56`);
+    config.guestMac = guestMac.toLowerCase();
+  }
   if (o.restrict !== undefined && expectBoolean(o.restrict, `${where}.restrict`)) {
     if (mode !== "user") throw badConfig(`${where}.restrict`, "only the user-mode network has it");
     config.restrict = true;

@@ -43,8 +43,12 @@ export interface RunnerEnv {
 export interface VmSnapshots {
   /** Writes the VM (paused by the caller) to `file` atomically; returns its size in bytes. */
   save(vm: Vm, file: string): number;
-  /** A fresh VM restored from `file`; a bad or mismatched file is a VirtusError and nothing is built. */
-  load(file: string, current: Vm): Promise<Vm>;
+  /**
+   * Checks `file` against the running VM (format, versions, configuration,
+   * disks) and returns how to build the restored VM. A bad or mismatched
+   * file is a VirtusError here, before anything changes.
+   */
+  prepare(file: string, current: Vm): () => Promise<Vm>;
 }
 
 export interface RunnerOptions {
@@ -171,9 +175,27 @@ export class VmRunner {
   private async restore(file: string): Promise<VmStatus> {
     this.expectState("restore", ["created", "running", "paused", "stopped"]);
     const snapshots = this.need("restore snapshots", this.opts.snapshots);
-    const fresh = await snapshots.load(file, this.vm);
+    const build = snapshots.prepare(file, this.vm);
+    // The running VM gives up its host resources (forwarded ports) for the restored one.
+    const wasRunning = this.stateNow === "running";
+    const hadVm = this.stateNow !== "stopped";
+    // No chunk may run while the VM is swapped (building awaits the network).
+    this.stateNow = "stopped";
+    this.vm.clock?.pause();
+    if (hadVm) {
+      this.opts.output.flush();
+      this.vm.close();
+    }
+    let fresh: Vm;
+    try {
+      fresh = await build();
+    } catch (e) {
+      if (hadVm)
+        this.opts.onEvent?.({ event: "STATE", data: { state: "stopped", reason: "restore failed" } });
+      throw e;
+    }
     await this.replace(fresh);
-    this.setState(this.stateNow === "running" ? "running" : "paused", "restore");
+    this.setState(wasRunning ? "running" : "paused", "restore");
     return this.status();
   }
 

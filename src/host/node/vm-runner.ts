@@ -138,7 +138,9 @@ export async function runVm(
     for (const a of actions) {
       if (a === "quit") quit = true;
       else if (a === "snapshot")
-        io.writeHost("\r\nvirtus: Ctrl-A s saves snapshots of VMs run with --control PATH (their worker runner)\r\n");
+        io.writeHost(
+          "\r\nvirtus: Ctrl-A s saves snapshots of VMs run with --control PATH (their worker runner)\r\n",
+        );
       else io.writeHost(`\r\n${ESCAPE_HELP}\r\n`);
     }
   };

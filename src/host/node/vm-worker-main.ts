@@ -95,6 +95,11 @@ function handle(m: ToWorker): void {
     return;
   }
   if (m.type === "input") r.input(m.bytes);
+  else if ((m.command as { execute?: unknown })?.execute === "quit") {
+    // Answered first: the "ended" message that follows must not overtake the reply.
+    post({ type: "reply", id: m.id, reply: { return: {} } });
+    void r.execute({ execute: "quit" });
+  }
   // Commands are data from another thread (and, through it, from a socket): checked like any input.
   else
     Promise.resolve()

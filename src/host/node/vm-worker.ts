@@ -36,6 +36,12 @@ export interface VmWorkerOptions {
 
 const SLOW_COMMANDS = new Set(["snapshot", "restore", "start"]);
 
+/** The worker's entry: the .ts source when run from src/, the compiled .js in the npm package's dist/. */
+const WORKER_MAIN = new URL(
+  import.meta.url.endsWith(".ts") ? "./vm-worker-main.ts" : "./vm-worker-main.js",
+  import.meta.url,
+);
+
 export class VmWorker {
   private readonly worker: Worker;
   private readonly opts: VmWorkerOptions;
@@ -52,7 +58,7 @@ export class VmWorker {
 
   private constructor(opts: VmWorkerOptions) {
     this.opts = opts;
-    this.worker = new Worker(new URL("./vm-worker-main.ts", import.meta.url), {
+    this.worker = new Worker(WORKER_MAIN, {
       workerData: { faults: opts.faults ?? {} },
       stdout: false,
       stderr: false,

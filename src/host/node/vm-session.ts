@@ -9,6 +9,7 @@ import type { VmCommand, VmEvent, VmReply } from "../../vm/commands.ts";
 import type { VmConfig } from "../../vm/config.ts";
 import type { BootRequest } from "../../vm/protocol.ts";
 import { ESCAPE_HELP, EscapeFilter } from "./console-escape.ts";
+import { EXIT_PANIC } from "./vm-runner.ts";
 import { VmWorker, type WorkerOutcome } from "./vm-worker.ts";
 
 /** Exit status when the VM's worker crashed or had to be killed (EX_SOFTWARE). */
@@ -29,6 +30,11 @@ export function exitCodeOf(outcome: WorkerOutcome, writeHost: (text: string) => 
     case "crashed":
       writeHost(`virtus: the VM crashed: ${outcome.message}\n`);
       return EXIT_VM_CRASHED;
+    case "panic":
+      writeHost(`virtus: the guest kernel panicked: ${outcome.reason}\n`);
+      return EXIT_PANIC;
+    case "exec":
+      return outcome.status;
     case "killed":
       writeHost("virtus: the VM did not stop when asked and was killed\n");
       return EXIT_VM_CRASHED;

@@ -3,9 +3,12 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { VirtusError } from "../machine/errors.ts";
 import { CPU_OPTION_HELP } from "./cpu.ts";
 import { addCtlCommand } from "./ctl.ts";
+import { addDaemonCommand } from "./daemon.ts";
 import { addImageCommand } from "./image.ts";
 import { addRunCommand } from "./run.ts";
 import { runElfCommand } from "./run-elf.ts";
+import { addTenantCommand } from "./tenant.ts";
+import { addVmCommand } from "./vm.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -52,6 +55,9 @@ program
 addRunCommand(program);
 addImageCommand(program);
 addCtlCommand(program);
+addDaemonCommand(program);
+addVmCommand(program);
+addTenantCommand(program);
 
 try {
   await program.parseAsync();

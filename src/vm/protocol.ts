@@ -12,9 +12,13 @@ import type { VmConfig } from "./config.ts";
 import type { RunOutcome } from "./runner.ts";
 
 /** How the worker gets its VM: booted from a configuration, or restored from a snapshot file. */
-export type BootRequest =
+export type BootRequest = (
   | { type: "boot"; config: VmConfig; paused?: boolean }
-  | { type: "boot"; restore: { file: string; clone?: CloneRequest }; paused?: boolean };
+  | { type: "boot"; restore: { file: string; clone?: CloneRequest }; paused?: boolean }
+) & {
+  /** The share of one host core the VM may use (src/vm/cpu-cap.ts); omitted: no cap. */
+  cpuLimit?: number;
+};
 
 /** What a clone changes in the restored configuration (see src/vm/clone.ts). */
 export interface CloneRequest {

@@ -22,6 +22,7 @@ import {
   type VmState,
   type VmStatus,
 } from "./commands.ts";
+import { CpuCap } from "./cpu-cap.ts";
 import { TICKS_PER_MS } from "./run-clock.ts";
 
 /** Instructions between looks at the host (input, commands, output, timers). */
@@ -61,6 +62,8 @@ export interface RunnerOptions {
   snapshots?: VmSnapshots;
   /** Start in state "created": the guest runs on `start` (default: running at once). */
   paused?: boolean;
+  /** The share of one host core the guest may use (src/vm/cpu-cap.ts); omitted: no cap. */
+  cpuLimit?: number;
 }
 
 export class VmRunner {
@@ -70,12 +73,14 @@ export class VmRunner {
   private readonly pending: Uint8Array[] = [];
   private outcome: RunOutcome | undefined;
   private wake: (() => void) | undefined;
+  private readonly cap: CpuCap | undefined;
   /** Resolves with how the run ended. */
   readonly done: Promise<RunOutcome>;
 
   constructor(vm: Vm, opts: RunnerOptions) {
     this.vm = vm;
     this.opts = opts;
+    this.cap = CpuCap.of(opts.cpuLimit, opts.env);
     this.stateNow = opts.paused ? "created" : "running";
     if (opts.paused) vm.clock?.pause();
     this.done = this.loop();
@@ -247,8 +252,10 @@ export class VmRunner {
         }
         this.feedInput();
         const m = this.vm.board.machine;
+        const t0 = env.monotonicMs();
         const reason = m.run(CHUNK);
         this.opts.output.flush();
+        await this.cap?.afterChunk(env.monotonicMs() - t0);
         const exit = this.vm.guestExit();
         if (exit !== undefined) {
           this.setState("stopped", exit.kind);

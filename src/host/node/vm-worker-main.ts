@@ -72,6 +72,7 @@ async function boot(req: BootRequest): Promise<void> {
     env,
     output,
     paused: req.paused,
+    cpuLimit: req.cpuLimit,
     onEvent: (event) => post({ type: "event", event }),
     rebuild: () => buildVm(config, host, { console: output }),
     snapshots,

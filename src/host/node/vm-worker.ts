@@ -11,7 +11,7 @@
  *   const reply = await w.execute({ execute: "status" });   // {return: …} or {error: …}
  *   const outcome = await w.ended;
  */
-import { Worker } from "node:worker_threads";
+import { type ResourceLimits, Worker } from "node:worker_threads";
 import { VirtusError } from "../../machine/errors.ts";
 import type { VmCommand, VmEvent, VmReply, VmStatus } from "../../vm/commands.ts";
 import type { VmConfig } from "../../vm/config.ts";
@@ -32,6 +32,16 @@ export interface VmWorkerOptions {
   faults?: WorkerFaults;
   /** Milliseconds a command may take before its reply is an error (default 10 s; snapshot and restore 120 s). */
   commandTimeoutMs?: number;
+  /** Bounds on the worker's JavaScript heaps (the guest's RAM is its own, fixed allocation). */
+  resourceLimits?: ResourceLimits;
+}
+
+/** What a worker thread uses of the host. */
+export interface WorkerUsage {
+  /** CPU time of the thread, microseconds. */
+  cpuMicros: number;
+  /** Bytes of its JavaScript heap in use. */
+  heapBytes: number;
 }
 
 const SLOW_COMMANDS = new Set(["snapshot", "restore", "start"]);
@@ -62,6 +72,7 @@ export class VmWorker {
       workerData: { faults: opts.faults ?? {} },
       stdout: false,
       stderr: false,
+      resourceLimits: opts.resourceLimits,
     });
     this.ended = new Promise((r) => (this.settle = r));
   }
@@ -183,6 +194,17 @@ export class VmWorker {
       clearTimeout(timer);
     }
     return this.ended;
+  }
+
+  /** The thread's CPU time and heap (zero once it has ended). */
+  async usage(): Promise<WorkerUsage> {
+    if (this.outcome !== undefined) return { cpuMicros: 0, heapBytes: 0 };
+    try {
+      const [cpu, heap] = await Promise.all([this.worker.cpuUsage(), this.worker.getHeapStatistics()]);
+      return { cpuMicros: cpu.user + cpu.system, heapBytes: heap.used_heap_size };
+    } catch {
+      return { cpuMicros: 0, heapBytes: 0 };
+    }
   }
 
   /** Stops the worker thread at once, whatever it is doing. */

@@ -1,0 +1,39 @@
+/**
+ * A running VM's serial console shared by whoever attaches (WebSocket
+ * clients): output goes to every listener and into a bounded backlog, so
+ * a client that attaches late first sees the screen it missed (the
+ * prompt, say).
+ */
+export const BACKLOG_BYTES = 64 * 1024;
+
+export class ConsoleHub {
+  private readonly listeners = new Set<(bytes: Uint8Array) => void>();
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  /** Bytes the guest wrote since start. */
+  total = 0;
+
+  push(bytes: Uint8Array): void {
+    this.total += bytes.length;
+    this.chunks.push(bytes);
+    this.size += bytes.length;
+    while (this.size - this.chunks[0].length >= BACKLOG_BYTES) this.size -= this.chunks.shift()!.length;
+    for (const l of this.listeners) l(bytes);
+  }
+
+  /** The most recent output, at most BACKLOG_BYTES. */
+  backlog(): Uint8Array {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - BACKLOG_BYTES));
+  }
+
+  listen(f: (bytes: Uint8Array) => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+
+  /** The backlog as text (tests and `info` use it to find a prompt). */
+  text(): string {
+    return Buffer.from(this.backlog()).toString("latin1");
+  }
+}

@@ -14,20 +14,17 @@ import type { FastifyRequest } from "fastify";
 import { VirtusError } from "../machine/errors.ts";
 import type { Caller } from "./auth.ts";
 import { ADMIN_TENANT, newToken, tokenHash } from "./auth.ts";
-import { checkName, definitionJson, parseDefinition, parseMemory, type VmDefinition } from "./definition.ts";
+import type { ApiContext } from "./context.ts";
+import { checkName, definitionJson, parseDefinition, type VmDefinition } from "./definition.ts";
 import { conflict, forbidden, notFound, wrongState } from "./errors.ts";
 import { deleteImage, importImage } from "./images.ts";
-import type { LiveVm, VmManager } from "./manager.ts";
+import type { LiveVm } from "./manager.ts";
 import { metricsText } from "./metrics.ts";
 import { checkDisk, checkVmQuota, DEFAULT_QUOTA, usageOf } from "./quota.ts";
 import * as S from "./schemas.ts";
 import type { ImageRow, Quota, Store, TenantRow, VmRow } from "./store.ts";
 
-export interface ApiContext {
-  store: Store;
-  manager: VmManager;
-  dataDir: string;
-}
+export type { ApiContext } from "./context.ts";
 
 export interface Call {
   ctx: ApiContext;
@@ -107,10 +104,14 @@ function quotaOf(body: unknown): Quota {
 }
 
 function parseQuotaSize(v: unknown, what: string): number {
-  if (v === 0 || v === "0") return 0;
-  if (typeof v === "string" && /^\d+(\.\d+)?T$/i.test(v)) return Math.round(Number.parseFloat(v) * 1024 ** 4);
-  if (typeof v === "number" && Number.isSafeInteger(v) && v > 3 * 1024 ** 3) return v;
-  return parseMemory(v, what);
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
+  const m = typeof v === "string" ? /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(v.trim()) : null;
+  const bytes = m
+    ? Math.round(Number(m[1]) * 1024 ** " KMGT".indexOf(m[2].toUpperCase() || " "))
+    : Number.NaN;
+  if (!Number.isSafeInteger(bytes))
+    throw new VirtusError("bad-request", `${what}: use bytes or a size like 8G`);
+  return bytes;
 }
 
 function tenantJson(store: Store, t: TenantRow) {

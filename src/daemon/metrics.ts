@@ -4,8 +4,9 @@
  * time, instructions retired, guest memory, the worker's heap and the
  * console bytes written. Labels: tenant and vm.
  */
-import type { ApiContext } from "./api.ts";
+
 import type { Caller } from "./auth.ts";
+import type { ApiContext } from "./context.ts";
 
 const METRICS: [name: string, type: string, help: string][] = [
   ["virtus_vm_cpu_seconds_total", "counter", "CPU time of the VM's worker thread"],

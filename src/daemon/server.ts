@@ -44,6 +44,8 @@ export interface Daemon {
   /** Where it listens: `unix:PATH` or `http://HOST:PORT` (the form VIRTUS_URL takes). */
   url: string;
   adminToken: string;
+  /** Every route Fastify registered (method and URL, HEAD left out): the OpenAPI test compares them. */
+  routes: { method: string; url: string }[];
   close(): Promise<void>;
 }
 
@@ -245,6 +247,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const manager = new VmManager(store, { dataDir, defaultGuest });
   const ctx: ApiContext = { store, manager, dataDir };
   const app = buildApp(ctx);
+  const routes: { method: string; url: string }[] = [];
+  app.addHook("onRoute", (r) => {
+    for (const m of [r.method].flat()) if (m !== "HEAD") routes.push({ method: m, url: r.url });
+  });
   await app.register(websocket, { options: { maxPayload: 1 << 20 } });
   registerRoutes(app, ctx);
   let url: string;
@@ -265,6 +271,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     manager,
     url,
     adminToken,
+    routes,
     close: async () => {
       await manager.stopAll();
       await app.close();

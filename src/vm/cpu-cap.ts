@@ -7,7 +7,12 @@
  * about `share` of it. Sleeping longer than owed is credit, bounded so an
  * idle VM cannot save up a long burst.
  */
-import type { RunnerEnv } from "./runner.ts";
+
+/** What the cap needs of the host (VmRunner's CapEnv has both). */
+export interface CapEnv {
+  sleep(ms: number): Promise<void>;
+  monotonicMs(): number;
+}
 
 /** Sleep owed before the loop takes it (ms): timers are no finer than this. */
 const MIN_SLEEP_MS = 4;
@@ -16,17 +21,17 @@ const MAX_CREDIT_MS = 20;
 
 export class CpuCap {
   private readonly share: number;
-  private readonly env: RunnerEnv;
+  private readonly env: CapEnv;
   private owed = 0;
 
-  constructor(share: number, env: RunnerEnv) {
+  constructor(share: number, env: CapEnv) {
     if (!(share > 0)) throw new RangeError("a CPU cap is a share above 0");
     this.share = share;
     this.env = env;
   }
 
   /** A share of one core or more leaves a one-thread VM uncapped. */
-  static of(share: number | undefined, env: RunnerEnv): CpuCap | undefined {
+  static of(share: number | undefined, env: CapEnv): CpuCap | undefined {
     return share === undefined || share >= 1 ? undefined : new CpuCap(share, env);
   }
 

@@ -11,6 +11,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { VmWorker, type WorkerOutcome, type WorkerUsage } from "../host/node/vm-worker.ts";
+import type { WorkerFaults } from "../host/node/vm-worker-main.ts";
 import { VirtusError } from "../machine/errors.ts";
 import type { VmCommand, VmStatus } from "../vm/commands.ts";
 import type { BootRequest } from "../vm/protocol.ts";
@@ -31,6 +32,10 @@ const WORKER_HEAP_MB = 256;
 export interface ManagerOptions {
   dataDir: string;
   defaultGuest(): Promise<{ kernel: string; initrd: string }>;
+  /** For tests only: make the worker of the VM of this name crash or hang. */
+  faults?: (vmName: string) => WorkerFaults | undefined;
+  /** How long a command may wait for a VM's answer (VmWorker's default: 10 s, snapshots 120 s). */
+  commandTimeoutMs?: number;
 }
 
 export interface LiveVm {
@@ -105,6 +110,8 @@ export class VmManager {
           }
         },
         resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+        faults: this.opts.faults?.(row.name),
+        commandTimeoutMs: this.opts.commandTimeoutMs,
       });
     } catch (e) {
       this.live.delete(row.id);

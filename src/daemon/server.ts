@@ -20,7 +20,7 @@ import { VirtusError } from "../machine/errors.ts";
 import { type ApiContext, ROUTES, type Route } from "./api.ts";
 import { type Caller, callerOf, ensureAdmin } from "./auth.ts";
 import { statusOf } from "./errors.ts";
-import { VmManager } from "./manager.ts";
+import { type ManagerOptions, VmManager } from "./manager.ts";
 import { openApiDocument } from "./openapi.ts";
 import { ADMIN_QUOTA } from "./quota.ts";
 import { Store } from "./store.ts";
@@ -35,6 +35,9 @@ export interface DaemonOptions {
   /** The default guest's files (tests pass their own; default: ensureGuest). */
   defaultGuest?: () => Promise<{ kernel: string; initrd: string }>;
   log?: (line: string) => void;
+  /** For tests only (ManagerOptions.faults). */
+  faults?: ManagerOptions["faults"];
+  commandTimeoutMs?: number;
 }
 
 export interface Daemon {
@@ -244,7 +247,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       const g = await ensureGuest({ log: (l) => opts.log?.(l) });
       return { kernel: g.kernel, initrd: g.initrd };
     });
-  const manager = new VmManager(store, { dataDir, defaultGuest });
+  const manager = new VmManager(store, {
+    dataDir,
+    defaultGuest,
+    faults: opts.faults,
+    commandTimeoutMs: opts.commandTimeoutMs,
+  });
   const ctx: ApiContext = { store, manager, dataDir };
   const app = buildApp(ctx);
   const routes: { method: string; url: string }[] = [];

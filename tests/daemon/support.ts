@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Daemon, startDaemon } from "../../src/daemon/server.ts";
+import { type Daemon, type DaemonOptions, startDaemon } from "../../src/daemon/server.ts";
 import { haveCrossGcc } from "../support/cross.ts";
 import { ECHO_SPIN, programConfig } from "../support/vm-programs.ts";
 
@@ -14,9 +14,10 @@ export interface TestDaemon extends Daemon {
   dispose(): Promise<void>;
 }
 
-export async function testDaemon(): Promise<TestDaemon> {
+export async function testDaemon(opts: Partial<DaemonOptions> = {}): Promise<TestDaemon> {
   const dir = mkdtempSync(join(tmpdir(), "virtus-daemon-"));
   const d = await startDaemon({
+    ...opts,
     dataDir: dir,
     defaultGuest: async () => {
       throw new Error("daemon tests use their own kernels");

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { parseDefinition } from "../../src/daemon/definition.ts";
+import { vmConfigOf } from "../../src/daemon/vm-config.ts";
+import { TCP_ACK, TCP_RST, TCP_SYN, tcpFrame } from "../../src/net/frames.ts";
+import { DEFAULT_GUEST_MAC, GATEWAY_IP, GATEWAY_MAC, GUEST_IP } from "../../src/net/user-net.ts";
+import { Harness } from "../support/net-fakes.ts";
+import {
+  echoSpinElf,
+  http,
+  skipNoGcc,
+  spinDefinition,
+  type TestDaemon,
+  testDaemon,
+  until,
+} from "./support.ts";
+
+let d: TestDaemon;
+
+before(async () => {
+  d = await testDaemon({
+    commandTimeoutMs: 1000,
+    faults: (name) =>
+      name === "crasher" ? { crashAfterMs: 200 } : name === "hanger" ? { hangAfterMs: 100 } : undefined,
+  });
+  if (skipNoGcc) return;
+  await http(d.socket, d.adminToken, "PUT", "/v1/images/spin", echoSpinElf(), "application/octet-stream");
+});
+after(() => d.dispose());
+
+const info = async (name: string) =>
+  (await http(d.socket, d.adminToken, "GET", `/v1/vms/${name}`)).body as {
+    state: string;
+    reason: string;
+    instructions: number | null;
+  };
+
+test("a VM whose worker crashes is reported failed with the reason; a hung one is killed on destroy; the neighbour runs on", {
+  skip: skipNoGcc,
+}, async () => {
+  const post = (path: string, body?: unknown) => http(d.socket, d.adminToken, "POST", path, body);
+  for (const name of ["steady", "crasher", "hanger"]) {
+    assert.equal((await post("/v1/vms", spinDefinition(name))).status, 201);
+    assert.equal((await post(`/v1/vms/${name}/start`)).status, 200);
+  }
+  await until(async () => (await info("crasher")).state === "failed", "the crashed VM to be failed");
+  assert.match((await info("crasher")).reason, /crashed: injected fault/);
+  await new Promise((r) => setTimeout(r, 300));
+  const hung = await http(d.socket, d.adminToken, "POST", "/v1/vms/hanger/pause");
+  assert.equal(hung.status, 500, "a hung VM's command fails after its timeout instead of hanging the API");
+  assert.equal((await post("/v1/vms/hanger/destroy")).status, 200);
+  assert.equal((await info("hanger")).state, "stopped");
+  const a = (await info("steady")).instructions!;
+  await new Promise((r) => setTimeout(r, 100));
+  const b = await info("steady");
+  assert.equal(b.state, "running");
+  assert.ok(b.instructions! > a, "the neighbour keeps running");
+  assert.equal((await post("/v1/vms/steady/destroy")).status, 200);
+});
+
+test("daemon VMs get user-mode networking with restrict on and no forwards: the host's loopback (the API, other tenants' forwards) is out of reach", async () => {
+  const config = await vmConfigOf(parseDefinition({ name: "n", memory: "64M" }), {
+    image: () => undefined,
+    defaultGuest: async () => ({ kernel: "/k", initrd: "/i" }),
+  });
+  assert.equal(config.network.mode, "user");
+  assert.equal(config.network.restrict, true);
+  assert.deepEqual(config.network.forwards, []);
+  // The user-mode network that config opens resets a guest connecting to the gateway (the host's 127.0.0.1).
+  const h = new Harness({ restrict: config.network.restrict, forwards: config.network.forwards });
+  await h.net.start();
+  const port = 8406;
+  h.send(
+    tcpFrame(
+      GATEWAY_MAC,
+      DEFAULT_GUEST_MAC,
+      GUEST_IP,
+      GATEWAY_IP,
+      {
+        srcPort: 40000,
+        dstPort: port,
+        seq: 1,
+        ack: 0,
+        flags: TCP_SYN,
+        window: 65535,
+        mss: 1460,
+      },
+      0,
+      1,
+    ),
+  );
+  const [r] = h.tcpOut();
+  assert.equal(r.tcp.flags, TCP_RST | TCP_ACK);
+  assert.equal(h.host.connects.length, 0, "no host socket was opened");
+});

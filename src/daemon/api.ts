@@ -52,6 +52,8 @@ export interface Route {
   ok: { status: number; schema: object; mediaType?: string };
   /** The console is a WebSocket (the handler is in server.ts). */
   websocket?: boolean;
+  /** A file of the web console (ui/assets.ts). */
+  asset?: boolean;
   handle?: (c: Call) => Promise<unknown>;
 }
 
@@ -153,7 +155,20 @@ const lifecycle = (
   },
 });
 
+const asset = (url: string, summary: string, mediaType: string): Route => ({
+  method: "GET",
+  url,
+  summary,
+  auth: "none",
+  asset: true,
+  ok: { status: 200, schema: { type: "string" }, mediaType },
+});
+
 export const ROUTES: Route[] = [
+  asset("/ui", "The web console: log in with a token, VMs, charts, the serial console", "text/html"),
+  asset("/ui/app.js", "The web console's script", "text/javascript"),
+  asset("/ui/xterm.js", "xterm.js, the web console's terminal", "text/javascript"),
+  asset("/ui/xterm.css", "xterm.js's style sheet", "text/css"),
   {
     method: "GET",
     url: "/openapi.json",

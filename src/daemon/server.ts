@@ -24,6 +24,7 @@ import { type ManagerOptions, VmManager } from "./manager.ts";
 import { openApiDocument } from "./openapi.ts";
 import { ADMIN_QUOTA } from "./quota.ts";
 import { Store } from "./store.ts";
+import { UI_ASSETS } from "./ui/assets.ts";
 
 export const SOCKET_NAME = "virtus.sock";
 const DETACH_CLOSE_CODE = 1000;
@@ -172,6 +173,16 @@ function registerRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (r.body) schema.body = r.body;
     if (r.url === "/openapi.json") {
       app.route({ method: r.method, url: r.url, config: { auth: "none" }, handler: async () => document });
+      continue;
+    }
+    if (r.asset) {
+      const a = UI_ASSETS[r.url];
+      app.route({
+        method: "GET",
+        url: r.url,
+        config: { auth: "none" },
+        handler: async (_req, reply) => reply.type(a.type).send(a.body()),
+      });
       continue;
     }
     if (r.websocket) {

@@ -1,33 +1,41 @@
 /**
  * A VM's CPU cap (issue 13, partitioning): the share of one host core its
- * run loop may use, e.g. 0.25. The runner reports how long each chunk of
- * guest instructions kept the thread busy; the cap owes back
- * busy × (1/share − 1) of sleep and takes it once it adds up to a few
- * milliseconds (a timer's resolution), so over any second the VM runs
- * about `share` of it. Sleeping longer than owed is credit, bounded so an
- * idle VM cannot save up a long burst.
+ * run loop may use, e.g. 0.25. A token bucket: wall-clock time earns
+ * `share` ms of allowance per ms, each chunk of guest instructions spends
+ * the CPU time it took (the thread's own CPU clock where the host has
+ * one, else the chunk's wall time), and when the allowance is overdrawn
+ * the loop sleeps until it is earned back. Over any second the VM thus
+ * uses about `share` of a core, also on a loaded host. Unused allowance
+ * is kept only up to a few milliseconds, so an idle VM cannot save up a
+ * long burst.
  */
 
-/** What the cap needs of the host (VmRunner's CapEnv has both). */
+/** What the cap needs of the host (VmRunner's RunnerEnv has it). */
 export interface CapEnv {
   sleep(ms: number): Promise<void>;
   monotonicMs(): number;
+  /** CPU time of the VM's thread in ms, if the host can tell. */
+  cpuMs?(): number;
 }
 
-/** Sleep owed before the loop takes it (ms): timers are no finer than this. */
-const MIN_SLEEP_MS = 4;
-/** At most this much oversleep is kept as credit (ms). */
-const MAX_CREDIT_MS = 20;
+/** Overdraft (ms of CPU) before the loop sleeps: timers are no finer than a few ms. */
+const MIN_OVERDRAFT_MS = 1;
+/** At most this much unused allowance is kept (ms of CPU). */
+const MAX_CREDIT_MS = 5;
 
 export class CpuCap {
   private readonly share: number;
   private readonly env: CapEnv;
-  private owed = 0;
+  private allowance = 0;
+  private lastMs: number;
+  private lastCpu: number | undefined;
 
   constructor(share: number, env: CapEnv) {
     if (!(share > 0)) throw new RangeError("a CPU cap is a share above 0");
     this.share = share;
     this.env = env;
+    this.lastMs = env.monotonicMs();
+    this.lastCpu = env.cpuMs?.();
   }
 
   /** A share of one core or more leaves a one-thread VM uncapped. */
@@ -35,12 +43,18 @@ export class CpuCap {
     return share === undefined || share >= 1 ? undefined : new CpuCap(share, env);
   }
 
-  /** Called after each chunk with the milliseconds it ran; sleeps when enough is owed. */
+  /** Called after each chunk with the wall-clock ms it ran; sleeps while the allowance is overdrawn. */
   async afterChunk(busyMs: number): Promise<void> {
-    this.owed += busyMs * (1 / this.share - 1);
-    if (this.owed < MIN_SLEEP_MS) return;
-    const t0 = this.env.monotonicMs();
-    await this.env.sleep(this.owed);
-    this.owed = Math.max(-MAX_CREDIT_MS, this.owed - (this.env.monotonicMs() - t0));
+    const now = this.env.monotonicMs();
+    let used = busyMs;
+    if (this.lastCpu !== undefined) {
+      const cpu = this.env.cpuMs!();
+      used = cpu - this.lastCpu;
+      this.lastCpu = cpu;
+    }
+    this.allowance = Math.min(MAX_CREDIT_MS, this.allowance + (now - this.lastMs) * this.share - used);
+    this.lastMs = now;
+    if (this.allowance >= -MIN_OVERDRAFT_MS) return;
+    await this.env.sleep(-this.allowance / this.share);
   }
 }

@@ -38,6 +38,8 @@ export interface RunnerEnv {
   /** Waits while every hart waits for an interrupt. */
   sleep(ms: number): Promise<void>;
   monotonicMs(): number;
+  /** CPU time of the running thread in ms, if the host can tell (a CPU cap uses it). */
+  cpuMs?(): number;
 }
 
 /** Saving and restoring whole VMs (the snapshot file format lives with the host). */

@@ -39,7 +39,18 @@ const env: RunnerEnv = {
   yieldNow: () => yieldToEventLoop(),
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   monotonicMs: () => performance.now(),
+  cpuMs: threadCpuMs(),
 };
+
+/** This thread's CPU clock (process.threadCpuUsage, Node >= 23.9), for CPU caps. */
+function threadCpuMs(): (() => number) | undefined {
+  const usage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage;
+  if (typeof usage !== "function") return undefined;
+  return () => {
+    const u = usage.call(process);
+    return (u.user + u.system) / 1000;
+  };
+}
 const host = nodeHostServices((text) => post({ type: "log", text: `virtus: ${text}` }));
 const output = new BufferedOutput((bytes) => post({ type: "output", bytes }));
 const snapshots = nodeSnapshots(host, output);

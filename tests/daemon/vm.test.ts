@@ -94,6 +94,23 @@ test("a VM's life through the API: define, start, console, pause, resume, snapsh
   assert.equal((await post("/v1/vms/a/resume")).status, 200);
   assert.equal((await state(alice, "a")).state, "running");
 
+  const inUse = await http(d.socket, alice, "DELETE", "/v1/images/spin");
+  assert.equal(inUse.status, 409, "an image a definition names is kept");
+  assert.match((inUse.body as { error: { message: string } }).error.message, /named by VM a/);
+
+  const before = (await state(alice, "a")).instructions!;
+  const rebooted = await post("/v1/vms/a/reboot");
+  assert.equal(rebooted.status, 200);
+  assert.equal((rebooted.body as { state: string }).state, "running");
+  const after = (await state(alice, "a")).instructions!;
+  assert.ok(after < before, `a reboot starts from the first instruction again (${after} < ${before})`);
+  const c1 = consoleOf(alice, "a");
+  await c1.open;
+  await until(() => c1.got.text.startsWith("ready\n"), "the banner of the rebooted guest");
+  c1.ws.send(Buffer.from("ping"));
+  await until(() => c1.got.text.includes("ready\nping"), "the echo after the reboot");
+  c1.ws.close();
+
   const snap = await post("/v1/vms/a/snapshots", { name: "s1" });
   assert.equal(snap.status, 201, snap.text);
   assert.ok((snap.body as { size: number }).size > 0);

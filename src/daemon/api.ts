@@ -95,13 +95,14 @@ async function info(c: Call, row: VmRow) {
   };
 }
 
-function quotaOf(body: unknown): Quota {
+/** The quota a request body gives; fields it leaves out keep `base` (the defaults, or the current quota). */
+function quotaOf(body: unknown, base: Quota = DEFAULT_QUOTA): Quota {
   const q = (body ?? {}) as Record<string, unknown>;
   return {
-    maxVms: (q.vms as number | undefined) ?? DEFAULT_QUOTA.maxVms,
-    maxVcpus: (q.vcpus as number | undefined) ?? DEFAULT_QUOTA.maxVcpus,
-    maxMemory: q.memory === undefined ? DEFAULT_QUOTA.maxMemory : parseQuotaSize(q.memory, "quota.memory"),
-    maxDisk: q.disk === undefined ? DEFAULT_QUOTA.maxDisk : parseQuotaSize(q.disk, "quota.disk"),
+    maxVms: (q.vms as number | undefined) ?? base.maxVms,
+    maxVcpus: (q.vcpus as number | undefined) ?? base.maxVcpus,
+    maxMemory: q.memory === undefined ? base.maxMemory : parseQuotaSize(q.memory, "quota.memory"),
+    maxDisk: q.disk === undefined ? base.maxDisk : parseQuotaSize(q.disk, "quota.disk"),
   };
 }
 
@@ -225,7 +226,7 @@ export const ROUTES: Route[] = [
   {
     method: "PUT",
     url: "/v1/tenants/:name/quota",
-    summary: "Set a tenant's quota",
+    summary: "Set a tenant's quota (fields left out keep their value)",
     auth: "admin",
     params: S.nameParams,
     body: S.quota,
@@ -233,7 +234,7 @@ export const ROUTES: Route[] = [
     handle: async (c) => {
       const t = c.ctx.store.tenantByName(c.params.name);
       if (t === undefined) throw notFound(`tenant ${c.params.name}`);
-      c.ctx.store.setQuota(t.id, quotaOf(c.body));
+      c.ctx.store.setQuota(t.id, quotaOf(c.body, t));
       return tenantJson(c.ctx.store, c.ctx.store.tenantById(t.id)!);
     },
   },

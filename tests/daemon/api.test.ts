@@ -123,3 +123,27 @@ test("quotas refuse VMs, vCPUs, memory and disk past the tenant's limits, saying
   const list = (await http(d.socket, tok, "GET", "/v1/images")).body as unknown[];
   assert.equal(list.length, 0, "a refused upload leaves nothing behind");
 });
+
+test("the admin sets a tenant's quota and deletes a tenant: its token stops working and its VMs are gone", async () => {
+  const t = await http(d.socket, d.adminToken, "POST", "/v1/tenants", { name: "gone" });
+  const tok = (t.body as { token: string }).token;
+  assert.equal((await http(d.socket, tok, "POST", "/v1/vms", { name: "v", memory: "32M" })).status, 201);
+  assert.equal(
+    (await http(d.socket, d.adminToken, "PUT", "/v1/tenants/gone/quota", { vcpus: 3 })).status,
+    200,
+  );
+  const q = await http(d.socket, d.adminToken, "PUT", "/v1/tenants/gone/quota", { vms: 1 });
+  assert.equal(q.status, 200);
+  assert.deepEqual((q.body as { quota: object }).quota, {
+    vms: 1,
+    vcpus: 3,
+    memory: 8 * 1024 ** 3,
+    disk: 20 * 1024 ** 3,
+  });
+  assert.equal((await http(d.socket, tok, "POST", "/v1/vms", { name: "w", memory: "32M" })).status, 403);
+  assert.equal((await http(d.socket, d.adminToken, "DELETE", "/v1/tenants/admin")).status, 403);
+  assert.equal((await http(d.socket, d.adminToken, "DELETE", "/v1/tenants/gone")).status, 200);
+  assert.equal((await http(d.socket, tok, "GET", "/v1/vms")).status, 401);
+  assert.equal(d.store.tenantByName("gone"), undefined);
+  assert.equal((await http(d.socket, d.adminToken, "DELETE", "/v1/tenants/gone")).status, 404);
+});

@@ -9,6 +9,7 @@ import { addRunCommand } from "./run.ts";
 import { runElfCommand } from "./run-elf.ts";
 import { addTenantCommand } from "./tenant.ts";
 import { addVmCommand } from "./vm.ts";
+import { addWebCommand } from "./web.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -58,6 +59,7 @@ addCtlCommand(program);
 addDaemonCommand(program);
 addVmCommand(program);
 addTenantCommand(program);
+addWebCommand(program);
 
 try {
   await program.parseAsync();

@@ -6,27 +6,24 @@
  * test-artifacts/web-console/ (or $VIRTUS_ARTIFACTS).
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { type Daemon, startDaemon } from "../../src/daemon/server.ts";
 import { ensureGuest } from "../../src/host/node/guest.ts";
+import { artifactsDir, chromiumMissing, launchChromium } from "../support/chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const skip = !existsSync(CHROMIUM) && "Debian's chromium is not installed (apt-get install chromium)";
-const ARTIFACTS =
-  process.env.VIRTUS_ARTIFACTS ?? join(import.meta.dirname, "../../test-artifacts/web-console");
+const skip = chromiumMissing;
 
 test("web console: log in, create a VM from the default guest, start it, use its console in xterm.js, stop it", {
   skip,
   timeout: 240_000,
 }, async () => {
-  const { chromium } = await import("playwright-core");
   const dir = mkdtempSync(join(tmpdir(), "virtus-web-"));
-  mkdirSync(ARTIFACTS, { recursive: true });
+  const ARTIFACTS = artifactsDir("web-console");
   let d: Daemon | undefined;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launchChromium();
   try {
     d = await startDaemon({
       dataDir: dir,

@@ -1,0 +1,105 @@
+/**
+ * The VM's Web Worker (bundled into web/dist/worker.js): builds the VM the
+ * page asks for with the library (src/vm/build.ts), runs it with VmRunner
+ * (the JIT on unless the configuration says otherwise) and speaks
+ * protocol.ts with the page. A spinning guest never blocks the page.
+ */
+import { buildVm } from "../../vm/build.ts";
+import { errorReply, parseVmCommand } from "../../vm/commands.ts";
+import { BufferedOutput } from "../../vm/console-output.ts";
+import { type RunnerEnv, VmRunner } from "../../vm/runner.ts";
+import { MemoryFs } from "./memory-fs.ts";
+import { type FromBrowserWorker, PAGE_SHARE_NAME, type ToBrowserWorker } from "./protocol.ts";
+import { browserHostServices, emptyResources } from "./services.ts";
+
+const scope = self as unknown as {
+  postMessage(m: unknown, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<ToBrowserWorker>) => void) | null;
+};
+
+function post(m: FromBrowserWorker): void {
+  if (m.type === "output") scope.postMessage(m, [m.bytes.buffer as ArrayBuffer]);
+  else scope.postMessage(m);
+}
+
+/** A zero-delay yield: setTimeout(0) is clamped to 4 ms once nested, a message is not. */
+function yieldNow(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(0);
+  });
+}
+
+const env: RunnerEnv = {
+  yieldNow,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  monotonicMs: () => performance.now(),
+};
+
+const resources = emptyResources();
+const share = new MemoryFs();
+resources.shares.set(PAGE_SHARE_NAME, share);
+const host = browserHostServices(resources, (text) => post({ type: "log", text: `virtus: ${text}` }));
+const output = new BufferedOutput((bytes) => post({ type: "output", bytes }));
+let runner: VmRunner | undefined;
+const early: ToBrowserWorker[] = [];
+
+function startStats(r: VmRunner): void {
+  let last = { t: performance.now(), n: 0 };
+  setInterval(() => {
+    const vm = r.current;
+    const n = vm.board.machine.retired();
+    const t = performance.now();
+    const ips = ((n - last.n) * 1000) / Math.max(1, t - last.t);
+    last = { t, n };
+    const jitBlocks = vm.board.machine.jit?.fns.length ?? 0;
+    post({ type: "stats", stats: { instructions: n, ips, jitBlocks, state: r.state } });
+  }, 1000);
+}
+
+async function boot(m: Extract<ToBrowserWorker, { type: "boot" }>): Promise<void> {
+  for (const [name, bytes] of Object.entries(m.files)) resources.files.set(name, bytes);
+  try {
+    const vm = await buildVm(m.config, host, { console: output });
+    runner = new VmRunner(vm, {
+      env,
+      output,
+      onEvent: (event) => post({ type: "event", event }),
+      rebuild: () => buildVm(m.config, host, { console: output }),
+    });
+    post({ type: "booted", config: m.config });
+    startStats(runner);
+    for (const e of early.splice(0)) handle(e);
+    const outcome = await runner.done;
+    post({ type: "ended", outcome });
+  } catch (e) {
+    post({ type: "failed", message: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+function handle(m: ToBrowserWorker): void {
+  if (m.type === "boot") {
+    void boot(m);
+    return;
+  }
+  if (m.type === "put-file") {
+    share.putFile(m.name, m.bytes);
+    return;
+  }
+  if (runner === undefined) {
+    early.push(m);
+    return;
+  }
+  const r = runner;
+  if (m.type === "input") r.input(m.bytes);
+  else if (m.type === "command")
+    Promise.resolve()
+      .then(() => r.execute(parseVmCommand(m.command)))
+      .then(
+        (ret) => post({ type: "reply", id: m.id, reply: { return: ret } }),
+        (e) => post({ type: "reply", id: m.id, reply: errorReply(e) }),
+      );
+}
+
+scope.onmessage = (e) => handle(e.data);

@@ -1,0 +1,101 @@
+/**
+ * `virtus web`: serves the browser page (web/) and the default guest on
+ * 127.0.0.1. The page and its worker are bundled with esbuild when the
+ * server starts (a fraction of a second), so a fresh checkout needs no
+ * separate build step; the bundles are kept in memory and served as
+ * static files. Everything the page needs comes from here: it works
+ * offline.
+ *
+ *   GET /                 web/index.html
+ *   GET /main.js, /main.css, /worker.js   the bundles
+ *   GET /guest/info.json  where the guest's files are and its command line
+ *   GET /guest/Image, /guest/initramfs.cpio.gz   the default guest (extracted by ensureGuest)
+ */
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import Fastify, { type FastifyInstance } from "fastify";
+import { VirtusError } from "../../machine/errors.ts";
+import { ensureGuest, GUEST_KERNEL_CMDLINE } from "./guest.ts";
+
+const WEB_DIR = fileURLToPath(new URL("../../../web/", import.meta.url));
+export const DEFAULT_WEB_PORT = 8080;
+
+interface Asset {
+  type: string;
+  body: Uint8Array | string;
+}
+
+/** Bundles web/main.ts (with its CSS) and the VM worker into memory. */
+export async function buildWebAssets(): Promise<Map<string, Asset>> {
+  const esbuild = await import("esbuild");
+  const result = await esbuild.build({
+    entryPoints: {
+      main: `${WEB_DIR}main.ts`,
+      "main-css": `${WEB_DIR}main.css`,
+      worker: fileURLToPath(new URL("../browser/worker.ts", import.meta.url)),
+    },
+    bundle: true,
+    format: "iife",
+    target: "chrome120",
+    platform: "browser",
+    write: false,
+    outdir: "/out",
+    sourcemap: false,
+    logLevel: "silent",
+  });
+  const assets = new Map<string, Asset>();
+  for (const f of result.outputFiles) {
+    const name = basename(f.path).replace("main-css.css", "main.css");
+    const type = name.endsWith(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8";
+    assets.set(`/${name}`, { type, body: f.contents });
+  }
+  assets.set("/", { type: "text/html; charset=utf-8", body: readFileSync(`${WEB_DIR}index.html`, "utf8") });
+  return assets;
+}
+
+export interface WebServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the page's server on 127.0.0.1:`port` (0: any free port). */
+export async function startWebServer(opts: {
+  port: number;
+  log?: (line: string) => void;
+}): Promise<WebServer> {
+  const [assets, guest] = await Promise.all([buildWebAssets(), ensureGuest({ log: opts.log ?? (() => {}) })]);
+  const files: Record<string, string> = { Image: guest.kernel, "initramfs.cpio.gz": guest.initrd };
+  assets.set("/guest/info.json", {
+    type: "application/json",
+    body: JSON.stringify({
+      append: GUEST_KERNEL_CMDLINE,
+      kernel: "guest/Image",
+      initrd: "guest/initramfs.cpio.gz",
+    }),
+  });
+  const app: FastifyInstance = Fastify({ logger: false });
+  app.get("/*", async (req, reply) => {
+    const path = req.url.split("?")[0];
+    const guestFile = path.startsWith("/guest/") ? files[path.slice("/guest/".length)] : undefined;
+    if (guestFile !== undefined)
+      return reply
+        .type("application/octet-stream")
+        .header("cache-control", "no-cache")
+        .send(readFileSync(guestFile));
+    const a = assets.get(path);
+    if (a === undefined) return reply.code(404).type("text/plain").send("not found\n");
+    return reply.type(a.type).header("cache-control", "no-cache").send(Buffer.from(a.body));
+  });
+  try {
+    await app.listen({ host: "127.0.0.1", port: opts.port });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE")
+      throw new VirtusError("web-port", `port ${opts.port} is in use; pick another with --port N`);
+    throw e;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr !== null ? addr.port : opts.port;
+  return { url: `http://127.0.0.1:${port}/`, close: () => app.close() };
+}

@@ -70,7 +70,7 @@ function onMessage(m: FromBrowserWorker): void {
       break;
     case "booted":
       setState(
-        `running: ${m.config.memory / 1048576} MiB, ${m.config.harts} hart(s), JIT ${m.config.jit ? "on" : "off"}`,
+        `${m.restored ? "restored, " : ""}running: ${m.config.memory / 1048576} MiB, ${m.config.harts} hart(s), JIT ${m.config.jit ? "on" : "off"}`,
       );
       break;
     case "failed":
@@ -106,6 +106,8 @@ function ask(m: ToBrowserWorker & { id: number }): Promise<FromBrowserWorker> {
 
 function startWorker(): void {
   worker?.terminate();
+  for (const resolve of waiting.values()) resolve({ type: "failed", message: "the VM was replaced" });
+  waiting.clear();
   worker = new Worker("worker.js");
   worker.onmessage = (e: MessageEvent<FromBrowserWorker>) => onMessage(e.data);
   worker.onerror = (e) => setState(`worker error: ${e.message}`);
@@ -114,8 +116,11 @@ function startWorker(): void {
 async function boot(snapshot?: Uint8Array): Promise<void> {
   setState("loading the default guest…");
   startWorker();
+  const mine = worker;
   const { config, files } = await guestConfig();
-  setState("booting…");
+  // Another boot (a restore) started meanwhile: it owns the new worker.
+  if (worker !== mine) return;
+  setState(snapshot ? "restoring…" : "booting…");
   term.reset();
   outputLog.length = 0;
   paused = false;

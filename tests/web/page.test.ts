@@ -8,9 +8,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { startWebServer, type WebServer } from "../../src/host/node/web-server.ts";
 import { artifactsDir, chromiumMissing, launchChromium } from "../support/chromium.ts";
+import { typeLine, waitForScreen } from "./helpers.ts";
 
 const skip = chromiumMissing;
 let server: WebServer;
@@ -26,22 +27,6 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-const screen = (page: Page) => page.locator("#terminal .xterm-rows").innerText();
-
-async function waitForScreen(page: Page, text: string, timeout: number): Promise<void> {
-  await page
-    .waitForFunction((t) => document.querySelector("#terminal .xterm-rows")?.textContent?.includes(t), text, {
-      timeout,
-      polling: 500,
-    })
-    .catch(async () => assert.fail(`"${text}" never appeared on the terminal:\n${await screen(page)}`));
-}
-
-async function typeLine(page: Page, line: string): Promise<void> {
-  await page.click("#terminal");
-  await page.keyboard.type(`${line}\n`);
-}
 
 test("the page boots the default guest, runs a typed command and reads a dropped file", {
   skip,

@@ -5,7 +5,7 @@
  * (zstd and a native CRC-32 in Node) and writes the parts atomically.
  *
  *   const parts = encodeSnapshotFile(saveVm(vm), { config, disks }, codec);  // write them in order
- *   const { snapshot, meta } = decodeSnapshotFile(bytes, codec);             // validates everything
+ *   const { snapshot, meta } = decodeSnapshotFile(bytes, [codec, plainCodec]); // validates everything
  *   restoreVm(freshVm, snapshot);                                             // RAM decompresses here
  *
  * Layout (little-endian):
@@ -162,7 +162,13 @@ export function encodeSnapshotFile(
  * code "bad-snapshot" and a message that says what is wrong (truncated,
  * not a snapshot, another version, corrupt section, other codec, ...).
  */
-export function decodeSnapshotFile(bytes: Uint8Array, codec: SnapshotCodec): DecodedSnapshot {
+export function decodeSnapshotFile(
+  bytes: Uint8Array,
+  codecs: SnapshotCodec | readonly SnapshotCodec[],
+): DecodedSnapshot {
+  // A host may read several codecs (the browser writes "none" and reads Node's zstd too).
+  const readable: readonly SnapshotCodec[] = Array.isArray(codecs) ? codecs : [codecs as SnapshotCodec];
+  const crc32 = readable[0].crc32;
   if (bytes.length < HEADER_SIZE) {
     if (bytes.length >= 8 && utf8Safe(bytes.subarray(0, 8)) !== SNAPSHOT_MAGIC)
       throw snapshotError("not a Virtus snapshot (no VIRTSNAP magic)");
@@ -171,7 +177,7 @@ export function decodeSnapshotFile(bytes: Uint8Array, codec: SnapshotCodec): Dec
   const hv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (utf8Safe(bytes.subarray(0, 8)) !== SNAPSHOT_MAGIC)
     throw snapshotError("not a Virtus snapshot (no VIRTSNAP magic)");
-  if (hv.getUint32(60, true) !== codec.crc32(bytes.subarray(0, 60)))
+  if (hv.getUint32(60, true) !== crc32(bytes.subarray(0, 60)))
     throw snapshotError("the header is corrupt (checksum mismatch)");
   const format = hv.getUint32(8, true);
   if (format !== SNAPSHOT_FORMAT_VERSION)
@@ -180,9 +186,10 @@ export function decodeSnapshotFile(bytes: Uint8Array, codec: SnapshotCodec): Dec
   if (model !== MACHINE_MODEL_VERSION)
     throw snapshotError(`machine model ${model}; this Virtus restores model ${MACHINE_MODEL_VERSION}`);
   const codecId = hv.getUint32(16, true);
-  if (codecId !== codec.id)
+  const codec = readable.find((c) => c.id === codecId);
+  if (codec === undefined)
     throw snapshotError(
-      `compressed with ${CODEC_NAMES[codecId] ?? `codec ${codecId}`}, but this host reads ${codec.name}`,
+      `compressed with ${CODEC_NAMES[codecId] ?? `codec ${codecId}`}, but this host reads ${readable.map((c) => c.name).join(" and ")}`,
     );
   const count = hv.getUint32(20, true);
   const fileLength = getU64(hv, 24);

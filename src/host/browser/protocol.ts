@@ -40,7 +40,7 @@ export interface BrowserVmStats {
 }
 
 export type FromBrowserWorker =
-  | { type: "booted"; config: VmConfig }
+  | { type: "booted"; config: VmConfig; restored: boolean }
   | { type: "failed"; message: string }
   | { type: "output"; bytes: Uint8Array }
   | { type: "log"; text: string }

@@ -11,6 +11,7 @@ import { type RunnerEnv, VmRunner } from "../../vm/runner.ts";
 import { MemoryFs } from "./memory-fs.ts";
 import { type FromBrowserWorker, PAGE_SHARE_NAME, type ToBrowserWorker } from "./protocol.ts";
 import { browserHostServices, emptyResources } from "./services.ts";
+import { browserSnapshots, readBrowserSnapshot } from "./snapshots.ts";
 
 const scope = self as unknown as {
   postMessage(m: unknown, transfer?: Transferable[]): void;
@@ -42,6 +43,7 @@ const share = new MemoryFs();
 resources.shares.set(PAGE_SHARE_NAME, share);
 const host = browserHostServices(resources, (text) => post({ type: "log", text: `virtus: ${text}` }));
 const output = new BufferedOutput((bytes) => post({ type: "output", bytes }));
+const snapshots = browserSnapshots();
 let runner: VmRunner | undefined;
 const early: ToBrowserWorker[] = [];
 
@@ -61,14 +63,18 @@ function startStats(r: VmRunner): void {
 async function boot(m: Extract<ToBrowserWorker, { type: "boot" }>): Promise<void> {
   for (const [name, bytes] of Object.entries(m.files)) resources.files.set(name, bytes);
   try {
-    const vm = await buildVm(m.config, host, { console: output });
+    // A snapshot brings its own configuration (memory, harts, …); the page's files back it.
+    const saved = m.snapshot === undefined ? undefined : readBrowserSnapshot(m.snapshot);
+    const config = saved?.config ?? m.config;
+    const vm = await buildVm(config, host, { console: output, restore: saved?.snapshot });
     runner = new VmRunner(vm, {
       env,
       output,
+      snapshots,
       onEvent: (event) => post({ type: "event", event }),
-      rebuild: () => buildVm(m.config, host, { console: output }),
+      rebuild: () => buildVm(config, host, { console: output }),
     });
-    post({ type: "booted", config: m.config });
+    post({ type: "booted", config, restored: saved !== undefined });
     startStats(runner);
     for (const e of early.splice(0)) handle(e);
     const outcome = await runner.done;
@@ -93,6 +99,7 @@ function handle(m: ToBrowserWorker): void {
   }
   const r = runner;
   if (m.type === "input") r.input(m.bytes);
+  else if (m.type === "save-snapshot") saveSnapshot(r, m.id);
   else if (m.type === "command")
     Promise.resolve()
       .then(() => r.execute(parseVmCommand(m.command)))
@@ -100,6 +107,21 @@ function handle(m: ToBrowserWorker): void {
         (ret) => post({ type: "reply", id: m.id, reply: { return: ret } }),
         (e) => post({ type: "reply", id: m.id, reply: errorReply(e) }),
       );
+}
+
+/** Saves the VM (guest time stands still meanwhile) and hands the file to the page. */
+function saveSnapshot(r: VmRunner, id: number): void {
+  const file = `snapshot-${id}`;
+  Promise.resolve()
+    .then(() => r.execute({ execute: "snapshot", arguments: { file } }))
+    .then(() => {
+      const bytes = snapshots.take(file);
+      if (bytes === undefined) throw new Error("the snapshot was not kept");
+      scope.postMessage({ type: "snapshot", id, bytes } satisfies FromBrowserWorker, [
+        bytes.buffer as ArrayBuffer,
+      ]);
+    })
+    .catch((e: Error) => post({ type: "snapshot", id, error: e.message }));
 }
 
 scope.onmessage = (e) => handle(e.data);

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { constants, crc32, zstdCompressSync, zstdDecompressSync } from "node:zlib";
-import { CODEC_ZSTD, type SnapshotCodec } from "../../formats/snapshot/codec.ts";
+import { CODEC_ZSTD, plainCodec, type SnapshotCodec } from "../../formats/snapshot/codec.ts";
 import {
   type DecodedSnapshot,
   type DiskIdentity,
@@ -70,7 +70,8 @@ export function readSnapshotFile(path: string): DecodedSnapshot {
     );
   }
   try {
-    return decodeSnapshotFile(bytes, nodeSnapshotCodec);
+    // Browsers write uncompressed snapshots (docs/SNAPSHOT.md); Node reads both.
+    return decodeSnapshotFile(bytes, [nodeSnapshotCodec, plainCodec]);
   } catch (e) {
     if (e instanceof VirtusError) throw new VirtusError(e.code, `${path}: ${e.message}`);
     throw e;

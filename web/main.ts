@@ -7,13 +7,9 @@
  * URL parameters (for tests and links): memory=MiB, harts=N, deterministic=1.
  */
 import { Terminal } from "@xterm/xterm";
-import {
-  type FromBrowserWorker,
-  PAGE_SHARE_NAME,
-  PAGE_SHARE_TAG,
-  type ToBrowserWorker,
-} from "../src/host/browser/protocol.ts";
-import { defaultVmConfig, type VmConfig } from "../src/vm/config.ts";
+import { PAGE_INITRD, PAGE_KERNEL, pageVmConfig } from "../src/host/browser/page-config.ts";
+import type { FromBrowserWorker, ToBrowserWorker } from "../src/host/browser/protocol.ts";
+import type { VmConfig } from "../src/vm/config.ts";
 
 interface GuestInfo {
   append: string;
@@ -51,15 +47,13 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
 async function guestConfig(): Promise<{ config: VmConfig; files: Record<string, Uint8Array> }> {
   const info = (await (await fetch("guest/info.json")).json()) as GuestInfo;
   const [kernel, initrd] = await Promise.all([fetchBytes(info.kernel), fetchBytes(info.initrd)]);
-  const config = defaultVmConfig("Image");
-  config.initrd = "initramfs.cpio.gz";
-  config.append = info.append;
-  config.memory = Number(params.get("memory") ?? $<HTMLSelectElement>("memory").value) * 1024 * 1024;
-  config.harts = Number(params.get("harts") ?? $<HTMLSelectElement>("harts").value);
-  config.deterministic = params.get("deterministic") === "1";
-  config.network = { ...config.network, mode: "none" };
-  config.shares = [{ hostDir: PAGE_SHARE_NAME, tag: PAGE_SHARE_TAG, readOnly: false }];
-  return { config, files: { Image: kernel, "initramfs.cpio.gz": initrd } };
+  const config = pageVmConfig({
+    append: info.append,
+    memoryMiB: Number(params.get("memory") ?? $<HTMLSelectElement>("memory").value),
+    harts: Number(params.get("harts") ?? $<HTMLSelectElement>("harts").value),
+    deterministic: params.get("deterministic") === "1",
+  });
+  return { config, files: { [PAGE_KERNEL]: kernel, [PAGE_INITRD]: initrd } };
 }
 
 function onMessage(m: FromBrowserWorker): void {

@@ -69,3 +69,23 @@ test("the generated decoder and op tags are up to date with the table", async ()
   const { execFileSync } = await import("node:child_process");
   execFileSync(process.execPath, [join(root, "scripts/gen-isa.ts"), "--check"], { stdio: "pipe" });
 });
+
+test("the browser host (src/host/browser, web/) uses no Node API and never imports the Node host", () => {
+  const offenders: string[] = [];
+  const allowed = new Set(["@xterm/xterm", "fzstd"]);
+  for (const f of ["src/host/browser", "web"].flatMap((d) => filesUnder(join(root, d)))) {
+    const src = readFileSync(f, "utf8");
+    for (const spec of importsOf(src)) {
+      const target = `/${relative(root, join(f, "..", spec))}`;
+      if (
+        spec.startsWith("node:") ||
+        (!spec.startsWith(".") && !allowed.has(spec)) ||
+        target.includes("/host/node/")
+      )
+        offenders.push(`${relative(root, f)} imports ${spec}`);
+    }
+    if (/\b(process|require|Buffer|__dirname)\b\s*[.(]/.test(src))
+      offenders.push(`${relative(root, f)} uses a Node global`);
+  }
+  assert.deepEqual(offenders, []);
+});

@@ -46,6 +46,7 @@ describe("npm package", () => {
       /^LICENSE$/,
       /^bin\/[\w-]+\.js$/,
       /^dist\/.+\.(js|d\.ts)$/,
+      /^dist\/web\/(index\.html|main\.css)$/,
       /^guest\/prebuilt\/[\w.-]+$/,
     ];
     const strays = files.filter((f) => !allowed.some((re) => re.test(f)));
@@ -53,7 +54,29 @@ describe("npm package", () => {
     for (const f of ["LICENSE", "README.md", "bin/virtus.js", "dist/cli/main.js", "dist/cli/main.d.ts"])
       assert.ok(files.includes(f), f);
     assert.ok(files.includes("guest/prebuilt/manifest.json"));
+    assert.ok(files.includes("dist/web/worker.js"), "the page of virtus web is prebuilt");
     assert.ok(!files.some((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), "TypeScript sources shipped");
+  });
+
+  test("the installed virtus web serves the prebuilt page and its worker", async () => {
+    const child = spawn(installed, ["web", "--port", "0"], { stdio: ["ignore", "ignore", "pipe"] });
+    try {
+      let err = "";
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr.on("data", (d: Buffer) => {
+          err += d.toString();
+          const m = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
+          if (m) resolve(m[1]);
+        });
+        child.once("exit", () => reject(new Error(`virtus web exited: ${err}`)));
+      });
+      assert.match(await (await fetch(url)).text(), /<script src="main.js">/);
+      const worker = await fetch(`${url}worker.js`);
+      assert.equal(worker.status, 200);
+      assert.ok((await worker.text()).length > 10_000);
+    } finally {
+      child.kill();
+    }
   });
 
   test("the installed virtus prints its version", () => {

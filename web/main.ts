@@ -4,10 +4,12 @@
  * and the VM in a Web Worker (src/host/browser/worker.ts). On load it boots
  * the default guest that `virtus web` serves under /guest/.
  *
- * URL parameters (for tests and links): memory=MiB, harts=N, deterministic=1.
+ * URL parameters (for tests and links): memory=MiB, harts=N, deterministic=1,
+ * disk=memory|opfs (a 64 MiB /dev/vda).
  */
 import { Terminal } from "@xterm/xterm";
-import { PAGE_INITRD, PAGE_KERNEL, pageVmConfig } from "../src/host/browser/page-config.ts";
+import type { DiskSource } from "../src/host/browser/block.ts";
+import { PAGE_INITRD, PAGE_KERNEL, pageDiskName, pageVmConfig } from "../src/host/browser/page-config.ts";
 import type { FromBrowserWorker, ToBrowserWorker } from "../src/host/browser/protocol.ts";
 import type { VmConfig } from "../src/vm/config.ts";
 
@@ -44,7 +46,26 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-async function guestConfig(): Promise<{ config: VmConfig; files: Record<string, Uint8Array> }> {
+/** 64 MiB: room for a file system, small enough for memory. */
+const PAGE_DISK_SIZE = 64 * 1024 * 1024;
+/** A disk file the user picked (boots with it as /dev/vda). */
+let diskFile: File | undefined;
+
+function pageDisks(): Record<string, DiskSource> {
+  if (diskFile !== undefined) return { [pageDiskName(0)]: { kind: "blob", blob: diskFile } };
+  const choice = params.get("disk") ?? $<HTMLSelectElement>("disk").value;
+  if (choice === "memory") return { [pageDiskName(0)]: { kind: "memory", size: PAGE_DISK_SIZE } };
+  if (choice === "opfs")
+    return { [pageDiskName(0)]: { kind: "opfs", name: "virtus-disk0.img", size: PAGE_DISK_SIZE } };
+  return {};
+}
+
+async function guestConfig(): Promise<{
+  config: VmConfig;
+  files: Record<string, Uint8Array>;
+  disks: Record<string, DiskSource>;
+}> {
+  const disks = pageDisks();
   const info = (await (await fetch("guest/info.json")).json()) as GuestInfo;
   const [kernel, initrd] = await Promise.all([fetchBytes(info.kernel), fetchBytes(info.initrd)]);
   const config = pageVmConfig({
@@ -52,8 +73,9 @@ async function guestConfig(): Promise<{ config: VmConfig; files: Record<string, 
     memoryMiB: Number(params.get("memory") ?? $<HTMLSelectElement>("memory").value),
     harts: Number(params.get("harts") ?? $<HTMLSelectElement>("harts").value),
     deterministic: params.get("deterministic") === "1",
+    disks: Object.keys(disks).length,
   });
-  return { config, files: { [PAGE_KERNEL]: kernel, [PAGE_INITRD]: initrd } };
+  return { config, files: { [PAGE_KERNEL]: kernel, [PAGE_INITRD]: initrd }, disks };
 }
 
 function onMessage(m: FromBrowserWorker): void {
@@ -111,7 +133,7 @@ async function boot(snapshot?: Uint8Array): Promise<void> {
   setState("loading the default guest…");
   startWorker();
   const mine = worker;
-  const { config, files } = await guestConfig();
+  const { config, files, disks } = await guestConfig();
   // Another boot (a restore) started meanwhile: it owns the new worker.
   if (worker !== mine) return;
   setState(snapshot ? "restoring…" : "booting…");
@@ -119,12 +141,19 @@ async function boot(snapshot?: Uint8Array): Promise<void> {
   outputLog.length = 0;
   paused = false;
   $("pause").textContent = "Pause";
-  send({ type: "boot", config, files, snapshot });
+  send({ type: "boot", config, files, snapshot, disks });
 }
 
 term.onData((data) => send({ type: "input", bytes: new TextEncoder().encode(data) }));
 
-$("reboot").onclick = () => void boot();
+$("reboot").onclick = () => {
+  params.delete("disk");
+  void boot();
+};
+$<HTMLInputElement>("disk-file").onchange = (e) => {
+  diskFile = (e.target as HTMLInputElement).files?.[0];
+  if (diskFile) void boot();
+};
 $("pause").onclick = async () => {
   const reply = await ask({
     type: "command",

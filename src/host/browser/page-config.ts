@@ -16,7 +16,12 @@ export interface PageChoices {
   memoryMiB: number;
   harts: number;
   deterministic: boolean;
+  /** How many disks the page attaches (/dev/vda, vdb…); the boot message says what backs each. */
+  disks?: number;
 }
+
+/** The name of the page's n-th disk in the configuration and in the boot message. */
+export const pageDiskName = (n: number): string => `disk${n}`;
 
 export function pageVmConfig(c: PageChoices): VmConfig {
   const config = defaultVmConfig(PAGE_KERNEL);
@@ -26,6 +31,7 @@ export function pageVmConfig(c: PageChoices): VmConfig {
   config.harts = c.harts;
   config.deterministic = c.deterministic;
   config.network = { ...config.network, mode: "none" };
+  config.disks = Array.from({ length: c.disks ?? 0 }, (_, i) => ({ path: pageDiskName(i), readOnly: false }));
   config.shares = [{ hostDir: PAGE_SHARE_NAME, tag: PAGE_SHARE_TAG, readOnly: false }];
   return config;
 }

@@ -9,6 +9,7 @@
 import type { VmCommand, VmEvent, VmReply } from "../../vm/commands.ts";
 import type { VmConfig } from "../../vm/config.ts";
 import type { RunOutcome } from "../../vm/runner.ts";
+import type { DiskSource } from "./block.ts";
 
 /** The tag of the share the page's dropped files go to (mount -t 9p -o trans=virtio TAG /mnt). */
 export const PAGE_SHARE_TAG = "page";
@@ -23,6 +24,8 @@ export type ToBrowserWorker =
       files: Record<string, Uint8Array>;
       /** A snapshot file (docs/SNAPSHOT.md) to continue instead of booting `config`. */
       snapshot?: Uint8Array;
+      /** The disks `config.disks` names, by path (page-config.ts names them disk0, disk1, …). */
+      disks?: Record<string, DiskSource>;
     }
   | { type: "input"; bytes: Uint8Array }
   | { type: "command"; id: number; command: VmCommand }

@@ -8,6 +8,7 @@ import { buildVm } from "../../vm/build.ts";
 import { errorReply, parseVmCommand } from "../../vm/commands.ts";
 import { BufferedOutput } from "../../vm/console-output.ts";
 import { type RunnerEnv, VmRunner } from "../../vm/runner.ts";
+import { openDiskSource } from "./block.ts";
 import { MemoryFs } from "./memory-fs.ts";
 import { type FromBrowserWorker, PAGE_SHARE_NAME, type ToBrowserWorker } from "./protocol.ts";
 import { browserHostServices, emptyResources } from "./services.ts";
@@ -63,6 +64,8 @@ function startStats(r: VmRunner): void {
 async function boot(m: Extract<ToBrowserWorker, { type: "boot" }>): Promise<void> {
   for (const [name, bytes] of Object.entries(m.files)) resources.files.set(name, bytes);
   try {
+    for (const [name, source] of Object.entries(m.disks ?? {}))
+      resources.disks.set(name, await openDiskSource(source));
     // A snapshot brings its own configuration (memory, harts, …); the page's files back it.
     const saved = m.snapshot === undefined ? undefined : readBrowserSnapshot(m.snapshot);
     const config = saved?.config ?? m.config;

@@ -10,18 +10,24 @@
  *   GET /main.js, /main.css, /worker.js   the bundles
  *   GET /guest/info.json  where the guest's files are and its command line
  *   GET /guest/Image, /guest/initramfs.cpio.gz   the default guest (extracted by ensureGuest)
+ *
+ * The npm package carries no TypeScript sources for the page: `npm run
+ * build` writes the bundles to dist/web/ and the server serves those
+ * (esbuild and fzstd are devDependencies: only a checkout bundles).
  */
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance } from "fastify";
 import { VirtusError } from "../../machine/errors.ts";
 import { ensureGuest, GUEST_KERNEL_CMDLINE } from "./guest.ts";
 
 const WEB_DIR = fileURLToPath(new URL("../../../web/", import.meta.url));
+/** Where `npm run build` puts the bundles in the npm package (dist/web/), which has no sources to bundle. */
+export const PREBUILT_WEB_DIR = fileURLToPath(new URL("../../web/", import.meta.url));
 export const DEFAULT_WEB_PORT = 8080;
 
-interface Asset {
+export interface Asset {
   type: string;
   body: Uint8Array | string;
 }
@@ -47,11 +53,42 @@ export async function buildWebAssets(): Promise<Map<string, Asset>> {
   const assets = new Map<string, Asset>();
   for (const f of result.outputFiles) {
     const name = basename(f.path).replace("main-css.css", "main.css");
-    const type = name.endsWith(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8";
-    assets.set(`/${name}`, { type, body: f.contents });
+    assets.set(`/${name}`, { type: typeOf(name), body: f.contents });
   }
   assets.set("/", { type: "text/html; charset=utf-8", body: readFileSync(`${WEB_DIR}index.html`, "utf8") });
   return assets;
+}
+
+const typeOf = (name: string) =>
+  name.endsWith(".css")
+    ? "text/css; charset=utf-8"
+    : name.endsWith(".html")
+      ? "text/html; charset=utf-8"
+      : "text/javascript; charset=utf-8";
+
+/** Writes the bundles as static files (the package's dist/web/). */
+export function writeWebAssets(assets: Map<string, Asset>, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [path, a] of assets)
+    writeFileSync(join(dir, path === "/" ? "index.html" : path.slice(1)), a.body);
+}
+
+/** Reads bundles written by writeWebAssets. */
+export function readWebAssets(dir: string): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const name of readdirSync(dir))
+    assets.set(name === "index.html" ? "/" : `/${name}`, {
+      type: typeOf(name),
+      body: readFileSync(join(dir, name)),
+    });
+  return assets;
+}
+
+/** The page's files: bundled from the sources in a checkout, else the package's prebuilt ones. */
+async function loadWebAssets(): Promise<Map<string, Asset>> {
+  if (existsSync(join(WEB_DIR, "main.ts"))) return buildWebAssets();
+  if (existsSync(join(PREBUILT_WEB_DIR, "index.html"))) return readWebAssets(PREBUILT_WEB_DIR);
+  throw new VirtusError("no-web", `the page's files are missing (${PREBUILT_WEB_DIR}); reinstall Virtus`);
 }
 
 export interface WebServer {
@@ -64,7 +101,7 @@ export async function startWebServer(opts: {
   port: number;
   log?: (line: string) => void;
 }): Promise<WebServer> {
-  const [assets, guest] = await Promise.all([buildWebAssets(), ensureGuest({ log: opts.log ?? (() => {}) })]);
+  const [assets, guest] = await Promise.all([loadWebAssets(), ensureGuest({ log: opts.log ?? (() => {}) })]);
   const files: Record<string, string> = { Image: guest.kernel, "initramfs.cpio.gz": guest.initrd };
   assets.set("/guest/info.json", {
     type: "application/json",

@@ -27,6 +27,10 @@ term.focus();
 
 /** Everything the guest printed, for tests comparing bytes (window.virtusOutput()). */
 const outputLog: Uint8Array[] = [];
+/** The same as text (latin1), for benchmarks waiting for a marker (window.virtusOutputText()). */
+let outputText = "";
+/** When the boot message went to the worker and when GUEST-READY came back (page clock, ms). */
+const times = { bootSent: 0, ready: 0 };
 let worker: Worker | undefined;
 let nextId = 1;
 const waiting = new Map<number, (m: FromBrowserWorker) => void>();
@@ -82,6 +86,8 @@ function onMessage(m: FromBrowserWorker): void {
   switch (m.type) {
     case "output":
       outputLog.push(m.bytes);
+      for (const b of m.bytes) outputText += String.fromCharCode(b);
+      if (times.ready === 0 && outputText.includes("GUEST-READY")) times.ready = performance.now();
       term.write(m.bytes);
       break;
     case "booted":
@@ -139,8 +145,11 @@ async function boot(snapshot?: Uint8Array): Promise<void> {
   setState(snapshot ? "restoring…" : "booting…");
   term.reset();
   outputLog.length = 0;
+  outputText = "";
   paused = false;
   $("pause").textContent = "Pause";
+  times.bootSent = performance.now();
+  times.ready = 0;
   send({ type: "boot", config, files, snapshot, disks });
 }
 
@@ -206,5 +215,9 @@ drop.ondrop = (e) => {
 };
 $<HTMLInputElement>("share-file").onchange = (e) => void shareFiles((e.target as HTMLInputElement).files);
 
-(window as unknown as { virtusOutput: () => Uint8Array[] }).virtusOutput = () => outputLog;
+Object.assign(window, {
+  virtusOutput: () => outputLog,
+  virtusOutputText: () => outputText,
+  virtusTimes: times,
+});
 void boot().catch((e: Error) => setState(`cannot boot: ${e.message}`));

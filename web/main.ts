@@ -5,7 +5,8 @@
  * the default guest that `virtus web` serves under /guest/.
  *
  * URL parameters (for tests and links): memory=MiB, harts=N, deterministic=1,
- * disk=memory|opfs (a 64 MiB /dev/vda).
+ * disk=memory|opfs (a 64 MiB /dev/vda), relay=ws://HOST:PORT/?token=T (`virtus relay`: a NIC on
+ * the host's user-mode network).
  */
 import { Terminal } from "@xterm/xterm";
 import type { DiskSource } from "../src/host/browser/block.ts";
@@ -78,6 +79,7 @@ async function guestConfig(): Promise<{
     harts: Number(params.get("harts") ?? $<HTMLSelectElement>("harts").value),
     deterministic: params.get("deterministic") === "1",
     disks: Object.keys(disks).length,
+    relay: params.has("relay"),
   });
   return { config, files: { [PAGE_KERNEL]: kernel, [PAGE_INITRD]: initrd }, disks };
 }
@@ -150,7 +152,7 @@ async function boot(snapshot?: Uint8Array): Promise<void> {
   $("pause").textContent = "Pause";
   times.bootSent = performance.now();
   times.ready = 0;
-  send({ type: "boot", config, files, snapshot, disks });
+  send({ type: "boot", config, files, snapshot, disks, relay: params.get("relay") ?? undefined });
 }
 
 term.onData((data) => send({ type: "input", bytes: new TextEncoder().encode(data) }));

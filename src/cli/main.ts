@@ -5,6 +5,7 @@ import { CPU_OPTION_HELP } from "./cpu.ts";
 import { addCtlCommand } from "./ctl.ts";
 import { addDaemonCommand } from "./daemon.ts";
 import { addImageCommand } from "./image.ts";
+import { addRelayCommand } from "./relay.ts";
 import { addRunCommand } from "./run.ts";
 import { runElfCommand } from "./run-elf.ts";
 import { addTenantCommand } from "./tenant.ts";
@@ -60,6 +61,7 @@ addDaemonCommand(program);
 addVmCommand(program);
 addTenantCommand(program);
 addWebCommand(program);
+addRelayCommand(program);
 
 try {
   await program.parseAsync();

@@ -18,6 +18,8 @@ export interface PageChoices {
   deterministic: boolean;
   /** How many disks the page attaches (/dev/vda, vdb…); the boot message says what backs each. */
   disks?: number;
+  /** A NIC on the user-mode network of `virtus relay` (the boot message carries its URL). */
+  relay?: boolean;
 }
 
 /** The name of the page's n-th disk in the configuration and in the boot message. */
@@ -30,7 +32,7 @@ export function pageVmConfig(c: PageChoices): VmConfig {
   config.memory = c.memoryMiB * 1024 * 1024;
   config.harts = c.harts;
   config.deterministic = c.deterministic;
-  config.network = { ...config.network, mode: "none" };
+  config.network = { ...config.network, mode: c.relay ? "user" : "none" };
   config.disks = Array.from({ length: c.disks ?? 0 }, (_, i) => ({ path: pageDiskName(i), readOnly: false }));
   config.shares = [{ hostDir: PAGE_SHARE_NAME, tag: PAGE_SHARE_TAG, readOnly: false }];
   return config;

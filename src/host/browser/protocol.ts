@@ -26,6 +26,8 @@ export type ToBrowserWorker =
       snapshot?: Uint8Array;
       /** The disks `config.disks` names, by path (page-config.ts names them disk0, disk1, …). */
       disks?: Record<string, DiskSource>;
+      /** `virtus relay`'s WebSocket URL with its token, for a configuration with network user. */
+      relay?: string;
     }
   | { type: "input"; bytes: Uint8Array }
   | { type: "command"; id: number; command: VmCommand }

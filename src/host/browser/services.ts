@@ -10,12 +10,15 @@ import type { EntropySource } from "../../machine/devices/backends.ts";
 import { VirtusError } from "../../machine/errors.ts";
 import type { BlockBackend, FsBackend } from "../../machine/host.ts";
 import type { VmHostServices } from "../../vm/host-services.ts";
+import { openRelay } from "./net-relay.ts";
 
 /** What the page gave the worker, by the names the configuration uses. */
 export interface BrowserResources {
   files: Map<string, Uint8Array>;
   disks: Map<string, BlockBackend>;
   shares: Map<string, FsBackend>;
+  /** The WebSocket of `virtus relay` (with ?token=…) for network mode user; none without it. */
+  relay?: string;
 }
 
 export function emptyResources(): BrowserResources {
@@ -51,10 +54,14 @@ export function browserHostServices(res: BrowserResources, log: (message: string
       if (backend === undefined) throw missing("--share", share.hostDir);
       return { backend, close: () => {} };
     },
-    openNetwork(net) {
-      return Promise.reject(
-        new VirtusError("bad-network", `network ${net.mode}: a browser VM has network none only`),
-      );
+    async openNetwork(net) {
+      if (net.mode !== "user" || res.relay === undefined)
+        throw new VirtusError(
+          "bad-network",
+          `network ${net.mode}: a browser VM has none, or user through a relay`,
+        );
+      const r = await openRelay(res.relay);
+      return { backend: r.backend, hostActive: r.isOpen, close: r.close };
     },
     monotonicMs: () => performance.now(),
     wallClockMs: () => Date.now(),

@@ -63,6 +63,7 @@ function startStats(r: VmRunner): void {
 
 async function boot(m: Extract<ToBrowserWorker, { type: "boot" }>): Promise<void> {
   for (const [name, bytes] of Object.entries(m.files)) resources.files.set(name, bytes);
+  resources.relay = m.relay;
   try {
     for (const [name, source] of Object.entries(m.disks ?? {}))
       resources.disks.set(name, await openDiskSource(source));

@@ -33,9 +33,23 @@ function yieldNow(): Promise<void> {
   });
 }
 
+/**
+ * The runner sleeps 1 ms at a time while every hart waits for an interrupt.
+ * A worker's nested setTimeout is clamped to 4 ms, which would stretch every
+ * idle wait of the guest; with cross-origin isolation (`virtus web` sends
+ * COOP/COEP) Atomics.wait blocks for the exact time instead.
+ */
+const idleCell = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+
+async function sleep(ms: number): Promise<void> {
+  if (idleCell === undefined) return new Promise((r) => setTimeout(r, ms));
+  Atomics.wait(idleCell, 0, 0, ms);
+  await yieldNow();
+}
+
 const env: RunnerEnv = {
   yieldNow,
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  sleep,
   monotonicMs: () => performance.now(),
 };
 

@@ -112,6 +112,11 @@ export async function startWebServer(opts: {
     }),
   });
   const app: FastifyInstance = Fastify({ logger: false });
+  // Cross-origin isolation: the worker's idle sleep uses SharedArrayBuffer + Atomics.wait.
+  app.addHook("onSend", async (_req, reply) => {
+    reply.header("cross-origin-opener-policy", "same-origin");
+    reply.header("cross-origin-embedder-policy", "require-corp");
+  });
   app.get("/*", async (req, reply) => {
     const path = req.url.split("?")[0];
     const guestFile = path.startsWith("/guest/") ? files[path.slice("/guest/".length)] : undefined;

@@ -39,7 +39,11 @@ test("the page boots the default guest, runs a typed command and reads a dropped
   await waitForScreen(page, "GUEST-READY", 240_000);
   await page.screenshot({ path: join(ARTIFACTS, "1-ready.png") });
   assert.match((await page.textContent("#state")) ?? "", /JIT on/);
-  assert.equal(await page.evaluate(() => crossOriginIsolated), true, "COOP/COEP: the worker may use Atomics.wait");
+  assert.equal(
+    await page.evaluate(() => crossOriginIsolated),
+    true,
+    "COOP/COEP: the worker may use Atomics.wait",
+  );
 
   await typeLine(page, "echo browser-$((6*7))");
   await waitForScreen(page, "browser-42", 60_000);

@@ -14,6 +14,7 @@ import { type ElfImage, parseElf } from "../../src/machine/board/elf.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
 import type { BlockFn } from "../../src/machine/jit/jit.ts";
 import { CROSS_GCC, haveCrossGcc } from "../support/cross.ts";
+import { TEST_H_EXT } from "../support/test-cpu.ts";
 import {
   BLOCK_S0,
   blockSize,
@@ -197,7 +198,12 @@ export function runVirtus(elfBytes: Uint8Array, nCases: number, opts: VirtusOpti
   const blocks = elf.symbols.get("blocks");
   if (tohost === undefined || blocks === undefined) throw new Error("program lacks tohost/blocks");
   const passes = opts.passes ?? 1;
-  const m = new Machine({ ramSize: 4 * 1024 * 1024, jit: opts.jit, jitHot: opts.jitHot, hExt: opts.hExt });
+  const m = new Machine({
+    ramSize: 4 * 1024 * 1024,
+    jit: opts.jit,
+    jitHot: opts.jitHot,
+    hExt: opts.hExt ?? TEST_H_EXT,
+  });
   const jit = noJitStats();
   countJit(m, elf, jit);
   loadElf(m, elf, "diff");
@@ -330,7 +336,7 @@ export async function runDiff(
     jit: opts.jit,
     jitHot: opts.jitHot,
     passes,
-    hExt: opts.guestMode !== undefined,
+    hExt: opts.guestMode !== undefined || TEST_H_EXT,
   };
   const result: DiffResult = { ran: 0, mismatches: [], errors: [], jit: noJitStats() };
   let next = 0; // next case offset to hand out

@@ -18,6 +18,7 @@ import { VirtioP9 } from "../../src/machine/virtio/p9.ts";
 import { RateLimiter } from "../../src/machine/virtio/rate-limiter.ts";
 import { SeededEntropy, VirtioRng } from "../../src/machine/virtio/rng.ts";
 import { MockMmioDriver } from "./mock-driver.ts";
+import { TEST_H_EXT } from "./test-cpu.ts";
 
 /** A network backend that drops everything (the device's own state is what is tested). */
 export class NullNet implements NetBackend {
@@ -52,6 +53,7 @@ export function equippedBoard(opts: EquippedOptions = {}): VirtMachine {
   return new VirtMachine({
     ramSize: opts.ramSize ?? 4 << 20,
     harts: opts.harts ?? 2,
+    hExt: TEST_H_EXT,
     wallClock: { nowMs: () => 1.7e12 },
     sbi: { console: { write: () => {} } },
     virtio: [

@@ -1,6 +1,7 @@
 import { type BareResult, loadElf, runBareMetal } from "../../src/machine/board/bare-metal.ts";
 import { parseElf } from "../../src/machine/board/elf.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
+import { TEST_H_EXT } from "./test-cpu.ts";
 
 /** Runs a bare-metal ELF in-process; returns the HTIF result and the machine for inspection. */
 export function runElf(
@@ -14,7 +15,7 @@ export function runElf(
     ramSize: opts.ramSize ?? 16 * 1024 * 1024,
     jit: opts.jit,
     jitHot: opts.jitHot,
-    hExt: opts.hExt,
+    hExt: opts.hExt ?? TEST_H_EXT,
   });
   loadElf(machine, elf, "test");
   const result = runBareMetal(machine, tohost, opts.maxInsns ?? 10_000_000);

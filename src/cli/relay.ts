@@ -1,6 +1,7 @@
 /** `virtus relay [--port N] [--token T]`: browser VMs' frames into a user-mode network (src/host/node/relay.ts). */
 import { type Command, InvalidArgumentError } from "commander";
 import { startRelay } from "../host/node/relay.ts";
+import { networkConfig } from "./net.ts";
 
 export const DEFAULT_RELAY_PORT = 8081;
 
@@ -18,9 +19,15 @@ export function addRelayCommand(program: Command): void {
     )
     .option("--port <n>", "TCP port on 127.0.0.1", port, DEFAULT_RELAY_PORT)
     .option("--token <token>", "the token a page must give (default: a random one, printed)")
-    .action(async (opts: { port: number; token?: string }) => {
+    .option(
+      "--net <user|switch:NAME[,vlan=N]>",
+      "where the frames go: a user-mode network per page, or a switch",
+      "user",
+    )
+    .action(async (opts: { port: number; token?: string; net: string }) => {
       const log = (l: string) => process.stderr.write(`${l}\n`);
-      const r = await startRelay({ port: opts.port, token: opts.token, log });
+      const network = networkConfig(opts.net, []);
+      const r = await startRelay({ port: opts.port, token: opts.token, network, log });
       log(`virtus relay: listening on ${r.url}`);
       log(`virtus relay: open the page with ?relay=${encodeURIComponent(`${r.url}?token=${r.token}`)}`);
       await new Promise<void>((resolve) => {

@@ -10,8 +10,11 @@ import { createServer, type Server } from "node:http";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { WebSocket } from "ws";
+import { networkConfig } from "../../src/cli/net.ts";
 import { type Relay, startRelay } from "../../src/host/node/relay.ts";
+import { SwitchPort } from "../../src/host/node/switch-port.ts";
 import { startWebServer, type WebServer } from "../../src/host/node/web-server.ts";
+import { DEFAULT_VLAN } from "../../src/vm/network-config.ts";
 import { chromiumMissing, launchChromium } from "../support/chromium.ts";
 import { typeLine, waitForScreen } from "./helpers.ts";
 
@@ -67,4 +70,59 @@ test("a browser guest reaches the host's HTTP server through the relay", {
   await typeLine(page, `wget -qO- http://10.0.2.2:${httpPort}/; echo ' <-fetched'`);
   await waitForScreen(page, `${body} <-fetched`, 60_000);
   await page.close();
+});
+
+test("a relay onto a switch carries frames both ways between the page's socket and a VM's port", async () => {
+  const name = `relay-test-${process.pid}`;
+  const onSwitch = await startRelay({ port: 0, network: networkConfig(`switch:${name}`, []) });
+  const port = new SwitchPort(name, DEFAULT_VLAN);
+  try {
+    const fromPage: Uint8Array[] = [];
+    port.connect((f) => fromPage.push(f));
+    await port.start();
+    const ws = new WebSocket(`${onSwitch.url}?token=${onSwitch.token}`);
+    const toPage: Buffer[] = [];
+    ws.on("message", (d: Buffer) => toPage.push(d));
+    await new Promise((r) => ws.once("open", r));
+    // Broadcast frames (ff:…:ff), one from each side, with distinct sources.
+    const frame = (src: number) =>
+      new Uint8Array([
+        0xff,
+        0xff,
+        0xff,
+        0xff,
+        0xff,
+        0xff,
+        0x52,
+        0x54,
+        0,
+        0,
+        0,
+        src,
+        0x88,
+        0xb5,
+        ...new Uint8Array(46),
+      ]);
+    const deadline = Date.now() + 10_000;
+    while ((fromPage.length === 0 || toPage.length === 0) && Date.now() < deadline) {
+      ws.send(frame(1));
+      port.transmit(frame(2));
+      port.flush();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(fromPage[0]?.[11], 1, "the page's frame reached the switch port");
+    assert.equal(
+      toPage[0]?.[11],
+      2,
+      `the port's frame reached the page's socket (${toPage.length} frames: ${toPage[0]?.toString("hex")})`,
+    );
+    ws.close();
+  } finally {
+    port.close();
+    await onSwitch.close();
+  }
+});
+
+test("a relay refuses network none", async () => {
+  await assert.rejects(startRelay({ port: 0, network: networkConfig("none", []) }), /not none/);
 });

@@ -1,14 +1,15 @@
 /**
  * `virtus relay`: a WebSocket that carries a browser VM's Ethernet frames
  * (one binary message per frame, both ways) into a user-mode network on
- * this host (src/net/, the same NAT as `--net user`). Each connection gets
- * its own network. Guarded by a token: ws://127.0.0.1:PORT/?token=TOKEN;
+ * this host (src/net/, the same NAT as `--net user`; each connection gets
+ * its own) or onto a virtual switch (`--net switch:NAME`, a port per
+ * connection, on the LAN of the VMs started with the same switch). Guarded by a token: ws://127.0.0.1:PORT/?token=TOKEN;
  * a wrong or missing token is refused before any network is opened.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { WebSocketServer } from "ws";
 import { VirtusError } from "../../machine/errors.ts";
-import { DEFAULT_NETWORK } from "../../vm/network-config.ts";
+import { DEFAULT_NETWORK, type NetworkConfig } from "../../vm/network-config.ts";
 import { openNetwork } from "./net-open.ts";
 
 /** The largest frame a guest sends (virtio-net without offload: 1514 bytes; room for VLAN tags). */
@@ -31,8 +32,13 @@ function tokenMatches(given: string | null, token: string): boolean {
 export async function startRelay(opts: {
   port: number;
   token?: string;
+  /** user (the default) or switch; `none` makes no sense here. */
+  network?: NetworkConfig;
   log?: (line: string) => void;
 }): Promise<Relay> {
+  const network = opts.network ?? { ...DEFAULT_NETWORK, forwards: [] };
+  if (network.mode === "none")
+    throw new VirtusError("bad-net", "a relay forwards into user or switch:NAME, not none");
   const log = opts.log ?? (() => {});
   const token = opts.token ?? randomBytes(18).toString("base64url");
   const wss = new WebSocketServer({
@@ -62,7 +68,7 @@ export async function startRelay(opts: {
       if (transmit) transmit(frame);
       else early.push(frame);
     });
-    openNetwork({ ...DEFAULT_NETWORK, forwards: [] }, log).then(
+    openNetwork(network, log).then(
       (net) => {
         if (ws.readyState !== ws.OPEN) return net.close();
         net.backend.connect((frame) => ws.send(frame));

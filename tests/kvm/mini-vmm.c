@@ -60,8 +60,8 @@ static void set_reg(int vcpu, uint64_t idx, uint64_t value) {
   if (ioctl(vcpu, KVM_SET_ONE_REG, &reg) < 0) die("KVM_SET_ONE_REG");
 }
 
-/* What the nested console receives once the shell's prompt has appeared. */
-static const char SCRIPT[] = "uname -m; poweroff -f\n";
+/* What the nested console receives once the shell's prompt has appeared: /nested/script if present (benchmarks). */
+static char SCRIPT[4096] = "uname -m; poweroff -f\n";
 static const char PROMPT[] = "guest# ";
 
 int main(void) {
@@ -76,6 +76,12 @@ int main(void) {
   load("/nested/Image", ram, KERNEL_AT, INITRD_AT - KERNEL_AT);
   load("/nested/initrd", ram, INITRD_AT, DTB_AT - INITRD_AT);
   load("/nested/dtb", ram, DTB_AT, RAM_BASE + RAM_SIZE - DTB_AT);
+  FILE *script = fopen("/nested/script", "r");
+  if (script != NULL) {
+    SCRIPT[fread(SCRIPT, 1, sizeof SCRIPT - 1, script)] = 0;
+    fclose(script);
+  }
+  size_t script_len = strlen(SCRIPT);
   struct kvm_userspace_memory_region region = {
       .slot = 0, .guest_phys_addr = RAM_BASE, .memory_size = RAM_SIZE, .userspace_addr = (uintptr_t)ram};
   if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) die("KVM_SET_USER_MEMORY_REGION");
@@ -105,7 +111,7 @@ int main(void) {
           run->riscv_sbi.ret[0] = 0;
         } else if (run->riscv_sbi.extension_id == SBI_EXT_0_1_CONSOLE_GETCHAR) {
           run->riscv_sbi.ret[0] =
-              prompted && typed < sizeof SCRIPT - 1 ? (unsigned long)(unsigned char)SCRIPT[typed++] : (unsigned long)-1;
+              prompted && typed < script_len ? (unsigned long)(unsigned char)SCRIPT[typed++] : (unsigned long)-1;
         } else {
           run->riscv_sbi.ret[0] = (unsigned long)-2; /* SBI_ERR_NOT_SUPPORTED */
         }

@@ -177,13 +177,19 @@ export function extractPrebuiltGuest(
 }
 
 /**
- * Writes guest/prebuilt/ from a finished build in `buildDir` (recipe `recipe`): each file, then
+ * Writes guest/prebuilt/ (or another prebuilt directory `dir` holding `fileList`) from a finished
+ * build in `buildDir` (recipe `recipe`): each file, then
  * manifest.json last, each through a temporary file and a rename.
  */
-export function writePrebuiltGuest(buildDir: string, recipe: string, dir: string = GUEST_PREBUILT_DIR): void {
+export function writePrebuiltGuest(
+  buildDir: string,
+  recipe: string,
+  dir: string = GUEST_PREBUILT_DIR,
+  fileList: readonly { name: string; compress: boolean }[] = PREBUILT_FILES,
+): void {
   mkdirSync(dir, { recursive: true });
   const files: PrebuiltFile[] = [];
-  for (const { name, compress } of PREBUILT_FILES) {
+  for (const { name, compress } of fileList) {
     const data = readFileSync(join(buildDir, name));
     const stored = compress ? `${name}.zst` : name;
     const bytes = compress

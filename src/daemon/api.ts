@@ -180,7 +180,7 @@ export const ROUTES: Route[] = [
   {
     method: "GET",
     url: "/metrics",
-    summary: "Per-VM CPU time, instructions, memory and console I/O in Prometheus text format",
+    summary: "Per-VM CPU time, instructions, memory, console, disk and network I/O in Prometheus text format",
     auth: "tenant",
     ok: { status: 200, schema: { type: "string" }, mediaType: "text/plain" },
     handle: async (c) => metricsText(c.ctx, c.caller),

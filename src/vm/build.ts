@@ -24,6 +24,7 @@ import { virtioMmio } from "../machine/virtio/mmio.ts";
 import { VirtioNet } from "../machine/virtio/net.ts";
 import { VirtioP9 } from "../machine/virtio/p9.ts";
 import { SeededEntropy, VirtioRng } from "../machine/virtio/rng.ts";
+import type { VmIoCounters } from "./commands.ts";
 import type { VmConfig } from "./config.ts";
 import { appendExecArchive, ExecChannel, ExecConsole } from "./exec.ts";
 import type { VmHostServices } from "./host-services.ts";
@@ -58,6 +59,8 @@ export interface Vm {
   sendInput(bytes: Uint8Array): number;
   /** Set once the guest powered off, asked to reboot or reported a failure. */
   guestExit(): GuestExit | undefined;
+  /** Bytes and requests through its disks and NIC so far (host statistics, not machine state). */
+  io(): VmIoCounters;
   /** Makes the guest's disk writes so far durable (before a snapshot names the disks). */
   flushDisks(): void;
   /** Releases disks, shares and sockets. Idempotent. */
@@ -129,10 +132,12 @@ async function virtioPlacements(
   output: CharBackend,
   closers: Closers,
   exec?: ExecChannel,
-): Promise<{ placements: VirtioPlacement[]; console: VirtioConsole | undefined; disks: BlockBackend[] }> {
+): Promise<VirtioBuild> {
   const log = (m: string) => host.log(m);
   const placements: VirtioPlacement[] = [];
   const disks: BlockBackend[] = [];
+  const blks: VirtioBlk[] = [];
+  let nic: VirtioNet | undefined;
   config.disks.forEach((disk, i) => {
     const opened = host.openDisk(disk);
     closers.add(opened.close);
@@ -148,6 +153,7 @@ async function virtioPlacements(
         (slot) => {
           const limiter = disk.limits && machineLimiter(slot, disk.limits);
           const dev = new VirtioBlk(backend, { id, limiter });
+          blks.push(dev);
           if (limiter) watchLimitedDevice(slot, dev);
           return dev;
         },
@@ -173,10 +179,11 @@ async function virtioPlacements(
           // A guest waiting on a host socket must not see its timeouts expire in no real time.
           slot.holdIdle(net.hostActive);
           const limits = config.network.limits;
-          if (limits === undefined) return new VirtioNet(backend, { mac });
+          if (limits === undefined) return (nic = new VirtioNet(backend, { mac }));
           const rxLimiter = machineLimiter(slot, limits);
           const txLimiter = machineLimiter(slot, limits);
           const dev = new VirtioNet(backend, { mac, rxLimiter, txLimiter });
+          nic = dev;
           watchLimitedDevice(slot, dev);
           return dev;
         },
@@ -208,7 +215,34 @@ async function virtioPlacements(
       make: virtioMmio(() => new VirtioRng(source), { log }),
     });
   }
-  return { placements, console, disks };
+  return { placements, console, disks, io: () => ioCounters(blks, nic) };
+}
+
+interface VirtioBuild {
+  placements: VirtioPlacement[];
+  console: VirtioConsole | undefined;
+  disks: BlockBackend[];
+  io: () => VmIoCounters;
+}
+
+function ioCounters(blks: readonly VirtioBlk[], nic: VirtioNet | undefined): VmIoCounters {
+  const io: VmIoCounters = {
+    diskReadBytes: 0,
+    diskReadRequests: 0,
+    diskWriteBytes: 0,
+    diskWriteRequests: 0,
+    netRxBytes: nic?.stats.rxBytes ?? 0,
+    netRxPackets: nic?.stats.rxFrames ?? 0,
+    netTxBytes: nic?.stats.txBytes ?? 0,
+    netTxPackets: nic?.stats.txFrames ?? 0,
+  };
+  for (const { stats } of blks) {
+    io.diskReadBytes += stats.readBytes;
+    io.diskReadRequests += stats.readRequests;
+    io.diskWriteBytes += stats.writeBytes;
+    io.diskWriteRequests += stats.writeRequests;
+  }
+  return io;
 }
 
 /**
@@ -318,6 +352,7 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
         if (e !== undefined && exec?.ready === false) execConsole?.release();
         return e;
       },
+      io: virtio.io,
       flushDisks: () => {
         for (const d of virtio.disks) if (!d.readOnly) d.flush();
       },

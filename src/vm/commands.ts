@@ -46,6 +46,23 @@ export const VM_COMMANDS: readonly VmCommandName[] = [
 ];
 
 /** The answer to `status`. */
+/**
+ * What the guest moved through its virtio disks (all of them together) and
+ * its NIC since this machine was built: a restore or a reboot counts from 0
+ * again (a counter reset, as Prometheus sees it). Successful disk requests
+ * only; network bytes are Ethernet frames without the virtio header.
+ */
+export interface VmIoCounters {
+  diskReadBytes: number;
+  diskReadRequests: number;
+  diskWriteBytes: number;
+  diskWriteRequests: number;
+  netRxBytes: number;
+  netRxPackets: number;
+  netTxBytes: number;
+  netTxPackets: number;
+}
+
 export interface VmStatus {
   state: VmState;
   /** Instructions retired by all harts since boot. */
@@ -58,6 +75,7 @@ export interface VmStatus {
   jit: boolean;
   /** How the guest ended, once it did. */
   guestExit: GuestExit | null;
+  io: VmIoCounters;
 }
 
 /** The answer to `snapshot`. */

@@ -113,6 +113,7 @@ export class VmRunner {
       deterministic: c.deterministic,
       jit: c.jit,
       guestExit: this.vm.guestExit() ?? null,
+      io: this.vm.io(),
     };
   }
 

@@ -87,6 +87,20 @@ export class MemoryBlockBackend implements BlockBackend {
   }
 }
 
+/**
+ * What the guest moved through the disk (successful requests only), for the
+ * host's statistics (the daemon's /metrics). Not part of VirtioBlkState: a
+ * snapshot holds what the guest can observe, and these are the host's view
+ * of one run; a restored or cloned VM starts counting afresh instead of
+ * inheriting its parent's traffic.
+ */
+export interface VirtioBlkStats {
+  readBytes: number;
+  readRequests: number;
+  writeBytes: number;
+  writeRequests: number;
+}
+
 export interface VirtioBlkState {
   version: 1;
   /** Capacity the guest saw: a restore onto a different image is refused. */
@@ -109,6 +123,7 @@ export class VirtioBlk implements VirtioDevice {
   readonly backend: BlockBackend;
   /** Capacity in 512-byte sectors (a partial last sector is not exposed). */
   readonly sectors: number;
+  readonly stats: VirtioBlkStats = { readBytes: 0, readRequests: 0, writeBytes: 0, writeRequests: 0 };
   private readonly config = new Uint8Array(CONFIG_SIZE);
   private readonly idBytes = new Uint8Array(VIRTIO_BLK_ID_BYTES);
   private readonly header = new Uint8Array(16);
@@ -228,14 +243,22 @@ export class VirtioBlk implements VirtioDevice {
       case VIRTIO_BLK_T_IN: {
         const len = c.writeBytes - 1;
         status = this.transfer(c, sector, len, false);
-        if (status === VIRTIO_BLK_S_OK) written += len;
+        if (status === VIRTIO_BLK_S_OK) {
+          written += len;
+          this.stats.readBytes += len;
+          this.stats.readRequests++;
+        }
         break;
       }
-      case VIRTIO_BLK_T_OUT:
-        status = this.backend.readOnly
-          ? VIRTIO_BLK_S_IOERR
-          : this.transfer(c, sector, c.readBytes - 16, true);
+      case VIRTIO_BLK_T_OUT: {
+        const len = c.readBytes - 16;
+        status = this.backend.readOnly ? VIRTIO_BLK_S_IOERR : this.transfer(c, sector, len, true);
+        if (status === VIRTIO_BLK_S_OK) {
+          this.stats.writeBytes += len;
+          this.stats.writeRequests++;
+        }
         break;
+      }
       case VIRTIO_BLK_T_FLUSH:
         status = this.backend.readOnly ? VIRTIO_BLK_S_OK : this.guard(() => this.backend.flush());
         break;

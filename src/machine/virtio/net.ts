@@ -112,10 +112,18 @@ export interface VirtioNetOptions {
   txLimiter?: RateLimiter;
 }
 
-/** Device counters. */
+/**
+ * Device counters (frames and their Ethernet bytes, without the virtio
+ * header), for the host's statistics (the daemon's /metrics). Not part of
+ * VirtioNetState: a snapshot holds what the guest can observe, and these
+ * are the host's view of one run; a restored or cloned VM starts counting
+ * afresh instead of inheriting its parent's traffic.
+ */
 export interface VirtioNetStats {
   txFrames: number;
+  txBytes: number;
   rxFrames: number;
+  rxBytes: number;
   /** Frames for the guest dropped: driver not running, backlog full, or a frame larger than the buffer. */
   rxDropped: number;
   /** Transmit chains too short to hold a header and an Ethernet header. */
@@ -145,7 +153,14 @@ export class VirtioNet implements VirtioDevice {
   readonly featuresHi = 0;
   readonly queueSizes: readonly number[];
   readonly configSize = CONFIG_SIZE;
-  readonly stats: VirtioNetStats = { txFrames: 0, rxFrames: 0, rxDropped: 0, txErrors: 0 };
+  readonly stats: VirtioNetStats = {
+    txFrames: 0,
+    txBytes: 0,
+    rxFrames: 0,
+    rxBytes: 0,
+    rxDropped: 0,
+    txErrors: 0,
+  };
   private readonly backend: NetBackend;
   private readonly config = new Uint8Array(CONFIG_SIZE);
   private readonly backlog: Uint8Array[] = [];
@@ -281,6 +296,7 @@ export class VirtioNet implements VirtioDevice {
         c.copyToWritable(hdrLen, frame);
         vq.push(c, hdrLen + frame.length);
         this.stats.rxFrames++;
+        this.stats.rxBytes += frame.length;
       }
       pushed++;
     }
@@ -322,6 +338,7 @@ export class VirtioNet implements VirtioDevice {
       c.copyFromReadable(hdrLen, frame);
       vq.push(c, 0);
       this.stats.txFrames++;
+      this.stats.txBytes += len;
       this.backend.transmit(frame, { checksumOffloaded: (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0 });
     }
     if (n > 0) {

@@ -107,6 +107,7 @@ for (const indirect of [false, true]) {
     assert.deepEqual(s.disk.data.slice(10 * 512, 11 * 512), a);
     assert.deepEqual(s.disk.data.slice(11 * 512, 14 * 512), b);
     assert.deepEqual(s.disk.data.slice(14 * 512, 15 * 512), pattern(DISK, 3).slice(14 * 512, 15 * 512));
+    assert.deepEqual(s.blk.stats, { readBytes: 1536, readRequests: 1, writeBytes: 2048, writeRequests: 1 });
   });
 }
 
@@ -169,6 +170,11 @@ test("out-of-range, partial-sector and unknown requests fail without touching th
   ];
   for (const [bufs, want] of cases) assert.equal(request(s, bufs).status, want);
   assert.deepEqual(s.disk.data, before);
+  assert.deepEqual(
+    s.blk.stats,
+    { readBytes: 0, readRequests: 0, writeBytes: 0, writeRequests: 0 },
+    "failed requests move no data",
+  );
   assert.equal(s.drv.status() & VIRTIO_STATUS_DEVICE_NEEDS_RESET, 0);
 });
 

@@ -110,6 +110,7 @@ test("virtio-net transmit: header and frame in one buffer or split; one flush pe
   assert.equal(tx.usedIdx(), 3);
   assert.equal(dev.stats.txErrors, 1);
   assert.equal(dev.stats.txFrames, 2);
+  assert.equal(dev.stats.txBytes, 60 + 1514);
 });
 
 test("virtio-net receive: frames wait for buffers, then get a header with num_buffers 1 and DATA_VALID", () => {
@@ -145,6 +146,7 @@ test("virtio-net receive: frames wait for buffers, then get a header with num_bu
   backend.deliver!(frame(100, 5));
   assert.equal(rx.usedIdx(), 3);
   assert.equal(dev.stats.rxFrames, 3);
+  assert.equal(dev.stats.rxBytes, 60 + 1514 + 100, "the frame dropped before the driver ran is not counted");
 });
 
 test("virtio-net without VERSION_1 (accepted as on QEMU) uses the 10-byte header without num_buffers", () => {

@@ -25,7 +25,7 @@ import { VirtioNet } from "../machine/virtio/net.ts";
 import { VirtioP9 } from "../machine/virtio/p9.ts";
 import { SeededEntropy, VirtioRng } from "../machine/virtio/rng.ts";
 import type { VmIoCounters } from "./commands.ts";
-import type { VmConfig } from "./config.ts";
+import { DEFAULT_CPU, type VmConfig } from "./config.ts";
 import { appendExecArchive, ExecChannel, ExecConsole } from "./exec.ts";
 import type { VmHostServices } from "./host-services.ts";
 import { machineLimiter, watchLimitedDevice } from "./limits.ts";
@@ -314,7 +314,7 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
       clock,
       wallClock: clock === undefined ? undefined : { nowMs: () => host.wallClockMs() },
       jit: config.jit,
-      hExt: config.cpu?.h === true,
+      hExt: (config.cpu ?? DEFAULT_CPU).h,
       bootargs: config.append,
       console: guestConsole,
       // A restored machine gets its SBI now (its state is in the snapshot); a booted one from bootVirt.

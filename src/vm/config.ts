@@ -63,7 +63,7 @@ export interface VmConfig {
   deterministic: boolean;
   /** Translate hot code to WebAssembly; false interprets only. */
   jit: boolean;
-  /** Optional hart extensions (`--cpu h=on`); omitted = none. */
+  /** Optional hart extensions (`--cpu h=off`); omitted = DEFAULT_CPU. */
   cpu?: CpuConfig;
   /** What a guest reboot does: reset the machine and boot again (QEMU's default), or end the run. */
   reboot?: "reset" | "exit";
@@ -76,6 +76,12 @@ export interface CpuConfig {
   /** The hypervisor extension (H): misa.H, HS/VS/VU modes, two-stage translation. */
   h: boolean;
 }
+
+/**
+ * H is on by default, as on QEMU's rv64 (its misa says rv64imafdch): software
+ * built for QEMU's virt board expects to find it.
+ */
+export const DEFAULT_CPU: Readonly<CpuConfig> = { h: true };
 
 export const MAX_MEMORY = 3 * 1024 ** 3;
 
@@ -94,6 +100,7 @@ export function defaultVmConfig(kernel: string): VmConfig {
     rng: true,
     deterministic: false,
     jit: true,
+    cpu: { ...DEFAULT_CPU },
   };
 }
 
@@ -145,10 +152,8 @@ export function validateVmConfig(value: unknown): VmConfig {
     deterministic: expectBoolean(o.deterministic ?? false, "deterministic"),
     jit: expectBoolean(o.jit ?? true, "jit"),
   };
-  if (o.cpu !== undefined) {
-    const cpu = expectObject(o.cpu, "cpu");
-    config.cpu = { h: expectBoolean(cpu.h ?? false, "cpu.h") };
-  }
+  const cpu = expectObject(o.cpu ?? {}, "cpu");
+  config.cpu = { h: expectBoolean(cpu.h ?? DEFAULT_CPU.h, "cpu.h") };
   if (config.kernel === "") throw badConfig("kernel", "give a file name");
   if (o.initrd !== undefined) config.initrd = expectString(o.initrd, "initrd");
   if (o.reboot !== undefined) {
@@ -157,4 +162,13 @@ export function validateVmConfig(value: unknown): VmConfig {
   }
   if (o.exec !== undefined) config.exec = validateExecConfig(o.exec, "exec");
   return config;
+}
+
+/**
+ * The configuration recorded in a snapshot file. Files written before H became
+ * the default leave `cpu` out when H was off, so a missing `cpu` means off here.
+ */
+export function validateSavedVmConfig(value: unknown): VmConfig {
+  const legacy = typeof value === "object" && value !== null && !("cpu" in value);
+  return validateVmConfig(legacy ? { ...value, cpu: { h: false } } : value);
 }

@@ -88,8 +88,8 @@ _start:
 });
 
 describe("--cpu", () => {
-  test("parseCpuOption takes h=on/off (and true/false); anything else is a one-line error", () => {
-    assert.deepEqual(parseCpuOption(undefined), { h: false });
+  test("parseCpuOption takes h=on/off (and true/false), default on; anything else is a one-line error", () => {
+    assert.deepEqual(parseCpuOption(undefined), { h: true }, "H is on by default, as on QEMU");
     assert.deepEqual(parseCpuOption("h=on"), { h: true });
     assert.deepEqual(parseCpuOption("h=off"), { h: false });
     assert.deepEqual(parseCpuOption("h=true"), { h: true });
@@ -99,7 +99,7 @@ describe("--cpu", () => {
         (e: unknown) => e instanceof VirtusError && /--cpu/.test(e.message),
       );
   });
-  test("virtus run-elf --cpu h=on runs the hypervisor test; without it the program fails; a bad --cpu exits 2", {
+  test("virtus run-elf runs the hypervisor test (H on by default); with --cpu h=off the program fails; a bad --cpu exits 2", {
     skip,
   }, () => {
     const dir = mkdtempSync(join(tmpdir(), "virtus-hyp-"));
@@ -107,7 +107,8 @@ describe("--cpu", () => {
       const elf = join(dir, "hyp.elf");
       writeFileSync(elf, buildElf(readFileSync(join(HYP_DIR, "hypervisor.S"), "utf8")));
       assert.equal(virtusSync(["run-elf", "--cpu", "h=on", elf]).code, 0);
-      assert.equal(virtusSync(["run-elf", elf]).code, 1, "misa.H is checked first");
+      assert.equal(virtusSync(["run-elf", elf]).code, 0);
+      assert.equal(virtusSync(["run-elf", "--cpu", "h=off", elf]).code, 1, "misa.H is checked first");
       assertBadInput(["run-elf", "--cpu", "h=maybe", elf], /--cpu h=maybe: give h=on or h=off/);
       assertBadInput(["run", "--cpu", "x=on", "--kernel", elf], /--cpu x=on/);
     } finally {

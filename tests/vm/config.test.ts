@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { VirtusError } from "../../src/machine/errors.ts";
-import { defaultVmConfig, validateVmConfig } from "../../src/vm/config.ts";
+import { defaultVmConfig, validateSavedVmConfig, validateVmConfig } from "../../src/vm/config.ts";
 import { parseMac, randomMac } from "../../src/vm/network-config.ts";
 
 const rejects = (value: unknown, message: RegExp) =>
@@ -23,6 +23,16 @@ test("a configuration survives JSON unchanged and validates to itself", () => {
 test("missing optional fields take their defaults", () => {
   const c = validateVmConfig({ kernel: "/k", memory: 64 << 20 });
   assert.deepEqual(c, { ...defaultVmConfig("/k"), memory: 64 << 20 });
+});
+
+test("H is on unless a configuration turns it off; a snapshot's config without cpu predates that and meant off", () => {
+  assert.deepEqual(validateVmConfig({ kernel: "/k", memory: 64 << 20 }).cpu, { h: true });
+  assert.deepEqual(validateVmConfig({ kernel: "/k", memory: 64 << 20, cpu: { h: false } }).cpu, { h: false });
+  assert.deepEqual(validateSavedVmConfig({ kernel: "/k", memory: 64 << 20 }).cpu, { h: false });
+  assert.deepEqual(validateSavedVmConfig({ kernel: "/k", memory: 64 << 20, cpu: { h: true } }).cpu, {
+    h: true,
+  });
+  rejects({ ...defaultVmConfig("/k"), cpu: { h: "yes" } }, /^cpu.h: expected/);
 });
 
 test("every bad field is named in a one-line error", () => {

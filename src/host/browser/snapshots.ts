@@ -11,7 +11,7 @@ import { CODEC_ZSTD, plainCodec, type SnapshotCodec } from "../../formats/snapsh
 import { type DecodedSnapshot, decodeSnapshotFile, encodeSnapshotFile } from "../../formats/snapshot/file.ts";
 import { VirtusError } from "../../machine/errors.ts";
 import { saveVm } from "../../machine/snapshot/machine-snapshot.ts";
-import { type VmConfig, validateVmConfig } from "../../vm/config.ts";
+import { type VmConfig, validateSavedVmConfig } from "../../vm/config.ts";
 import type { VmSnapshots } from "../../vm/runner.ts";
 
 /** Reads zstd snapshots written by Node; it cannot write them. */
@@ -47,7 +47,7 @@ export function readBrowserSnapshot(bytes: Uint8Array): DecodedSnapshot & { conf
   const decoded = decodeSnapshotFile(bytes, BROWSER_CODECS);
   let config: VmConfig;
   try {
-    config = validateVmConfig(decoded.meta.config);
+    config = validateSavedVmConfig(decoded.meta.config);
   } catch (e) {
     throw new VirtusError(
       "bad-snapshot",

@@ -12,7 +12,7 @@ import type { CharBackend } from "../../machine/host.ts";
 import { saveVm } from "../../machine/snapshot/machine-snapshot.ts";
 import { buildVm, type Vm } from "../../vm/build.ts";
 import { cloneConfig, machineDifference } from "../../vm/clone.ts";
-import { type VmConfig, validateVmConfig } from "../../vm/config.ts";
+import { type VmConfig, validateSavedVmConfig } from "../../vm/config.ts";
 import type { VmHostServices } from "../../vm/host-services.ts";
 import type { CloneRequest } from "../../vm/protocol.ts";
 import type { VmSnapshots } from "../../vm/runner.ts";
@@ -26,7 +26,7 @@ export interface NodeSnapshots extends VmSnapshots {
 /** The configuration a snapshot was taken with, checked like any other. */
 function savedConfig(file: string, decoded: DecodedSnapshot): VmConfig {
   try {
-    return validateVmConfig(decoded.meta.config);
+    return validateSavedVmConfig(decoded.meta.config);
   } catch (e) {
     if (e instanceof VirtusError)
       throw new VirtusError(

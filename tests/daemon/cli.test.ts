@@ -13,10 +13,20 @@ before(async () => {
 });
 after(() => d.dispose());
 
+/** Resolves when `cond` holds, polling; gives up after 30 s (the assertions then say what was missing). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let waited = 0; !cond() && waited < 30_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** Runs `virtus ARGS` (async: the daemon lives in this process) with VIRTUS_URL/VIRTUS_TOKEN set. */
 function virtus(
   args: string[],
-  opts: { token?: string; url?: string; input?: (w: NodeJS.WritableStream) => void } = {},
+  opts: {
+    token?: string;
+    url?: string;
+    /** Drives stdin; `out()` is what stdout has printed so far. */
+    input?: (w: NodeJS.WritableStream, out: () => string) => void;
+  } = {},
 ) {
   return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
     const env = { ...process.env, VIRTUS_URL: opts.url ?? d.url, VIRTUS_TOKEN: opts.token ?? d.adminToken };
@@ -25,7 +35,7 @@ function virtus(
     let err = "";
     p.stdout.on("data", (b) => (out += b));
     p.stderr.on("data", (b) => (err += b));
-    if (opts.input) opts.input(p.stdin);
+    if (opts.input) opts.input(p.stdin, () => out);
     else p.stdin.end();
     p.on("exit", (code) => resolve({ code, out, err }));
   });
@@ -86,9 +96,12 @@ test("virtus vm console attaches stdin and stdout to the serial console; Ctrl-] 
   assert.equal(create.code, 0, create.err);
   assert.equal((await virtus(["vm", "start", "con"])).out, "con: running\n");
   const r = await virtus(["vm", "console", "con"], {
-    input: (w) => {
-      setTimeout(() => w.write("hello"), 500);
-      setTimeout(() => w.write(Buffer.from([0x1d])), 1500);
+    // Each step waits for the guest's answer, not a fixed delay: CI machines are loaded.
+    input: async (w, out) => {
+      await until(() => out().includes("ready\n"));
+      w.write("hello");
+      await until(() => out().includes("hello"));
+      w.write(Buffer.from([0x1d]));
     },
   });
   assert.equal(r.code, 0, r.err);

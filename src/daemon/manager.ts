@@ -26,8 +26,21 @@ export const POWEROFF_LINE = "\x15sync; poweroff -f\r";
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 
-/** JavaScript heap of a VM's worker (the guest's RAM comes on top, allocated once at build). */
-const WORKER_HEAP_MB = 256;
+/**
+ * The bound on a VM's worker's JavaScript heap (V8's old generation), from
+ * its definition: 96 MiB for what every VM holds (the VM's objects, device
+ * and network state, the JIT's module objects: ~25 MiB for the default
+ * guest at its prompt) and 8 MiB per GiB of guest RAM for what grows with
+ * it (the code cache's page table, 2 MiB per GiB). The guest's RAM is not
+ * in this heap: it is one WebAssembly.Memory of exactly the definition's
+ * size (plus 1.125 MiB of hart state), allocated at build and never grown;
+ * decoded code and compiled blocks have bounds of their own
+ * (memory/code-cache.ts, jit/jit.ts). Passing the bound ends the worker
+ * only; its VM is reported failed (docs/API.md, "Partitioning").
+ */
+export function workerHeapMb(def: Pick<VmDefinition, "memory">): number {
+  return 96 + Math.ceil((def.memory / 2 ** 30) * 8);
+}
 
 export interface ManagerOptions {
   dataDir: string;
@@ -109,7 +122,7 @@ export class VmManager {
             this.store.setVmState(v.id, e.data.state);
           }
         },
-        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+        resourceLimits: { maxOldGenerationSizeMb: workerHeapMb(def) },
         faults: this.opts.faults?.(row.name),
         commandTimeoutMs: this.opts.commandTimeoutMs,
       });
@@ -130,7 +143,7 @@ export class VmManager {
 
   private onEnded(v: LiveVm, outcome: WorkerOutcome, settle: () => void): void {
     this.live.delete(v.id);
-    const [state, reason] = stateAfter(outcome, v.stopping);
+    const [state, reason] = stateAfter(outcome, v.stopping, workerHeapMb(v.def));
     this.store.setVmState(v.id, state, reason);
     settle();
     // A guest that asks to reboot is booted again, as QEMU does.
@@ -231,7 +244,7 @@ export class VmManager {
 }
 
 /** The stored state after a run: stopped when asked or powered off, failed when it crashed. */
-function stateAfter(o: WorkerOutcome, stopping: LiveVm["stopping"]): [StoredVmState, string] {
+function stateAfter(o: WorkerOutcome, stopping: LiveVm["stopping"], heapMb: number): [StoredVmState, string] {
   switch (o.kind) {
     case "poweroff":
       return ["stopped", stopping === "shutdown" ? "shut down" : "the guest powered off"];
@@ -247,7 +260,9 @@ function stateAfter(o: WorkerOutcome, stopping: LiveVm["stopping"]): [StoredVmSt
     case "reboot":
       return ["stopped", "the guest rebooted"];
     case "crashed":
-      return ["failed", `crashed: ${o.message}`];
+      return o.outOfMemory
+        ? ["failed", `out of memory: the VM's worker passed its ${heapMb} MiB heap bound`]
+        : ["failed", `crashed: ${o.message}`];
     case "panic":
       return ["failed", `kernel panic: ${o.reason}`];
     case "fail":

@@ -106,6 +106,16 @@ test("/metrics shows a VM's disk reads and writes and its network traffic growin
     assert.ok(after.net_rx_packets - before.net_rx_packets >= 2, "echo replies received");
     assert.ok(after.net_rx_bytes - before.net_rx_bytes >= 2 * 98);
     ws.close();
+    // The default guest saves and restores a snapshot within its worker's derived heap bound (workerHeapMb).
+    const snap = await http(socket, admin, "POST", "/v1/vms/io/snapshots", { name: "s" });
+    assert.equal(snap.status, 201, snap.text);
+    assert.equal(
+      ((await http(socket, admin, "GET", "/v1/vms/io")).body as { state: string }).state,
+      "running",
+    );
+    assert.equal((await http(socket, admin, "POST", "/v1/vms/io/destroy")).status, 200);
+    const restored = await http(socket, admin, "POST", "/v1/vms/io/snapshots/s/restore");
+    assert.equal(restored.status, 200, restored.text);
     assert.equal((await http(socket, admin, "POST", "/v1/vms/io/destroy")).status, 200);
   } finally {
     await d?.close();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { parseDefinition } from "../../src/daemon/definition.ts";
+import { workerHeapMb } from "../../src/daemon/manager.ts";
 import { vmConfigOf } from "../../src/daemon/vm-config.ts";
 import { TCP_ACK, TCP_RST, TCP_SYN, tcpFrame } from "../../src/net/frames.ts";
 import { DEFAULT_GUEST_MAC, GATEWAY_IP, GATEWAY_MAC, GUEST_IP } from "../../src/net/user-net.ts";
@@ -21,7 +22,11 @@ before(async () => {
   d = await testDaemon({
     commandTimeoutMs: 1000,
     faults: (name) =>
-      name === "crasher" ? { crashAfterMs: 200 } : name === "hanger" ? { hangAfterMs: 100 } : undefined,
+      ({
+        crasher: { crashAfterMs: 200 },
+        hanger: { hangAfterMs: 100 },
+        glutton: { exhaustHeapAfterMs: 200 },
+      })[name],
   });
   if (skipNoGcc) return;
   await http(d.socket, d.adminToken, "PUT", "/v1/images/spin", echoSpinElf(), "application/octet-stream");
@@ -56,6 +61,36 @@ test("a VM whose worker crashes is reported failed with the reason; a hung one i
   assert.equal(b.state, "running");
   assert.ok(b.instructions! > a, "the neighbour keeps running");
   assert.equal((await post("/v1/vms/steady/destroy")).status, 200);
+});
+
+test("a VM whose worker exhausts its heap bound (derived from its memory) is failed as out of memory; the neighbour and the daemon go on", {
+  skip: skipNoGcc,
+}, async () => {
+  const post = (path: string, body?: unknown) => http(d.socket, d.adminToken, "POST", path, body);
+  for (const name of ["neighbour", "glutton"]) {
+    assert.equal((await post("/v1/vms", spinDefinition(name))).status, 201);
+    assert.equal((await post(`/v1/vms/${name}/start`)).status, 200);
+  }
+  await until(async () => (await info("glutton")).state === "failed", "the glutton VM to be failed");
+  const bound = workerHeapMb({ memory: 16 << 20 });
+  assert.equal(bound, 97, "96 MiB + 8 MiB per GiB of guest RAM, rounded up");
+  assert.ok(workerHeapMb({ memory: 3 * 2 ** 30 }) > bound, "a bigger VM gets a bigger bound");
+  assert.equal(
+    (await info("glutton")).reason,
+    `out of memory: the VM's worker passed its ${bound} MiB heap bound`,
+  );
+  assert.ok(!d.manager.running().some((v) => v.name === "glutton"), "its worker is gone");
+  // The daemon (this process) answers, and the neighbour runs and obeys commands.
+  const list = await http(d.socket, d.adminToken, "GET", "/v1/vms");
+  assert.equal(list.status, 200);
+  const a = (await info("neighbour")).instructions!;
+  await new Promise((r) => setTimeout(r, 100));
+  const b = await info("neighbour");
+  assert.equal(b.state, "running");
+  assert.ok(b.instructions! > a, "the neighbour keeps running");
+  assert.equal((await post("/v1/vms/neighbour/pause")).status, 200);
+  assert.equal((await info("neighbour")).state, "paused");
+  assert.equal((await post("/v1/vms/neighbour/destroy")).status, 200);
 });
 
 test("daemon VMs get user-mode networking with restrict on and no forwards: the host's loopback (the API, other tenants' forwards) is out of reach", async () => {

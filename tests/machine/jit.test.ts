@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { loadElf } from "../../src/machine/board/bare-metal.ts";
 import { parseElf } from "../../src/machine/board/elf.ts";
-import { Machine } from "../../src/machine/board/machine.ts";
+import { Machine, type MachineOptions } from "../../src/machine/board/machine.ts";
 import { Code, I32, moduleBytes, Op } from "../../src/machine/jit/wasm.ts";
 import { buildElf, haveCrossGcc } from "../support/cross.ts";
 import { runElf } from "../support/run.ts";
@@ -61,9 +61,9 @@ int main(void) {
 }
 `;
 
-function machineFor(elfBytes: Uint8Array, jit: boolean): Machine {
+function machineFor(elfBytes: Uint8Array, jit: boolean, bounds: Partial<MachineOptions> = {}): Machine {
   const elf = parseElf(elfBytes);
-  const m = new Machine({ ramSize: 4 * 1024 * 1024, jit, jitHot: jit ? 1 : undefined });
+  const m = new Machine({ ramSize: 4 * 1024 * 1024, jit, jitHot: jit ? 1 : undefined, ...bounds });
   loadElf(m, elf, "test");
   return m;
 }
@@ -78,10 +78,11 @@ function assertSameState(a: Machine, b: Machine, when: string): void {
 }
 
 describe("the JIT agrees with the interpreter", { skip }, () => {
-  test("instruction for instruction, in lockstep, over loops, calls, loads/stores, M, Zb and FP", () => {
-    const elf = buildElf(MIXED, { lang: "c", extraFlags: ["-O2"] });
+  /** Runs MIXED on an interpreter and a JIT machine in lockstep; returns the JIT machine. */
+  function lockstep(source: string, bounds: Partial<MachineOptions> = {}, minBlocks = 20): Machine {
+    const elf = buildElf(source, { lang: "c", extraFlags: ["-O2"] });
     const a = machineFor(elf, false);
-    const b = machineFor(elf, true);
+    const b = machineFor(elf, true, bounds);
     const tohost = parseElf(elf).symbols.get("tohost") as number;
     const at = a.mem.ramOffset(tohost, 8) >>> 2;
     const steps = [1, 7, 100, 4096, 37, 5000];
@@ -100,7 +101,26 @@ describe("the JIT agrees with the interpreter", { skip }, () => {
     const ramB = b.mem.u8.subarray(b.mem.ramLinear);
     const firstDiff = ramA.findIndex((v, i) => v !== ramB[i]);
     assert.equal(firstDiff, -1, `RAM differs at offset 0x${firstDiff.toString(16)}`);
-    assert.ok((b.jit?.compiled ?? 0) > 20, `only ${b.jit?.compiled} blocks compiled`);
+    assert.ok((b.jit?.compiled ?? 0) >= minBlocks, `only ${b.jit?.compiled} blocks compiled`);
+    return b;
+  }
+
+  test("instruction for instruction, in lockstep, over loops, calls, loads/stores, M, Zb and FP", () => {
+    lockstep(MIXED);
+  });
+
+  test("the same with a one-page code cache: decoded pages and their blocks are evicted as code moves on", () => {
+    // mix() and divs() on pages of their own: each call and return enters another page.
+    const paged = MIXED.replaceAll("__attribute__((noinline))", "__attribute__((noinline, aligned(4096)))");
+    const b = lockstep(paged, { maxCodePages: 1 });
+    assert.ok(b.mem.code.evictions > 10, `only ${b.mem.code.evictions} evictions`);
+    assert.equal(b.mem.code.live, 1);
+  });
+
+  test("the same with at most 3 live blocks: past them hot code stays in the interpreter", () => {
+    const b = lockstep(MIXED, { jitMaxBlocks: 3 }, 3);
+    assert.equal(b.jit?.compiled, 3);
+    assert.equal(b.jit?.fns.length, 3);
   });
 
   test("a store into translated code takes effect at once; so does a new block there after fence.i", () => {

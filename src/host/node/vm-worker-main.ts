@@ -24,6 +24,8 @@ export interface WorkerFaults {
   crashAfterMs?: number;
   /** Spin forever (no more messages answered) this many ms after boot. */
   hangAfterMs?: number;
+  /** Fill the JavaScript heap, a slice at a time between turns of the event loop, this many ms after boot. */
+  exhaustHeapAfterMs?: number;
 }
 
 const port = parentPort;
@@ -131,6 +133,14 @@ function injectFaults(): void {
     setTimeout(() => {
       for (;;);
     }, faults.hangAfterMs);
+  if (faults.exhaustHeapAfterMs !== undefined) {
+    const hog: number[][] = [];
+    const grow = () => {
+      for (let i = 0; i < 64; i++) hog.push(new Array(4096).fill(hog.length));
+      setImmediate(grow);
+    };
+    setTimeout(grow, faults.exhaustHeapAfterMs);
+  }
 }
 
 port.on("message", handle);

@@ -20,7 +20,10 @@ import type { RunOutcome } from "../../vm/runner.ts";
 import type { WorkerFaults } from "./vm-worker-main.ts";
 
 /** How a worker's run ended: the VM's own outcome, or the worker died or had to be killed. */
-export type WorkerOutcome = RunOutcome | { kind: "crashed"; message: string } | { kind: "killed" };
+export type WorkerOutcome =
+  | RunOutcome
+  | { kind: "crashed"; message: string; outOfMemory?: true }
+  | { kind: "killed" };
 
 export interface VmWorkerOptions {
   boot: BootRequest;
@@ -32,7 +35,11 @@ export interface VmWorkerOptions {
   faults?: WorkerFaults;
   /** Milliseconds a command may take before its reply is an error (default 10 s; snapshot and restore 120 s). */
   commandTimeoutMs?: number;
-  /** Bounds on the worker's JavaScript heaps (the guest's RAM is its own, fixed allocation). */
+  /**
+   * Bounds on the worker's JavaScript heaps (the guest's RAM is its own,
+   * fixed allocation); a worker that passes them ends as crashed with
+   * outOfMemory set.
+   */
   resourceLimits?: ResourceLimits;
 }
 
@@ -99,7 +106,9 @@ export class VmWorker {
       });
       w.worker.on("error", (e) => {
         const message = e instanceof Error ? e.message : String(e);
-        w.finish({ kind: "crashed", message });
+        // Node ends a worker that passes its resourceLimits with this error (and only the worker).
+        const oom = (e as { code?: unknown }).code === "ERR_WORKER_OUT_OF_MEMORY";
+        w.finish(oom ? { kind: "crashed", message, outOfMemory: true } : { kind: "crashed", message });
         if (!booted) reject(new Error(`the VM's worker failed while booting: ${message}`));
       });
       w.worker.on("exit", (code) => {

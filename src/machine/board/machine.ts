@@ -26,6 +26,10 @@ export interface MachineOptions {
   jit?: boolean;
   /** Executions before code is compiled (jit/jit.ts JIT_HOT); tests lower it to reach the JIT at once. */
   jitHot?: number;
+  /** Live JIT blocks at most (jit/jit.ts MAX_LIVE_BLOCKS; tests lower it). */
+  jitMaxBlocks?: number;
+  /** Decoded pages kept at most (memory/code-cache.ts; tests lower it to exercise eviction). */
+  maxCodePages?: number;
   /** Implement the H extension (hypervisor): misa.H, the hypervisor and VS CSRs, V=1 (`--cpu h=on`). */
   hExt?: boolean;
 }
@@ -98,10 +102,10 @@ export class Machine {
   readonly wakeups: (() => number)[] = [];
 
   constructor(opts: MachineOptions) {
-    this.mem = new GuestMemory(opts.ramSize);
+    this.mem = new GuestMemory(opts.ramSize, opts.maxCodePages);
     const n = opts.harts ?? 1;
     const env = { time: () => this.clock.now() };
-    this.jit = opts.jit === false ? undefined : new Jit(this.mem, opts.jitHot);
+    this.jit = opts.jit === false ? undefined : new Jit(this.mem, opts.jitHot, opts.jitMaxBlocks);
     for (let i = 0; i < n; i++) {
       const h = new Hart(i, this.mem, this.bus, env);
       h.jit = this.jit;

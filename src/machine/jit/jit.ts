@@ -33,6 +33,13 @@ export type BlockFn = (
  * milliseconds either way.
  */
 export const JIT_HOT = 10000;
+/**
+ * Compiled blocks alive at once, at most: each is a WebAssembly module whose
+ * code lives outside the JavaScript heap, so the count is what bounds it. A
+ * busy default guest has ~3,700 (boot plus ls -R, find, awk, sort); past the
+ * bound a hot slot stays in the interpreter until blocks are released.
+ */
+export const MAX_LIVE_BLOCKS = 32768;
 export const JIT_NEVER = -(1 << 30);
 
 /**
@@ -59,8 +66,12 @@ export class Jit {
   /** Executions of a slot before a block is compiled there. */
   readonly hot: number;
 
-  constructor(mem: GuestMemory, hot = JIT_HOT) {
+  /** Live blocks at most (MAX_LIVE_BLOCKS unless a test lowers it). */
+  readonly maxBlocks: number;
+
+  constructor(mem: GuestMemory, hot = JIT_HOT, maxBlocks = MAX_LIVE_BLOCKS) {
     this.hot = hot;
+    this.maxBlocks = maxBlocks;
     this.imports = { env: { memory: mem.memory, table: this.table, exec: this.exec } };
     mem.code.onDrop = (page) => this.release(page);
     for (let i = 0; i < MAX_HARTS; i++)
@@ -82,8 +93,9 @@ export class Jit {
     this.jumpCaches[hartId].fill(0);
   }
 
-  /** Compiles the block at byte offset `off` of decoded page `dec`; its id, or -1 when no block can start there. */
+  /** Compiles the block at byte offset `off` of decoded page `dec`; its id, or -1 when no block can start there (or none may be added). */
   compile(dec: Int32Array, off: number): number {
+    if (this.free.length === 0 && this.fns.length >= this.maxBlocks) return -1;
     const insns = planBlock(dec, off);
     if (insns.length === 0) return -1;
     const block = emitBlock(insns, off);

@@ -21,6 +21,18 @@ export const OP_MASK = 0xffff;
 /** Op number of a decoded instruction that cannot change any state (an ALU op writing x0, fence). */
 export const OP_NOP = 0xfffe;
 
+/** Bytes of host memory one decoded page takes (8 per byte of guest code). */
+export const DECODED_PAGE_BYTES = 2048 * SLOT_WORDS * 4;
+/**
+ * Decoded pages kept at most (128 MiB of host memory): without a bound, a
+ * guest that runs code from every page of its RAM would make the host
+ * allocate 8 times its RAM, outside any JavaScript heap limit. The default
+ * guest's working set is ~600 pages (measured: boot, then ls -R, find,
+ * awk and sort), so the bound is met only by unusual guests, which then
+ * decode again what was evicted.
+ */
+export const DEFAULT_MAX_CODE_PAGES = 4096;
+
 export class CodeCache {
   readonly pages: (Int32Array | undefined)[];
   /** Store TLBs to purge when a page starts holding code. */
@@ -28,28 +40,60 @@ export class CodeCache {
   private readonly ramLinear: number;
   /** Called with a decoded page as it is dropped (the JIT frees the page's blocks). */
   onDrop: (page: Int32Array) => void = () => {};
+  readonly maxPages: number;
+  /** Decoded pages held now. */
+  live = 0;
+  /** Pages dropped to stay within maxPages (statistics and tests). */
+  evictions = 0;
+  /** Where the next eviction looks first (a clock hand over the RAM pages). */
+  private hand = 0;
 
-  constructor(ramSize: number, ramLinear: number) {
+  constructor(ramSize: number, ramLinear: number, maxPages = DEFAULT_MAX_CODE_PAGES) {
+    if (!Number.isInteger(maxPages) || maxPages < 1)
+      throw new RangeError("the code cache holds at least one page");
     this.pages = new Array(Math.ceil(ramSize / 4096)).fill(undefined);
     this.ramLinear = ramLinear;
+    this.maxPages = maxPages;
   }
 
-  /** The decoded page for RAM page `idx`, created empty on first use. */
+  /**
+   * The decoded page for RAM page `idx`, created empty on first use; when
+   * the cache is full, another page is dropped first. Only the interpreter
+   * loop calls this, as it enters a page, so the one decoded page a
+   * running loop holds is this one.
+   */
   page(idx: number): Int32Array {
     let p = this.pages[idx];
     if (p === undefined) {
+      if (this.live >= this.maxPages) this.evictOther(idx);
       p = new Int32Array(2048 * SLOT_WORDS);
       this.pages[idx] = p;
+      this.live++;
       const linear = this.ramLinear + idx * 4096;
       for (const t of this.tlbs) t.flushLinearPage(linear);
     }
     return p;
   }
 
+  /** Drops the next decoded page after the hand other than `keep` (there is one: live >= 1, keep is not live). */
+  private evictOther(keep: number): void {
+    const n = this.pages.length;
+    for (;;) {
+      const i = this.hand;
+      this.hand = i + 1 === n ? 0 : i + 1;
+      if (i !== keep && this.pages[i] !== undefined) {
+        this.invalidate(i);
+        this.evictions++;
+        return;
+      }
+    }
+  }
+
   invalidate(idx: number): void {
     const p = this.pages[idx];
     if (p === undefined) return;
     this.pages[idx] = undefined;
+    this.live--;
     this.onDrop(p);
   }
 

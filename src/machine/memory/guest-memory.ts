@@ -27,7 +27,8 @@ export class GuestMemory {
    */
   untouched = true;
 
-  constructor(ramSize: number) {
+  /** `maxCodePages`: decoded pages kept at most (code-cache.ts DEFAULT_MAX_CODE_PAGES). */
+  constructor(ramSize: number, maxCodePages?: number) {
     if (ramSize <= 0 || ramSize % 4096 !== 0)
       throw new RangeError("RAM size must be a positive multiple of 4 KiB");
     if (ramSize > 0xf000_0000) throw new RangeError("RAM size is limited to 3.75 GiB");
@@ -40,7 +41,7 @@ export class GuestMemory {
     this.i16 = new Int16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
     this.ramSize = ramSize;
-    this.code = new CodeCache(ramSize, RAM_LINEAR);
+    this.code = new CodeCache(ramSize, RAM_LINEAR, maxCodePages);
   }
 
   /** Linear offset of guest-physical `paddr` when the `len` bytes lie in RAM, else -1. */

@@ -14,7 +14,7 @@ import { BufferedOutput, EXIT_PANIC, exitCodeOf, INPUT_LIMIT_TEXT, runVm } from 
 import { runSession } from "../host/node/vm-session.ts";
 import { VirtusError } from "../machine/errors.ts";
 import { buildVm } from "../vm/build.ts";
-import type { BiosConfig, VmConfig } from "../vm/config.ts";
+import { type BiosConfig, MAX_JIT_HOT, type VmConfig } from "../vm/config.ts";
 import type { BootRequest } from "../vm/protocol.ts";
 import { CPU_OPTION_HELP, parseCpuOption } from "./cpu.ts";
 import { parseDiskSpec } from "./disk.ts";
@@ -32,6 +32,8 @@ export interface RunOptions {
   deterministic?: boolean;
   /** false with --no-jit. */
   jit: boolean;
+  /** `--jit-hot N`: executions before code is translated. */
+  jitHot?: string;
   /** `--disk FILE[,readonly]`, in command-line order. */
   disk: string[];
   /** `--share HOSTDIR:TAG[,readonly]`, in command-line order. */
@@ -74,6 +76,7 @@ const MACHINE_FLAGS: [keyof RunOptions, string][] = [
   ["bios", "--bios"],
   ["deterministic", "--deterministic"],
   ["jit", "--no-jit"],
+  ["jitHot", "--jit-hot"],
   ["disk", "--disk"],
   ["share", "--share"],
   ["virtioConsole", "--no-virtio-console"],
@@ -106,6 +109,10 @@ export function addRunCommand(program: Command): void {
     )
     .option("--deterministic", "time follows the instruction count: the same inputs print the same bytes")
     .option("--no-jit", "interpret only: do not translate hot code to WebAssembly")
+    .option(
+      "--jit-hot <n>",
+      "executions of code before it is translated (default: the JIT's own threshold; 1 translates what runs twice, for testing the JIT)",
+    )
     .option("--cpu <h=on|off>", CPU_OPTION_HELP)
     .option(
       "--disk <file[,options]>",
@@ -185,6 +192,13 @@ function parseSmp(text: string): number {
   return n;
 }
 
+function parseJitHot(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_JIT_HOT)
+    throw new VirtusError("bad-jit-hot", `--jit-hot ${text}: give a whole number from 1 to ${MAX_JIT_HOT}`);
+  return n;
+}
+
 function parseBios(text: string): BiosConfig {
   if (text === "builtin" || text === "none") return { kind: text };
   return { kind: "file", path: text };
@@ -226,6 +240,7 @@ export async function configFromFlags(opts: RunOptions): Promise<VmConfig> {
     cpu,
   };
   if (initrd !== undefined) config.initrd = initrd;
+  if (opts.jitHot !== undefined) config.jitHot = parseJitHot(opts.jitHot);
   if (opts.reboot === false) config.reboot = "exit";
   if (opts.exec !== undefined) {
     config.exec = {

@@ -314,6 +314,7 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
       clock,
       wallClock: clock === undefined ? undefined : { nowMs: () => host.wallClockMs() },
       jit: config.jit,
+      jitHot: config.jitHot,
       hExt: (config.cpu ?? DEFAULT_CPU).h,
       bootargs: config.append,
       console: guestConsole,

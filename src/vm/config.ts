@@ -63,6 +63,8 @@ export interface VmConfig {
   deterministic: boolean;
   /** Translate hot code to WebAssembly; false interprets only. */
   jit: boolean;
+  /** Executions before code is translated (`--jit-hot`; omitted: the JIT's default). 1 is for testing the JIT. */
+  jitHot?: number;
   /** Optional hart extensions (`--cpu h=off`); omitted = DEFAULT_CPU. */
   cpu?: CpuConfig;
   /** What a guest reboot does: reset the machine and boot again (QEMU's default), or end the run. */
@@ -84,6 +86,8 @@ export interface CpuConfig {
 export const DEFAULT_CPU: Readonly<CpuConfig> = { h: true };
 
 export const MAX_MEMORY = 3 * 1024 ** 3;
+/** The largest JIT threshold (blocks are numbered above it in a 32-bit word). */
+export const MAX_JIT_HOT = 1_000_000_000;
 
 /** A configuration with every optional device at its default; `kernel` is required. */
 export function defaultVmConfig(kernel: string): VmConfig {
@@ -156,6 +160,7 @@ export function validateVmConfig(value: unknown): VmConfig {
   config.cpu = { h: expectBoolean(cpu.h ?? DEFAULT_CPU.h, "cpu.h") };
   if (config.kernel === "") throw badConfig("kernel", "give a file name");
   if (o.initrd !== undefined) config.initrd = expectString(o.initrd, "initrd");
+  if (o.jitHot !== undefined) config.jitHot = expectInteger(o.jitHot, "jitHot", 1, MAX_JIT_HOT);
   if (o.reboot !== undefined) {
     if (o.reboot !== "reset" && o.reboot !== "exit") throw badConfig("reboot", 'expected "reset" or "exit"');
     config.reboot = o.reboot;

@@ -21,6 +21,7 @@ import { nodeSnapshotCodec } from "../../src/host/node/snapshot-file.ts";
 import { restoreVm, saveVm } from "../../src/machine/snapshot/machine-snapshot.ts";
 import { buildVm, type Vm } from "../../src/vm/build.ts";
 import { defaultVmConfig, type VmConfig } from "../../src/vm/config.ts";
+import { TEST_JIT_HOT } from "../support/test-jit.ts";
 
 const guest = findGuest();
 const noGuest = guest === undefined && "the default guest is not built: run `npm run guest`";
@@ -63,6 +64,7 @@ function config(dir: string, disk: string, harts: number, jit: boolean): VmConfi
     memory: 128 << 20,
     harts,
     jit,
+    ...(jit && TEST_JIT_HOT !== undefined ? { jitHot: TEST_JIT_HOT } : {}),
     deterministic: true,
     disks: [{ path: join(dir, disk), readOnly: false }],
   } as VmConfig;

@@ -16,13 +16,14 @@ const file = (name: string, data: Uint8Array | string) => {
   return p;
 };
 
-test("run: unparseable --mem and --smp out of range", () => {
+test("run: unparseable --mem, --smp and --jit-hot out of range", () => {
   const k = file("k.bin", new Uint8Array(4096));
   assertBadInput(["run", "--kernel", k, "--mem", "lots"], /--mem lots: use a size like 256M or 1G/);
   assertBadInput(["run", "--kernel", k, "--mem", "12345"], /--mem 12345: must be a multiple of 4K/);
   assertBadInput(["run", "--kernel", k, "--smp", "0"], /--smp 0: give a number of harts from 1 to 8/);
   assertBadInput(["run", "--kernel", k, "--smp", "9"], /--smp 9/);
   assertBadInput(["run", "--kernel", k, "--smp", "two"], /--smp two/);
+  assertBadInput(["run", "--kernel", k, "--jit-hot", "0"], /--jit-hot 0: give a whole number from 1 to/);
 });
 
 test("run: missing kernel, initrd or firmware files", () => {

@@ -15,6 +15,7 @@ import { Machine } from "../../src/machine/board/machine.ts";
 import type { BlockFn } from "../../src/machine/jit/jit.ts";
 import { CROSS_GCC, haveCrossGcc } from "../support/cross.ts";
 import { TEST_H_EXT } from "../support/test-cpu.ts";
+import { testJitHot } from "../support/test-jit.ts";
 import {
   BLOCK_S0,
   blockSize,
@@ -201,7 +202,7 @@ export function runVirtus(elfBytes: Uint8Array, nCases: number, opts: VirtusOpti
   const m = new Machine({
     ramSize: 4 * 1024 * 1024,
     jit: opts.jit,
-    jitHot: opts.jitHot,
+    jitHot: testJitHot(opts.jit, opts.jitHot),
     hExt: opts.hExt ?? TEST_H_EXT,
   });
   const jit = noJitStats();

@@ -17,6 +17,7 @@ import { Machine } from "../../src/machine/board/machine.ts";
 import { MIP_SEIP, MIP_SSIP } from "../../src/machine/cpu/constants.ts";
 import { buildElf, haveCrossGcc } from "../support/cross.ts";
 import { runElf } from "../support/run.ts";
+import { TEST_JIT_HOT } from "../support/test-jit.ts";
 
 const PRIV_DIR = join(import.meta.dirname, "../asm/priv");
 const VIRTUS = join(import.meta.dirname, "../../bin/virtus.js");
@@ -131,7 +132,7 @@ _start:
   TOHOST_SECTION
 `;
     const elf = parseElf(buildElf(src));
-    const m = new Machine({ ramSize: 1 << 20 });
+    const m = new Machine({ ramSize: 1 << 20, jitHot: TEST_JIT_HOT });
     loadElf(m, elf, "seip");
     const h = m.harts[0];
     h.setIrqLine(MIP_SEIP, true);

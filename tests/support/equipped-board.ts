@@ -19,6 +19,7 @@ import { RateLimiter } from "../../src/machine/virtio/rate-limiter.ts";
 import { SeededEntropy, VirtioRng } from "../../src/machine/virtio/rng.ts";
 import { MockMmioDriver } from "./mock-driver.ts";
 import { TEST_H_EXT } from "./test-cpu.ts";
+import { TEST_JIT_HOT } from "./test-jit.ts";
 
 /** A network backend that drops everything (the device's own state is what is tested). */
 export class NullNet implements NetBackend {
@@ -54,6 +55,7 @@ export function equippedBoard(opts: EquippedOptions = {}): VirtMachine {
     ramSize: opts.ramSize ?? 4 << 20,
     harts: opts.harts ?? 2,
     hExt: TEST_H_EXT,
+    jitHot: TEST_JIT_HOT,
     wallClock: { nowMs: () => 1.7e12 },
     sbi: { console: { write: () => {} } },
     virtio: [

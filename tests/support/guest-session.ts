@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 
 import { withTestCpu } from "./test-cpu.ts";
+import { withTestJit } from "./test-jit.ts";
 
 const bin = join(import.meta.dirname, "../../bin/virtus.js");
 
@@ -20,7 +21,7 @@ export class GuestSession {
 
   /** `virtus run ARGS`, or with `command` given, that program with ARGS. */
   constructor(args: string[], command?: string) {
-    const argv = command === undefined ? [bin, "run", ...withTestCpu(args)] : args;
+    const argv = command === undefined ? [bin, "run", ...withTestJit(withTestCpu(args))] : args;
     this.proc = spawn(command ?? process.execPath, argv, { stdio: ["pipe", "pipe", "pipe"] });
     const onData = (d: Buffer) => {
       this.output += d.toString("latin1");

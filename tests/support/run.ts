@@ -2,6 +2,7 @@ import { type BareResult, loadElf, runBareMetal } from "../../src/machine/board/
 import { parseElf } from "../../src/machine/board/elf.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
 import { TEST_H_EXT } from "./test-cpu.ts";
+import { testJitHot } from "./test-jit.ts";
 
 /** Runs a bare-metal ELF in-process; returns the HTIF result and the machine for inspection. */
 export function runElf(
@@ -14,7 +15,7 @@ export function runElf(
   const machine = new Machine({
     ramSize: opts.ramSize ?? 16 * 1024 * 1024,
     jit: opts.jit,
-    jitHot: opts.jitHot,
+    jitHot: testJitHot(opts.jit, opts.jitHot),
     hExt: opts.hExt ?? TEST_H_EXT,
   });
   loadElf(machine, elf, "test");

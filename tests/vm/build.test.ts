@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { VirtusError } from "../../src/machine/errors.ts";
 import type { BlockBackend } from "../../src/machine/host.ts";
+import { JIT_HOT } from "../../src/machine/jit/jit.ts";
 import { buildVm } from "../../src/vm/build.ts";
 import { defaultVmConfig, type VmConfig } from "../../src/vm/config.ts";
 import type { VmHostServices } from "../../src/vm/host-services.ts";
@@ -98,6 +99,20 @@ test("buildVm boots a configuration in-process: console output and the guest's e
     vm.close();
     assert.deepEqual(events, ["open /d.img", "close /d.img"]);
   }
+});
+
+test("jitHot reaches the machine's JIT; without it the JIT keeps its own threshold", {
+  skip: !haveCrossGcc() && "riscv64-linux-gnu-gcc not installed",
+}, async () => {
+  const { host } = fakeHost({ "/kernel.elf": buildElf(program("0x5555")) });
+  const hot = await buildVm(config({ jitHot: 1 }), host, { console: { write: () => {} } });
+  const plain = await buildVm(config(), host, { console: { write: () => {} } });
+  assert.equal(hot.board.machine.jit?.hot, 1);
+  assert.equal(plain.board.machine.jit?.hot, JIT_HOT);
+  hot.board.machine.run(1_000_000);
+  assert.ok((hot.board.machine.jit?.compiled ?? 0) > 0, "the JIT compiled nothing at jitHot 1");
+  hot.close();
+  plain.close();
 });
 
 test("a build that fails part-way closes what it opened and says why in one line", {

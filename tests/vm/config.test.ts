@@ -71,6 +71,8 @@ test("every bad field is named in a one-line error", () => {
     /^network.forwards\[0\].hostPort/,
   );
   rejects({ ...ok, jit: "yes" }, /^jit: expected true or false/);
+  rejects({ ...ok, jitHot: 0 }, /^jitHot: /);
+  rejects({ ...ok, jitHot: 2.5 }, /^jitHot: /);
 });
 
 test("MACs: unicast only, and a clone's random MAC is a different one in 52:54:00", () => {

@@ -57,6 +57,8 @@ export interface VirtOptions {
   hExt?: boolean;
   /** Translate hot code to WebAssembly (default true). */
   jit?: boolean;
+  /** Executions before code is translated (MachineOptions.jitHot; default the JIT's own). */
+  jitHot?: number;
   /** Kernel command line for /chosen bootargs. */
   bootargs?: string;
   /** Guest-physical range of an initrd already in RAM, for /chosen linux,initrd-start/end. */
@@ -165,6 +167,7 @@ export class VirtMachine {
       harts,
       clock: opts.clock,
       jit: opts.jit,
+      jitHot: opts.jitHot,
       hExt: opts.hExt,
     });
     this.machine = m;

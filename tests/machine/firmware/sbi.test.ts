@@ -69,6 +69,7 @@ import {
 import { TLB_LOAD, TLB_MASK } from "../../../src/machine/mmu/tlb.ts";
 import { buildElf, haveCrossGcc } from "../../support/cross.ts";
 import { assertRoundTrip } from "../../support/roundtrip.ts";
+import { TEST_JIT_HOT } from "../../support/test-jit.ts";
 
 const RAM = 0x8000_0000;
 const RAM_SIZE = 16 << 20;
@@ -100,7 +101,7 @@ interface Board {
 
 /** A machine with the firmware installed and hart 0 booted at KERNEL (others STOPPED). */
 function board(harts = 2): Board {
-  const m = new Machine({ ramSize: RAM_SIZE, harts });
+  const m = new Machine({ ramSize: RAM_SIZE, harts, jitHot: TEST_JIT_HOT });
   const out: number[] = [];
   const resets: SystemResetRequest[] = [];
   const sbi = new BuiltinSbi(m, {
@@ -153,7 +154,7 @@ _start:
 /** Builds `body` (after PROLOGUE), boots it in S-mode under the firmware, runs until tohost is written. */
 function runProgram(body: string, harts = 1, maxInsns = 5_000_000) {
   const elf = parseElf(buildElf(`${PROLOGUE}${body}\nTOHOST_SECTION\n`));
-  const m = new Machine({ ramSize: RAM_SIZE, harts });
+  const m = new Machine({ ramSize: RAM_SIZE, harts, jitHot: TEST_JIT_HOT });
   for (const s of elf.segments) m.mem.writePhys(s.paddr, s.data);
   const out: number[] = [];
   const sbi = new BuiltinSbi(m, { console: { write: (d) => sink(out, d) } });

@@ -230,6 +230,10 @@ export class Hart {
       // Translations changed: chained JIT jumps, keyed by virtual pc, may be stale.
       this.jit?.flushJumpCache(this.id);
     };
+    this.tlb.onFlushPage = (vaLo, vaHi, shift) => {
+      this.sliceEnd = 0;
+      this.jit?.flushJumpCacheRegion(this.id, vaLo, vaHi, shift);
+    };
     mem.code.tlbs.push(this.tlb);
     this.reset();
   }
@@ -527,6 +531,7 @@ export class Hart {
     const satpHi = c[S_SATP * 2 + 1];
     if (priv === PRV_M || satpHi >>> 28 === SATP_BARE) {
       lastLeaf.user = false;
+      lastLeaf.shift = 12;
       return (vaLo >>> 0) + vaHi * 2 ** 32 + (vaHi < 0 ? 2 ** 64 : 0);
     }
     const pa = walk(
@@ -563,6 +568,7 @@ export class Hart {
     r.mxr = (c[S_MSTATUS * 2] & MSTATUS_MXR) !== 0;
     r.hlvx = hlvx;
     lastLeaf.user = false;
+    lastLeaf.shift = 12;
     const pa = translateTwoStage(this, r, vaLo, vaHi, kind);
     if (pa < 0) {
       const cause = -pa - 1;
@@ -701,6 +707,7 @@ export class Hart {
         this.tlb.fill(bank, vaLo, vaHi, linear);
         // A user page reached by an S-mode load or store was allowed by SUM: remember it.
         if (kind !== ACCESS_FETCH && lastLeaf.user && priv === PRV_S) this.tlb.noteSumEntry(bank, vaLo);
+        if (lastLeaf.shift > 12) this.tlb.noteSuperpage(vaLo, vaHi, lastLeaf.shift);
       }
       return linear + (vaLo & 0xfff);
     }

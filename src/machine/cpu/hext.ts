@@ -101,8 +101,10 @@ function writeAtp(h: Hart, s: number, lo: number, hi: number, gstage: boolean): 
   const mode = hi >>> 28;
   if (mode !== 0 && mode !== 8 && mode !== 9 && mode !== 10) return;
   // hgatp: VMIDLEN = 14 (bits 57:44); the root is 16 KiB, aligned by software.
-  if (gstage) setSlot(h, s, lo, hi & 0xf3ff_ffff);
-  else setSlot(h, s, lo, hi);
+  const v = gstage ? hi & 0xf3ff_ffff : hi;
+  // As for satp (csr.ts): only a change empties the TLB.
+  if (h.c[s * 2] === lo && h.c[s * 2 + 1] === v) return;
+  setSlot(h, s, lo, v);
   h.tlb.flush();
 }
 

@@ -3,6 +3,7 @@ import type { Hart } from "../cpu/hart.ts";
 import { SLOT_WORDS } from "../memory/code-cache.ts";
 import type { GuestMemory } from "../memory/guest-memory.ts";
 import { JC_LINEAR, JC_STRIDE, MAX_HARTS } from "../memory/layout.ts";
+import { inRegion } from "../mmu/tlb.ts";
 import { BLOCK_IMPORTS, BLOCK_PARAMS, emitBlock, jcIndex, planBlock } from "./translate.ts";
 import { I32, moduleBytes } from "./wasm.ts";
 
@@ -41,6 +42,12 @@ export const JIT_HOT = 10000;
  */
 export const MAX_LIVE_BLOCKS = 32768;
 export const JIT_NEVER = -(1 << 30);
+/**
+ * An empty jump-cache word: pc -1 is odd, so no exit pc matches, and set -1
+ * is no TLB set. (All zeros would match a jump to pc 0 in U-mode, set 0, and
+ * run block 0 instead of taking the fetch fault.)
+ */
+const JC_EMPTY = -1;
 
 /**
  * The translation cache (design 2.4): hot guest code -> WebAssembly, one
@@ -74,8 +81,11 @@ export class Jit {
     this.maxBlocks = maxBlocks;
     this.imports = { env: { memory: mem.memory, table: this.table, exec: this.exec } };
     mem.code.onDrop = (page) => this.release(page);
-    for (let i = 0; i < MAX_HARTS; i++)
-      this.jumpCaches.push(new Int32Array(mem.buffer, JC_LINEAR + i * JC_STRIDE, JC_STRIDE / 4));
+    for (let i = 0; i < MAX_HARTS; i++) {
+      const jc = new Int32Array(mem.buffer, JC_LINEAR + i * JC_STRIDE, JC_STRIDE / 4);
+      jc.fill(JC_EMPTY);
+      this.jumpCaches.push(jc);
+    }
   }
 
   /** Lets generated code chain to block `id` when it reaches (pcLo, pcHi) under TLB set `tlbSet`. */
@@ -90,7 +100,19 @@ export class Jit {
 
   /** Forgets hart `hartId`'s chained jumps (its translations changed). */
   flushJumpCache(hartId: number): void {
-    this.jumpCaches[hartId].fill(0);
+    this.jumpCaches[hartId].fill(JC_EMPTY);
+  }
+
+  /**
+   * Forgets hart `hartId`'s chained jumps to pcs in the 2^shift-byte region
+   * around (vaLo, vaHi), whose translation changed (a page flush). Jumps to
+   * other pages stay right: a block lies inside one page, and an entry was
+   * linked under the translation its pc's page still has.
+   */
+  flushJumpCacheRegion(hartId: number, vaLo: number, vaHi: number, shift: number): void {
+    const jc = this.jumpCaches[hartId];
+    for (let e = 0; e < jc.length; e += 4)
+      if (inRegion(jc[e], jc[e + 1], vaLo, vaHi, shift)) jc.fill(JC_EMPTY, e, e + 4);
   }
 
   /** Compiles the block at byte offset `off` of decoded page `dec`; its id, or -1 when no block can start there (or none may be added). */
@@ -137,7 +159,7 @@ export class Jit {
         any = true;
       }
     }
-    if (any) for (const jc of this.jumpCaches) jc.fill(0);
+    if (any) for (const jc of this.jumpCaches) jc.fill(JC_EMPTY);
   }
 
   /** The `exec` import: one instruction through the interpreter's exec functions, state synced as it expects. */

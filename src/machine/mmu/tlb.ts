@@ -42,6 +42,24 @@ export function tlbSet(priv: number, virt: number): number {
  */
 export const TLB_EMPTY = 0x800;
 
+/** Distinct 1 GiB granules with superpage entries tracked before every page flush scans the TLB. */
+const MAX_SUPER_GRANULES = 16;
+
+/** The 1 GiB granule number of a virtual address (exact as a double). */
+function granule(vaLo: number, vaHi: number): number {
+  return vaHi * 4 + (vaLo >>> 30);
+}
+
+/** Whether address (lo, hi) lies in the 2^shift-byte aligned region holding (vaLo, vaHi); 12 <= shift < 64. */
+export function inRegion(lo: number, hi: number, vaLo: number, vaHi: number, shift: number): boolean {
+  if (shift < 32) {
+    const m = -1 << shift;
+    return hi === vaHi && (lo & m) === (vaLo & m);
+  }
+  const m = -1 << (shift - 32);
+  return (hi & m) === (vaHi & m);
+}
+
 export class Tlb {
   // Sets for U (0), S (1) and M (3); index 2 is unused, which keeps base = priv * PRIV_STRIDE.
   /** The entries as words: entry n's tag lo at w[n << 2], tag hi at w[(n << 2) + 1]. */
@@ -61,8 +79,26 @@ export class Tlb {
   private readonly sumEntries = new Int32Array(64);
   private sumCount = 0;
 
+  /**
+   * Superpage fragments: every entry maps 4 KiB, so a page flush naming an
+   * address inside a 2 MiB or larger leaf must drop the leaf's other pages
+   * too. `superShift` is the largest leaf (log2 bytes) entered since the
+   * last full flush; `superGranules` the 1 GiB granules (va >> 30) holding
+   * such entries, so flushes elsewhere (user pages, while the kernel's
+   * linear map is in megapages) stay one probe per bank.
+   */
+  private superShift = 12;
+  private readonly superGranules: number[] = [];
+  private superAnywhere = false;
+
+  /** Counts for profiles and tests: full flushes, and page flushes (sfence.vma naming an address). */
+  flushes = 0;
+  pageFlushes = 0;
+
   /** Called after every flush (the interpreter ends its slice: it caches the current fetch page). */
   onFlush: () => void = () => {};
+  /** Called after a page flush of the `shift`-sized region around (vaLo, vaHi): only its jumps are stale. */
+  onFlushPage: (vaLo: number, vaHi: number, shift: number) => void = () => {};
 
   /** `buffer` is the machine's linear memory; the TLB takes TLB_BYTES at `linear`. */
   constructor(buffer: ArrayBuffer, linear: number) {
@@ -80,7 +116,51 @@ export class Tlb {
   flush(): void {
     this.clear();
     this.sumCount = 0;
+    this.superShift = 12;
+    this.superGranules.length = 0;
+    this.superAnywhere = false;
+    this.flushes++;
     this.onFlush();
+  }
+
+  /** The entry just filled for (vaLo, vaHi) is a 4 KiB piece of a leaf of 2^shift bytes (shift > 12). */
+  noteSuperpage(vaLo: number, vaHi: number, shift: number): void {
+    if (shift > this.superShift) this.superShift = shift;
+    if (shift > 30 || this.superGranules.length >= MAX_SUPER_GRANULES) {
+      this.superAnywhere = true;
+      return;
+    }
+    const g = granule(vaLo, vaHi);
+    if (!this.superGranules.includes(g)) this.superGranules.push(g);
+  }
+
+  /**
+   * sfence.vma naming an address (priv spec 4.2.1): drops the translations
+   * of its page in every set and bank (other ASIDs and global pages too,
+   * which is allowed), and of the whole leaf when superpages are cached
+   * near it.
+   */
+  flushPage(vaLo: number, vaHi: number): void {
+    this.pageFlushes++;
+    if (this.superAnywhere || (this.superShift > 12 && this.superGranules.includes(granule(vaLo, vaHi)))) {
+      this.flushRegion(vaLo, vaHi, this.superShift);
+      this.onFlushPage(vaLo, vaHi, this.superShift);
+      return;
+    }
+    const tag = vaLo & ~0xfff;
+    const i = (vaLo >>> 12) & TLB_MASK;
+    for (let set = 0; set < TLB_SETS * PRIV_STRIDE; set += PRIV_STRIDE)
+      for (let bank = 0; bank < PRIV_STRIDE; bank += TLB_SIZE) {
+        const n = (set + bank + i) << 2;
+        if (this.w[n] === tag && this.w[n + 1] === vaHi) this.w[n] = TLB_EMPTY;
+      }
+    this.onFlushPage(vaLo, vaHi, 12);
+  }
+
+  /** Drops every entry whose page lies in the 2^shift-byte region holding (vaLo, vaHi). */
+  private flushRegion(vaLo: number, vaHi: number, shift: number): void {
+    const w = this.w;
+    for (let n = 0; n < w.length; n += 4) if (inRegion(w[n], w[n + 1], vaLo, vaHi, shift)) w[n] = TLB_EMPTY;
   }
 
   /** Records that the entry just filled for (bank, vaLo) depends on SUM. */

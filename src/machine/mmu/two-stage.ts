@@ -35,7 +35,7 @@ import {
   PRV_S,
   PRV_U,
 } from "../cpu/constants.ts";
-import type { WalkContext } from "./walker.ts";
+import { lastLeaf, type WalkContext } from "./walker.ts";
 
 const PTE_V = 1;
 const PTE_R = 2;
@@ -251,6 +251,7 @@ export function translateTwoStage(
     const pageNumber = ppn + (level === 0 ? 0 : ((vaLo >>> 12) + (vaHi & 0x1ffffff) * 2 ** 20) % span);
     const gpaLo = ((pageNumber % 2 ** 20) * 4096) | (vaLo & 0xfff) | 0;
     const gpaHi = Math.floor(pageNumber / 2 ** 20) | 0;
+    lastLeaf.shift = 12 + 9 * level;
     return gStage(ctx, r.hgatpLo, r.hgatpHi, gpaLo, gpaHi, kind, kind, r.mxr, r.hlvx, 0);
   }
   return -(pageFault[kind] + 1);

@@ -31,8 +31,12 @@ export const SATP_SV57 = 10;
 const pageFault = [CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT];
 const accessFault = [CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS];
 
-/** Facts about the last successful walk's leaf, for the TLB (set before walk() returns). */
-export const lastLeaf = { user: false };
+/**
+ * Facts about the last successful translation's leaf, for the TLB (set
+ * before walk() returns): its U bit, and its size as log2 bytes (12 for a
+ * 4 KiB page or no translation; with two stages, the first stage's leaf).
+ */
+export const lastLeaf = { user: false, shift: 12 };
 
 /**
  * Result of a walk: the physical address (a double, exact below 2^53) or a
@@ -109,6 +113,7 @@ export function walk(
     // Physical page = leaf PPN + the VPN bits below this level.
     const vpnLow = level === 0 ? 0 : vaPageNumber(vaLo, vaHi) % span;
     lastLeaf.user = (lo & PTE_U) !== 0;
+    lastLeaf.shift = 12 + 9 * level;
     return (ppn + vpnLow) * 4096 + (vaLo & 0xfff);
   }
   return -(pageFault[kind] + 1);

@@ -20,7 +20,17 @@ import {
   PRV_S,
   PRV_U,
 } from "../constants.ts";
-import { S_HSTATUS, S_MEPC, S_MSTATUS, S_SEPC, S_VIRT, S_VSEPC, S_VSSTATUS } from "../csr-slots.ts";
+import {
+  S_HSTATUS,
+  S_MEPC,
+  S_MSTATUS,
+  S_SATP,
+  S_SEPC,
+  S_VIRT,
+  S_VSATP,
+  S_VSEPC,
+  S_VSSTATUS,
+} from "../csr-slots.ts";
 import type { Hart } from "../hart.ts";
 
 /**
@@ -31,7 +41,7 @@ import type { Hart } from "../hart.ts";
  * not (VTSR, VTW, VTVM, anything from VU) is a virtual-instruction
  * exception.
  */
-export function execPriv(h: Hart, op: number, _insn: number): void {
+export function execPriv(h: Hart, op: number, insn: number): void {
   const c = h.c;
   const priv = h.priv;
   const virt = c[S_VIRT * 2] !== 0;
@@ -104,11 +114,32 @@ export function execPriv(h: Hart, op: number, _insn: number): void {
     case 57 /* sfence.vma */:
       if (virt && (priv === PRV_U || hs & HSTATUS_VTVM)) virtualInstruction(h);
       if (priv === PRV_U || (priv === PRV_S && !virt && st & MSTATUS_TVM)) h.illegal();
-      h.tlb.flush();
+      sfenceVma(h, insn, virt);
       return;
     default:
       h.illegal();
   }
+}
+
+/**
+ * sfence.vma (priv spec 4.2.1; in V=1 it names VS-level translations):
+ * with rs1 an address, that page's translations go (TLB and chained JIT
+ * jumps); with only rs2, an ASID: the TLB holds entries of the current
+ * (v)satp's ASID alone (changing satp flushes it), so another ASID has
+ * nothing to drop, and global pages may stay; else everything.
+ */
+function sfenceVma(h: Hart, insn: number, virt: boolean): void {
+  const x = h.x;
+  const rs1 = (insn >>> 14) & 62;
+  const rs2 = (insn >>> 19) & 62;
+  if (rs1 !== 0) h.tlb.flushPage(x[rs1], x[rs1 + 1]);
+  else if (rs2 === 0 || holdsAsid(h, virt, x[rs2], x[rs2 + 1])) h.tlb.flush();
+}
+
+/** Whether ASID value (lo, hi) may have TLB entries: it is the current one, or not a valid 16-bit ASID. */
+function holdsAsid(h: Hart, virt: boolean, lo: number, hi: number): boolean {
+  const atpHi = h.c[(virt ? S_VSATP : S_SATP) * 2 + 1];
+  return hi !== 0 || lo >>> 16 !== 0 || lo === ((atpHi >>> 12) & 0xffff);
 }
 
 export function virtualInstruction(h: Hart): never {

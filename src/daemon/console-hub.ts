@@ -5,6 +5,37 @@
  * prompt, say).
  */
 export const BACKLOG_BYTES = 64 * 1024;
+/** Output a console client may leave unread before it is closed. */
+export const CLIENT_UNREAD_BYTES = 1024 * 1024;
+/** WebSocket close code for a client that fell behind (an application code, 4000-4999). */
+export const SLOW_CLIENT_CLOSE_CODE = 4008;
+
+/** What a console client needs of its WebSocket. */
+export interface ConsoleSocket {
+  readonly bufferedAmount: number;
+  send(bytes: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+/**
+ * A listener sending guest output to one client. A client that stops
+ * reading would make the daemon queue the guest's output without end: past
+ * CLIENT_UNREAD_BYTES it is closed instead (it may attach again and gets the
+ * backlog).
+ */
+export function clientSender(socket: ConsoleSocket): (bytes: Uint8Array) => void {
+  let closed = false;
+  return (bytes) => {
+    if (closed) return;
+    if (socket.bufferedAmount + bytes.length > CLIENT_UNREAD_BYTES) {
+      closed = true;
+      socket.close(
+        SLOW_CLIENT_CLOSE_CODE,
+        "the console client fell 1 MiB behind the guest's output; attach again",
+      );
+    } else socket.send(bytes);
+  };
+}
 
 export class ConsoleHub {
   private readonly listeners = new Set<(bytes: Uint8Array) => void>();

@@ -19,6 +19,7 @@ import { ensureGuest } from "../host/node/guest.ts";
 import { VirtusError } from "../machine/errors.ts";
 import { type ApiContext, ROUTES, type Route } from "./api.ts";
 import { type Caller, callerOf, ensureAdmin } from "./auth.ts";
+import { clientSender } from "./console-hub.ts";
 import { statusOf } from "./errors.ts";
 import { type ManagerOptions, VmManager } from "./manager.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -233,7 +234,7 @@ function attachConsole(ctx: ApiContext, socket: WebSocket, req: FastifyRequest):
   }
   const worker = v.worker;
   socket.send(v.hub.backlog());
-  const stop = v.hub.listen((b) => socket.send(b));
+  const stop = v.hub.listen(clientSender(socket));
   socket.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     worker.input(bytes);

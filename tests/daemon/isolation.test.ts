@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
+import { WebSocket } from "ws";
+import { CLIENT_UNREAD_BYTES, SLOW_CLIENT_CLOSE_CODE } from "../../src/daemon/console-hub.ts";
 import { parseDefinition } from "../../src/daemon/definition.ts";
 import { workerHeapMb } from "../../src/daemon/manager.ts";
 import { vmConfigOf } from "../../src/daemon/vm-config.ts";
 import { TCP_ACK, TCP_RST, TCP_SYN, tcpFrame } from "../../src/net/frames.ts";
 import { DEFAULT_GUEST_MAC, GATEWAY_IP, GATEWAY_MAC, GUEST_IP } from "../../src/net/user-net.ts";
 import { Harness } from "../support/net-fakes.ts";
+import { programConfig } from "../support/vm-programs.ts";
 import {
   echoSpinElf,
   http,
@@ -91,6 +95,55 @@ test("a VM whose worker exhausts its heap bound (derived from its memory) is fai
   assert.equal((await post("/v1/vms/neighbour/pause")).status, 200);
   assert.equal((await info("neighbour")).state, "paused");
   assert.equal((await post("/v1/vms/neighbour/destroy")).status, 200);
+});
+
+/** Writes "x" to the UART without end: console output as fast as the VM runs. */
+const SPEW = `#include "test.h"
+.text
+.globl _start
+_start:
+  li t0, 0x10000000
+  li t1, 'x'
+1: sb t1, 0(t0)
+  j 1b
+TOHOST_SECTION
+`;
+
+test("a console client that stops reading is closed after 1 MiB of unread output; the VM goes on", {
+  skip: skipNoGcc,
+  timeout: 120_000,
+}, async () => {
+  const post = (path: string, body?: unknown) => http(d.socket, d.adminToken, "POST", path, body);
+  const elf = readFileSync(programConfig("daemon-spew", SPEW).kernel);
+  assert.equal(
+    (await http(d.socket, d.adminToken, "PUT", "/v1/images/spew", elf, "application/octet-stream")).status,
+    201,
+  );
+  assert.equal((await post("/v1/vms", spinDefinition("chatty", { kernel: "spew" }))).status, 201);
+  assert.equal((await post("/v1/vms/chatty/start")).status, 200);
+  const ws = new WebSocket(`ws+unix:${d.socket}:/v1/vms/chatty/console`, {
+    headers: { authorization: `Bearer ${d.adminToken}` },
+  });
+  const socket = () => (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+  let received = 0;
+  ws.on("message", (b: Buffer) => (received += b.length));
+  const closed = new Promise<[number, string]>((r) =>
+    ws.on("close", (c: number, why: Buffer) => r([c, why.toString()])),
+  );
+  await new Promise<void>((r, j) => {
+    ws.on("open", () => r());
+    ws.on("error", j);
+  });
+  socket().pause(); // the client reads nothing more
+  const hub = () => d.manager.running().find((v) => v.name === "chatty")!.hub;
+  await until(() => hub().total >= 4 * CLIENT_UNREAD_BYTES, "4 MiB of guest output", 120_000);
+  socket().resume();
+  const [code, reason] = await closed;
+  assert.equal(code, SLOW_CLIENT_CLOSE_CODE, reason);
+  // What the daemon had handed to the kernel's socket buffers still arrives; nothing past the bound.
+  assert.ok(received < 2 * CLIENT_UNREAD_BYTES, `${received} bytes reached the client`);
+  assert.equal((await info("chatty")).state, "running");
+  assert.equal((await post("/v1/vms/chatty/destroy")).status, 200);
 });
 
 test("daemon VMs get user-mode networking with restrict on and no forwards: the host's loopback (the API, other tenants' forwards) is out of reach", async () => {

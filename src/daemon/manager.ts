@@ -26,6 +26,9 @@ export const POWEROFF_LINE = "\x15sync; poweroff -f\r";
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 
+/** Console input a VM's worker holds for its guest at most; clients' typing beyond it is dropped. */
+export const CONSOLE_INPUT_LIMIT = 1024 * 1024;
+
 /**
  * The bound on a VM's worker's JavaScript heap (V8's old generation), from
  * its definition: 96 MiB for what every VM holds (the VM's objects, device
@@ -47,6 +50,8 @@ export interface ManagerOptions {
   defaultGuest(): Promise<{ kernel: string; initrd: string }>;
   /** For tests only: make the worker of the VM of this name crash or hang. */
   faults?: (vmName: string) => WorkerFaults | undefined;
+  /** Console input held for a guest that does not read it, bytes (default CONSOLE_INPUT_LIMIT; tests lower it). */
+  consoleInputLimit?: number;
   /** How long a command may wait for a VM's answer (VmWorker's default: 10 s, snapshots 120 s). */
   commandTimeoutMs?: number;
 }
@@ -113,6 +118,7 @@ export class VmManager {
       });
       const boot: BootRequest = restore ?? { type: "boot", config };
       if (def.cpuLimit !== null) boot.cpuLimit = def.cpuLimit;
+      boot.inputLimit = this.opts.consoleInputLimit ?? CONSOLE_INPUT_LIMIT;
       v.worker = await VmWorker.start({
         boot,
         onOutput: (b) => v.hub.push(b),

@@ -40,6 +40,8 @@ export interface DaemonOptions {
   /** For tests only (ManagerOptions.faults). */
   faults?: ManagerOptions["faults"];
   commandTimeoutMs?: number;
+  /** ManagerOptions.consoleInputLimit (tests lower it). */
+  consoleInputLimit?: number;
 }
 
 export interface Daemon {
@@ -264,6 +266,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     defaultGuest,
     faults: opts.faults,
     commandTimeoutMs: opts.commandTimeoutMs,
+    consoleInputLimit: opts.consoleInputLimit,
   });
   const ctx: ApiContext = { store, manager, dataDir };
   const app = buildApp(ctx);

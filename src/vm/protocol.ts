@@ -18,6 +18,8 @@ export type BootRequest = (
 ) & {
   /** The share of one host core the VM may use (src/vm/cpu-cap.ts); omitted: no cap. */
   cpuLimit?: number;
+  /** Console input held for the guest at most, bytes (VmRunner's inputLimit); omitted: no bound. */
+  inputLimit?: number;
 };
 
 /** What a clone changes in the restored configuration (see src/vm/clone.ts). */

@@ -66,6 +66,13 @@ export interface RunnerOptions {
   paused?: boolean;
   /** The share of one host core the guest may use (src/vm/cpu-cap.ts); omitted: no cap. */
   cpuLimit?: number;
+  /**
+   * Console input held for the guest at most, bytes; past it input is
+   * dropped, as by a full keyboard buffer (a client typing faster than the
+   * guest reads must not grow the host). Omitted: no bound (the front end
+   * applies backpressure itself).
+   */
+  inputLimit?: number;
 }
 
 export class VmRunner {
@@ -73,6 +80,9 @@ export class VmRunner {
   private readonly opts: RunnerOptions;
   private stateNow: VmState;
   private readonly pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** Console input bytes dropped at inputLimit. */
+  inputDropped = 0;
   private outcome: RunOutcome | undefined;
   private wake: (() => void) | undefined;
   private readonly cap: CpuCap | undefined;
@@ -97,9 +107,14 @@ export class VmRunner {
     return this.vm;
   }
 
-  /** Console input for the guest; kept in order until the guest takes it. */
+  /** Console input for the guest; kept in order until the guest takes it (up to inputLimit). */
   input(bytes: Uint8Array): void {
-    if (bytes.length > 0) this.pending.push(bytes);
+    const room = (this.opts.inputLimit ?? Number.POSITIVE_INFINITY) - this.pendingBytes;
+    const kept = bytes.length <= room ? bytes : bytes.subarray(0, Math.max(0, room));
+    this.inputDropped += bytes.length - kept.length;
+    if (kept.length === 0) return;
+    this.pending.push(kept);
+    this.pendingBytes += kept.length;
   }
 
   status(): VmStatus {
@@ -234,6 +249,7 @@ export class VmRunner {
     while (this.pending.length) {
       const head = this.pending[0];
       const took = this.vm.sendInput(head);
+      this.pendingBytes -= Math.min(took, head.length);
       if (took >= head.length) this.pending.shift();
       else {
         this.pending[0] = head.subarray(took);

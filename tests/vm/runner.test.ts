@@ -78,3 +78,30 @@ test("in-process: created paused, start, stop releases the VM, start builds a fr
     ["running:start", "stopped:stop", "running:start"],
   );
 });
+
+test("console input beyond inputLimit waits for nobody: it is dropped while the guest does not read, the rest reaches it in order", {
+  skip: !haveCrossGcc() && "riscv64-linux-gnu-gcc not installed",
+}, async () => {
+  const config = programConfig("runner-input", ECHO_SPIN);
+  let text = "";
+  const output = new BufferedOutput((b) => (text += Buffer.from(b).toString("latin1")));
+  const vm = await buildVm(
+    config,
+    nodeHostServices(() => {}),
+    { console: output },
+  );
+  const runner = new VmRunner(vm, { env, output, paused: true, inputLimit: 10 });
+  await setImmediate();
+  // Not started: the guest reads nothing, so everything waits in the runner.
+  runner.input(Buffer.from("abcdef"));
+  runner.input(Buffer.from("ghijkl"));
+  runner.input(Buffer.from("mnop"));
+  assert.equal(runner.inputDropped, 6, "10 bytes kept, the rest dropped");
+  await runner.execute({ execute: "start" });
+  while (!text.includes("ready\nabcdefghij")) await env.sleep(5);
+  runner.input(Buffer.from("XY")); // room again once the guest took the rest
+  while (!text.includes("abcdefghijXY")) await env.sleep(5);
+  await runner.execute({ execute: "quit" });
+  await runner.done;
+  assert.equal(text, "ready\nabcdefghijXY");
+});

@@ -86,6 +86,7 @@ async function boot(req: BootRequest): Promise<void> {
     output,
     paused: req.paused,
     cpuLimit: req.cpuLimit,
+    inputLimit: req.inputLimit,
     onEvent: (event) => post({ type: "event", event }),
     rebuild: () => buildVm(config, host, { console: output }),
     snapshots,

@@ -87,8 +87,7 @@ export class Clint implements MmioDevice, Stateful<ClintState> {
   }
 
   /** Recomputes MTIP for every hart from mtime and mtimecmp. */
-  update(): void {
-    const t = this.clock.now();
+  update(t = this.clock.now()): void {
     for (let i = 0; i < this.harts.length; i++) this.harts[i].setIrqLine(MIP_MTIP, t >= this.mtimecmp[i]);
   }
 
@@ -103,13 +102,18 @@ export class Clint implements MmioDevice, Stateful<ClintState> {
     return { version: 1, mtimecmp: this.cmpWords.slice() };
   }
 
-  /** Loads mtimecmp and re-drives MTIP from the (already restored) time. */
+  /**
+   * Loads mtimecmp. MTIP is not re-driven here: the line was saved with the
+   * harts as it stood, and a deadline passed inside the round (time moves
+   * with every instruction) is raised at the round's end, as in a run that
+   * was never saved; raising it now would let a continued slice take the
+   * interrupt early.
+   */
   restoreState(s: ClintState): void {
     expectVersion("clint", s, 1);
     const words = expectInt32Array("clint", "mtimecmp", s.mtimecmp, this.harts.length * 2);
     this.cmpWords.set(words);
     for (let i = 0; i < this.harts.length; i++)
       this.mtimecmp[i] = (words[i * 2] >>> 0) + (words[i * 2 + 1] >>> 0) * 2 ** 32;
-    this.update();
   }
 }

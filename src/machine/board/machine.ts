@@ -14,8 +14,20 @@ import { VIRT_MEMMAP } from "./memory-map.ts";
 export const TIMEBASE_HZ = 10_000_000;
 /** Deterministic mode: one mtime tick per this many retired instructions (design 2.6). */
 export const INSNS_PER_TICK = 10;
-/** Instructions a hart runs before the machine looks at devices and timers. */
+/**
+ * Instructions a hart runs before the machine looks at devices and timers,
+ * with several harts (an IPI or a released lock waits for the other hart's
+ * turn) and in real time before the speed is known.
+ */
 export const SLICE = 4096;
+/**
+ * A lone hart's longest slice: it runs until its next timer deadline, at
+ * most this many instructions (each return costs a round of timer and device
+ * polling; 4,096-instruction rounds were a tenth of a CPU-bound guest's time).
+ */
+export const MAX_SLICE = 65536;
+/** Real time: the most guest ticks (0.25 ms) a lone hart's slice is sized for, bounding host-input latency. */
+const MAX_SLICE_TICKS = 2500;
 
 export interface MachineOptions {
   ramSize: number;
@@ -81,6 +93,12 @@ export class Machine {
   private cursor = 0;
   private sliceLeft = 0;
   private roundActive = 0;
+  /** The time read at the end of the last round: timers and pollers share one read of the clock per round. */
+  private roundNow = 0;
+  /** Real time: retired instructions per tick, a moving average (0 = not measured yet), and the last sample point. */
+  private insnsPerTick = 0;
+  private rateTicks = 0;
+  private rateRetired = 0;
   /** Set by a device or hook to stop run() at the next slice boundary. */
   stopRequested = false;
   /** Called after every round of slices (devices polling, HTIF). */
@@ -132,9 +150,48 @@ export class Machine {
 
   /** Updates MTIP (CLINT) and STIP (Sstc stimecmp) from the current time. */
   updateTimers(): void {
-    this.clint.update();
     const t = this.clock.now();
+    this.roundNow = t;
+    this.clint.update(t);
     for (const h of this.harts) updateSstcTimer(h, t);
+  }
+
+  /** The time at the end of the last round of slices (pollers run then: one clock read serves them all). */
+  get pollTime(): number {
+    return this.roundNow;
+  }
+
+  /**
+   * Instructions for the next slice. Several harts: SLICE. A lone hart runs
+   * until its next timer deadline, at most MAX_SLICE: in deterministic mode
+   * exactly (time is the retired count, so the deadline's interrupt is taken
+   * no later than before, and the same on every run); in real time by the
+   * measured speed, at most MAX_SLICE_TICKS ahead.
+   */
+  private sliceLength(): number {
+    if (this.harts.length > 1) return SLICE;
+    // Deterministic time costs nothing to read, and must not depend on where run() was entered.
+    const now = this.deterministic ? this.clock.now() : this.roundNow;
+    const ticks = this.nextTimerDeadline(now) - now;
+    if (this.deterministic) {
+      if (ticks >= MAX_SLICE / INSNS_PER_TICK) return MAX_SLICE;
+      // Time reaches the deadline when the count reaches a multiple of INSNS_PER_TICK.
+      return ticks * INSNS_PER_TICK - (this.retired() % INSNS_PER_TICK);
+    }
+    if (this.insnsPerTick === 0) return SLICE;
+    const n = Math.floor(Math.min(ticks, MAX_SLICE_TICKS) * this.insnsPerTick);
+    return Math.max(1, Math.min(n, MAX_SLICE));
+  }
+
+  /** Real time: folds the instructions retired since the last sample into insnsPerTick (at most every 0.1 ms). */
+  private sampleRate(now: number): void {
+    const dt = now - this.rateTicks;
+    if (dt < 1000) return;
+    const rate = (this.retired() - this.rateRetired) / dt;
+    // An idle stretch (wfi) samples low, which only shortens slices.
+    this.insnsPerTick = this.insnsPerTick === 0 ? rate : this.insnsPerTick + (rate - this.insnsPerTick) / 8;
+    this.rateTicks = now;
+    this.rateRetired = this.retired();
   }
 
   /**
@@ -142,7 +199,7 @@ export class Machine {
    * every hart waits for an interrupt that no timer will bring.
    *
    * Harts take turns in rounds: each runs a slice of up to SLICE
-   * instructions (less when something ends it early: a trap, a CSR write,
+   * instructions (a lone hart up to its next timer deadline: sliceLength; less when something ends it early: a trap, a CSR write,
    * wfi, an interrupt line), then timers and pollers run. When the budget
    * ends inside a slice, run() remembers the hart and what is left of its
    * slice and goes on there next time, so the rounds, and with them every
@@ -168,7 +225,7 @@ export class Machine {
       if (this.sliceLeft === 0) {
         if (!(h.waiting && (h.checkInterrupts(), h.waiting))) {
           this.roundActive++;
-          this.sliceLeft = SLICE;
+          this.sliceLeft = this.sliceLength();
         }
       }
       if (this.sliceLeft > 0) {
@@ -190,6 +247,7 @@ export class Machine {
       const active = this.roundActive;
       this.roundActive = 0;
       this.updateTimers();
+      if (!this.deterministic) this.sampleRate(this.roundNow);
       for (const p of this.pollers) p();
       // A poller may just have raised an interrupt (throttled I/O completing): wake before skipping time.
       if (active === 0 && this.anyHartWakes()) continue;
@@ -282,7 +340,7 @@ export class Machine {
     expectBoolean(who, "deterministic", s.deterministic);
     const mtime = expectNumber(who, "mtime", s.mtime, 0, Number.MAX_SAFE_INTEGER);
     const cursor = expectNumber(who, "cursor", s.cursor, 0, this.harts.length - 1);
-    const sliceLeft = expectNumber(who, "sliceLeft", s.sliceLeft, 0, SLICE);
+    const sliceLeft = expectNumber(who, "sliceLeft", s.sliceLeft, 0, MAX_SLICE);
     const roundActive = expectNumber(who, "roundActive", s.roundActive, 0, this.harts.length);
     if (this.deterministic) this.idleTicks = mtime - Math.floor(this.retired() / INSNS_PER_TICK);
     else this.timeOffset += mtime - this.clock.now();

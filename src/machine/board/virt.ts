@@ -237,7 +237,7 @@ export class VirtMachine {
               holdIdle: (held) => m.idleHolds.push(held),
               nowMs: () => m.clock.now() / TICKS_PER_MS,
               pollDevice: (poll, wakeAtMs) => {
-                m.pollers.push(() => poll(m.clock.now() / TICKS_PER_MS));
+                m.pollers.push(() => poll(m.pollTime / TICKS_PER_MS));
                 m.wakeups.push(() => wakeAtMs() * TICKS_PER_MS);
               },
             })

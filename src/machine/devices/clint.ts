@@ -83,6 +83,8 @@ export class Clint implements MmioDevice, Stateful<ClintState> {
       const hart = w >> 1;
       this.mtimecmp[hart] = (this.cmpWords[hart * 2] >>> 0) + (this.cmpWords[hart * 2 + 1] >>> 0) * 2 ** 32;
       this.update();
+      // A lone hart's slice runs until the deadline it started with (Machine.sliceLength): end it.
+      for (const h of this.harts) h.sliceEnd = 0;
     }
   }
 

@@ -1,19 +1,18 @@
 /**
- * `virtus run`: flags → VmConfig → the library (src/vm/). This file only
- * parses; the VM is assembled by src/vm/build.ts and driven by
- * src/host/node/vm-runner.ts.
+ * `virtus run`: flags → VmConfig (or a snapshot to restore) → the library (src/vm/). This file
+ * only parses; the VM is assembled by src/vm/build.ts in a worker thread and attached to the
+ * terminal by src/host/node/vm-session.ts.
  */
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { ESCAPE_HELP } from "../host/node/console-escape.ts";
+import { INPUT_LIMIT_TEXT } from "../host/node/console-input.ts";
 import { ControlServer } from "../host/node/control-server.ts";
+import { EXIT_PANIC, EXIT_VM_CRASHED } from "../host/node/exit-code.ts";
 import { ensureGuest, GUEST_KERNEL_CMDLINE } from "../host/node/guest.ts";
-import { nodeHostServices } from "../host/node/services.ts";
-import { BufferedOutput, EXIT_PANIC, exitCodeOf, INPUT_LIMIT_TEXT, runVm } from "../host/node/vm-runner.ts";
 import { runSession } from "../host/node/vm-session.ts";
 import { VirtusError } from "../machine/errors.ts";
-import { buildVm } from "../vm/build.ts";
 import { type BiosConfig, MAX_JIT_HOT, type VmConfig } from "../vm/config.ts";
 import type { BootRequest } from "../vm/protocol.ts";
 import { CPU_OPTION_HELP, parseCpuOption } from "./cpu.ts";
@@ -54,7 +53,7 @@ export interface RunOptions {
   exec?: string;
   /** false with --no-reboot. */
   reboot: boolean;
-  /** `--control PATH`: the control socket (docs/CONTROL.md); the VM then runs in a worker thread. */
+  /** `--control PATH`: the control socket (docs/CONTROL.md). */
   control?: string;
   /** `--restore FILE`: continue the VM saved in FILE. */
   restore?: string;
@@ -165,6 +164,7 @@ Exit codes:
   1..255   the guest's failure code (the sifive_test finisher; SBI system failure is 1)
   2        bad input: an option or file Virtus cannot use (one line on stderr says why)
   ${EXIT_PANIC}      the guest's kernel panicked (its reason is on stderr)
+  ${EXIT_VM_CRASHED}       the VM's worker thread crashed (the reason is on stderr)
 
 Console escapes (the terminal is the guest's console):
 ${ESCAPE_HELP.split("\r\n")
@@ -277,26 +277,6 @@ export function restoreRequest(opts: RunOptions, given: (key: keyof RunOptions) 
   };
 }
 
-/**
- * A VM with a control socket, or restored from a snapshot, runs in a worker thread
- * (host/node/vm-session.ts); the others, for now, on this thread (host/node/vm-runner.ts, which
- * holds issue 9's --exec, reboot and end-of-input contracts still to move to the worker).
- */
-async function runInWorker(opts: RunOptions, given: (key: keyof RunOptions) => boolean): Promise<number> {
-  if (opts.exec !== undefined)
-    throw new VirtusError("bad-exec", "--exec does not go with --control, --restore or --paused yet");
-  const boot: BootRequest =
-    opts.restore !== undefined
-      ? restoreRequest(opts, given)
-      : { type: "boot", config: await configFromFlags(opts), paused: opts.paused };
-  const control = opts.control === undefined ? undefined : await ControlServer.open(opts.control);
-  try {
-    return await runSession(boot, { attachments: control === undefined ? [] : [control] });
-  } finally {
-    control?.close();
-  }
-}
-
 /** `virtus run`: exit 0 when the guest powers off, its fail code otherwise; 2 on bad input. */
 export async function runCommand(
   opts: RunOptions,
@@ -304,15 +284,11 @@ export async function runCommand(
 ): Promise<number> {
   if (opts.restore === undefined && (opts.clone || opts.mac !== undefined))
     throw new VirtusError("bad-restore", `${opts.clone ? "--clone" : "--mac"} goes with --restore FILE`);
-  if (opts.control !== undefined || opts.restore !== undefined || opts.paused)
-    return runInWorker(opts, given);
-  const config = await configFromFlags(opts);
+  const boot: BootRequest =
+    opts.restore !== undefined
+      ? restoreRequest(opts, given)
+      : { type: "boot", config: await configFromFlags(opts), paused: opts.paused };
   let printed = false;
-  const output = new BufferedOutput((d) => {
-    printed = true;
-    process.stdout.write(d);
-  });
-  let vm = await buildVm(config, nodeHostServices(), { console: output });
   // A kernel of the wrong kind, or a command line without its console, prints nothing at all.
   const silence =
     opts.kernel === undefined
@@ -321,24 +297,18 @@ export async function runCommand(
           if (!printed) process.stderr.write(`virtus: ${SILENCE_HINT}\n`);
         }, SILENCE_HINT_MS);
   silence?.unref();
-  const stdin = process.stdin;
-  const tty = stdin.isTTY === true;
+  const control = opts.control === undefined ? undefined : await ControlServer.open(opts.control);
   try {
-    if (tty) stdin.setRawMode(true);
-    stdin.resume();
-    for (;;) {
-      const outcome = await runVm(vm, { input: stdin, output, writeHost: (t) => process.stderr.write(t) });
-      // A guest reboot resets the machine and boots it again, as QEMU does (--no-reboot: exit 0).
-      if (outcome.kind !== "reboot" || config.reboot === "exit")
-        return exitCodeOf(outcome, (t) => process.stderr.write(t));
-      vm.close();
-      vm = await buildVm(config, nodeHostServices(), { console: output });
-    }
+    return await runSession(boot, {
+      attachments: control === undefined ? [] : [control],
+      output: (bytes) => {
+        printed = true;
+        process.stdout.write(bytes);
+      },
+    });
   } finally {
     clearTimeout(silence);
-    if (tty) stdin.setRawMode(false);
-    stdin.pause();
-    vm.close();
+    control?.close();
   }
 }
 

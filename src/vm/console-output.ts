@@ -15,6 +15,8 @@ export class BufferedOutput implements CharBackend {
   private readonly buf = new Uint8Array(OUTPUT_BUFFER_BYTES);
   private size = 0;
   private readonly sink: (data: Uint8Array) => void;
+  /** Bytes handed to the sink so far. */
+  flushed = 0;
 
   constructor(sink: (data: Uint8Array) => void) {
     this.sink = sink;
@@ -34,6 +36,7 @@ export class BufferedOutput implements CharBackend {
     if (this.size === 0) return;
     const all = this.buf.slice(0, this.size);
     this.size = 0;
+    this.flushed += all.length;
     this.sink(all);
   }
 }

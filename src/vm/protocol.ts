@@ -4,8 +4,8 @@
  * so it crosses postMessage (structured clone) unchanged; console bytes
  * are transferred, not copied.
  *
- *   host → worker: boot once, then input and commands in any order
- *   worker → host: booted (or failed), output, replies, events, ended
+ *   host → worker: boot once, then input, input-end and commands in any order
+ *   worker → host: booted (or failed), output, input-taken, replies, events, ended
  */
 import type { VmCommand, VmEvent, VmReply, VmStatus } from "./commands.ts";
 import type { VmConfig } from "./config.ts";
@@ -33,6 +33,8 @@ export interface CloneRequest {
 export type ToWorker =
   | BootRequest
   | { type: "input"; bytes: Uint8Array }
+  /** The console's input ended (a pipe closed): the guest gets its end-of-file. */
+  | { type: "input-end" }
   | { type: "command"; id: number; command: VmCommand };
 
 /** A VirtusError as data: its stable code, message and exit status. */
@@ -46,6 +48,8 @@ export type FromWorker =
   | { type: "booted"; status: VmStatus; config: VmConfig }
   | { type: "failed"; error: ErrorData }
   | { type: "output"; bytes: Uint8Array }
+  /** The guest took this many bytes of console input (the host side bounds what is in flight). */
+  | { type: "input-taken"; bytes: number }
   | { type: "log"; text: string }
   | { type: "reply"; id: number; reply: VmReply }
   | { type: "event"; event: VmEvent }

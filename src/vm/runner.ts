@@ -6,12 +6,17 @@
  *
  *   const runner = new VmRunner(vm, { env, output, onEvent, rebuild });
  *   runner.input(bytes);                               // keyboard → guest console
+ *   runner.endInput();                                 // piped input ended: Ctrl-D (end-of-input.ts)
  *   await runner.execute({ execute: "pause" });         // between two chunks
  *   const outcome = await runner.done;                 // the guest's exit, or stop/quit
  *
  * Commands run on the same thread as the guest, only while the loop
  * awaits (every CHUNK instructions, a few milliseconds), so they never see
  * a machine in the middle of an instruction.
+ *
+ * A guest reboot resets the machine in place (a fresh VM from the same
+ * configuration, as QEMU does) unless the configuration says
+ * `reboot: "exit"`; the run then ends with the reboot.
  */
 import type { GuestExit, Vm } from "./build.ts";
 import {
@@ -23,6 +28,7 @@ import {
   type VmStatus,
 } from "./commands.ts";
 import { CpuCap } from "./cpu-cap.ts";
+import { endOfInput, QuietWatch } from "./end-of-input.ts";
 import { TICKS_PER_MS } from "./run-clock.ts";
 
 /** Instructions between looks at the host (input, commands, output, timers). */
@@ -56,10 +62,12 @@ export interface VmSnapshots {
 
 export interface RunnerOptions {
   env: RunnerEnv;
-  /** Guest console output, flushed after every chunk. */
-  output: { flush(): void };
+  /** Guest console output, flushed after every chunk; `flushed` counts its bytes (for endInput). */
+  output: { flush(): void; readonly flushed?: number };
+  /** Console input the guest took (bytes), after each chunk that took some: for backpressure. */
+  onInputTaken?: (bytes: number) => void;
   onEvent?: (event: VmEvent) => void;
-  /** Builds the VM again from its configuration (`start` after `stop`). */
+  /** Builds the VM again from its configuration (`start` after `stop`, a guest reboot). */
   rebuild?: () => Promise<Vm>;
   snapshots?: VmSnapshots;
   /** Start in state "created": the guest runs on `start` (default: running at once). */
@@ -83,6 +91,8 @@ export class VmRunner {
   private pendingBytes = 0;
   /** Console input bytes dropped at inputLimit. */
   inputDropped = 0;
+  private lastByte: number | undefined;
+  private readonly eof = new QuietWatch();
   private outcome: RunOutcome | undefined;
   private wake: (() => void) | undefined;
   private readonly cap: CpuCap | undefined;
@@ -113,8 +123,24 @@ export class VmRunner {
     const kept = bytes.length <= room ? bytes : bytes.subarray(0, Math.max(0, room));
     this.inputDropped += bytes.length - kept.length;
     if (kept.length === 0) return;
-    this.pending.push(kept);
-    this.pendingBytes += kept.length;
+    this.queue(kept);
+    this.lastByte = kept[kept.length - 1];
+  }
+
+  private queue(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+  }
+
+  /**
+   * The console's input has ended (a pipe closed): the guest gets Ctrl-D, an --exec command at
+   * once, a shell once its console is quiet (src/vm/end-of-input.ts).
+   */
+  endInput(): void {
+    const eof = endOfInput(this.lastByte, this.vm.config.exec !== undefined);
+    this.queue(eof.now);
+    this.eof.hold(eof.whenQuiet);
   }
 
   status(): VmStatus {
@@ -246,16 +272,48 @@ export class VmRunner {
   }
 
   private feedInput(): void {
+    let taken = 0;
     while (this.pending.length) {
       const head = this.pending[0];
-      const took = this.vm.sendInput(head);
-      this.pendingBytes -= Math.min(took, head.length);
+      const took = Math.min(this.vm.sendInput(head), head.length);
+      this.pendingBytes -= took;
+      taken += took;
       if (took >= head.length) this.pending.shift();
       else {
         this.pending[0] = head.subarray(took);
         break;
       }
     }
+    if (taken > 0) this.opts.onInputTaken?.(taken);
+  }
+
+  /** After a chunk: the held end of input goes in once the console is quiet. */
+  private watchQuiet(idle: boolean): void {
+    if (!this.eof.holding) return;
+    const m = this.vm.board.machine;
+    const due = this.eof.check({
+      now: m.clock.now(),
+      idle,
+      deterministic: m.deterministic,
+      printed: this.opts.output.flushed ?? 0,
+      inputWaiting: this.vm.board.uart.pendingInput + this.pending.length,
+    });
+    if (due !== undefined) this.queue(due);
+  }
+
+  /** A guest reboot: true when the machine was reset in place (the run goes on). */
+  private async resetOnReboot(exit: GuestExit): Promise<boolean> {
+    const rebuild = this.opts.rebuild;
+    if (exit.kind !== "reboot" || this.vm.config.reboot === "exit" || rebuild === undefined) return false;
+    // The old machine gives up its host resources (forwarded ports, disks) before the new one takes them.
+    this.stateNow = "stopped";
+    this.opts.output.flush();
+    this.vm.close();
+    const fresh = await rebuild();
+    this.vm = fresh;
+    if (this.outcome !== undefined) return true;
+    this.setState("running", "reset");
+    return true;
   }
 
   private async loop(): Promise<RunOutcome> {
@@ -274,8 +332,10 @@ export class VmRunner {
         const t0 = env.monotonicMs();
         const reason = m.run(CHUNK);
         this.opts.output.flush();
+        this.watchQuiet(reason === "idle");
         await this.cap?.afterChunk(env.monotonicMs() - t0);
         const exit = this.vm.guestExit();
+        if (exit !== undefined && (await this.resetOnReboot(exit))) continue;
         if (exit !== undefined) {
           this.setState("stopped", exit.kind);
           this.opts.onEvent?.({ event: "GUEST_EXIT", data: exit });

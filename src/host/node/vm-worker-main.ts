@@ -88,6 +88,7 @@ async function boot(req: BootRequest): Promise<void> {
     cpuLimit: req.cpuLimit,
     inputLimit: req.inputLimit,
     onEvent: (event) => post({ type: "event", event }),
+    onInputTaken: (bytes) => post({ type: "input-taken", bytes }),
     rebuild: () => buildVm(config, host, { console: output }),
     snapshots,
   });
@@ -110,6 +111,7 @@ function handle(m: ToWorker): void {
     return;
   }
   if (m.type === "input") r.input(m.bytes);
+  else if (m.type === "input-end") r.endInput();
   else if ((m.command as { execute?: unknown })?.execute === "quit") {
     // Answered first: the "ended" message that follows must not overtake the reply.
     post({ type: "reply", id: m.id, reply: { return: {} } });

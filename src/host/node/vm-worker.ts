@@ -28,6 +28,8 @@ export type WorkerOutcome =
 export interface VmWorkerOptions {
   boot: BootRequest;
   onOutput: (bytes: Uint8Array) => void;
+  /** The guest took this many bytes of the console input sent so far. */
+  onInputTaken?: (bytes: number) => void;
   onEvent?: (event: VmEvent) => void;
   /** Diagnostics from the VM (virtio devices, the network), one line each. */
   onLog?: (text: string) => void;
@@ -130,6 +132,9 @@ export class VmWorker {
       case "output":
         this.opts.onOutput(m.bytes);
         break;
+      case "input-taken":
+        this.opts.onInputTaken?.(m.bytes);
+        break;
       case "log":
         this.opts.onLog?.(m.text);
         break;
@@ -164,6 +169,11 @@ export class VmWorker {
   input(bytes: Uint8Array): void {
     // A fresh buffer of its own (a Node Buffer may be a view into a shared pool, which cannot be transferred).
     if (bytes.length > 0) this.post({ type: "input", bytes: new Uint8Array(bytes) });
+  }
+
+  /** The console's input has ended: the guest gets its end-of-file (src/vm/end-of-input.ts). */
+  endInput(): void {
+    this.post({ type: "input-end" });
   }
 
   /** Runs a command in the VM; never rejects: a dead or silent VM gives an error reply. */

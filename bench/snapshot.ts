@@ -12,6 +12,9 @@
  * - and, for Virtus, the restore inside one process (read and check the
  *   file, build the machine, load RAM): what is left without Node's start.
  *
+ * The Virtus restore runs with VIRTUS_TRACE_STARTUP=1 (src/host/node/startup-trace.ts) and
+ * the benchmark prints the median time of each step from the spawn: where the time goes.
+ *
  *   npm run bench:snapshot -- [--runs N]
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -23,6 +26,7 @@ import { sendControlCommand } from "../src/cli/ctl.ts";
 import { ensureGuest, GUEST_KERNEL_CMDLINE } from "../src/host/node/guest.ts";
 import { nodeHostServices } from "../src/host/node/services.ts";
 import { nodeSnapshots } from "../src/host/node/snapshot-store.ts";
+import { epochMs } from "../src/host/node/startup-trace.ts";
 import type { VmCommand } from "../src/vm/commands.ts";
 import { GuestSession } from "../tests/support/guest-session.ts";
 import { median, qemuArgs, VIRTUS_SAME_DEVICES } from "./lib.ts";
@@ -112,15 +116,30 @@ async function virtusSave(file: string): Promise<{ ms: number; bytes: number }> 
   }
 }
 
+/** Each traced step of a restore: ms from the spawn, per run. */
+const steps = new Map<string, number[]>();
+
+function recordTrace(output: string, spawnedAt: number): void {
+  for (const [, at, thread, step] of output.matchAll(/^virtus-trace: ([\d.]+) (\w+) (.*)$/gm)) {
+    const key = `${thread}: ${step}`;
+    if (!steps.has(key)) steps.set(key, []);
+    steps.get(key)!.push(Number(at) - spawnedAt);
+  }
+}
+
 async function virtusRestore(file: string): Promise<number> {
+  const spawnedAt = epochMs();
   const t0 = performance.now();
+  process.env.VIRTUS_TRACE_STARTUP = "1";
   const s = new GuestSession(["--restore", file]);
+  delete process.env.VIRTUS_TRACE_STARTUP;
   try {
     s.send("\n");
     await s.expect("guest# ", 120_000);
     const ms = performance.now() - t0;
     s.send("poweroff -f\n");
     await s.exited;
+    recordTrace(s.output, spawnedAt);
     return ms;
   } finally {
     s.kill();
@@ -236,3 +255,6 @@ console.log(
 console.log(
   `restore to the guest's prompt: virtus median ${m(rows.vRestore)} ms (in-process restore ${m(rows.vInProc)} ms) | qemu median ${m(rows.qRestore)} ms | virtus/qemu ${(median(rows.vRestore) / median(rows.qRestore)).toFixed(2)}x | runs ${runs}`,
 );
+console.log("virtus --restore, median ms from the spawn to each step (VIRTUS_TRACE_STARTUP=1):");
+for (const [step, ats] of [...steps].sort((a, b) => median(a[1]) - median(b[1])))
+  console.log(`  ${median(ats).toFixed(0).padStart(6)}  ${step}`);

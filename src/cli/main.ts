@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { traceStartup, traceThreadStart } from "../host/node/startup-trace.ts";
 import { VirtusError } from "../machine/errors.ts";
 import { CPU_OPTION_HELP } from "./cpu.ts";
 import { addCtlCommand } from "./ctl.ts";
@@ -11,6 +12,9 @@ import { runElfCommand } from "./run-elf.ts";
 import { addTenantCommand } from "./tenant.ts";
 import { addVmCommand } from "./vm.ts";
 import { addWebCommand } from "./web.ts";
+
+traceThreadStart();
+traceStartup("cli modules loaded");
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;

@@ -21,6 +21,7 @@ import {
 import { VirtusError } from "../../machine/errors.ts";
 import type { MachineSnapshot } from "../../machine/snapshot/machine-snapshot.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
+import { traceStartup } from "./startup-trace.ts";
 
 /**
  * zstd level 1: RAM compresses about as well as at level 3 (mostly zero
@@ -69,9 +70,12 @@ export function readSnapshotFile(path: string): DecodedSnapshot {
       `${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : `cannot read it (${code ?? "error"})`}`,
     );
   }
+  traceStartup("snapshot file read");
   try {
     // Browsers write uncompressed snapshots (docs/SNAPSHOT.md); Node reads both.
-    return decodeSnapshotFile(bytes, [nodeSnapshotCodec, plainCodec]);
+    const decoded = decodeSnapshotFile(bytes, [nodeSnapshotCodec, plainCodec]);
+    traceStartup("snapshot file checked and decoded (RAM still compressed)");
+    return decoded;
   } catch (e) {
     if (e instanceof VirtusError) throw new VirtusError(e.code, `${path}: ${e.message}`);
     throw e;

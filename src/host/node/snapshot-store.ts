@@ -17,6 +17,7 @@ import type { VmHostServices } from "../../vm/host-services.ts";
 import type { CloneRequest } from "../../vm/protocol.ts";
 import type { VmSnapshots } from "../../vm/runner.ts";
 import { checkDisks, diskIdentity, readSnapshotFile, writeSnapshotFile } from "./snapshot-file.ts";
+import { TRACE_STARTUP, traceStartup } from "./startup-trace.ts";
 
 export interface NodeSnapshots extends VmSnapshots {
   /** A VM restored from `file` with the file's configuration (a clone's, when `clone` is given). */
@@ -85,8 +86,24 @@ export function nodeSnapshots(host: VmHostServices, console: CharBackend): NodeS
     async restoreFile(file, clone) {
       const { decoded, config } = read(file);
       checkSnapshotDisks(file, decoded, host.log);
+      traceStartup("disks checked");
+      if (TRACE_STARTUP) traceRamRestore(decoded);
       const target = clone === undefined ? config : cloneConfig(config, clone, host.entropy);
       return buildVm(target, host, { console, restore: decoded.snapshot });
+    },
+  };
+}
+
+/** Marks the RAM's decompression in the startup trace (startup-trace.ts). */
+function traceRamRestore(decoded: DecodedSnapshot): void {
+  const ram = decoded.snapshot.ram;
+  if (ram instanceof Uint8Array) return;
+  decoded.snapshot.ram = {
+    size: ram.size,
+    restoreInto(dest, destIsZero) {
+      traceStartup("RAM decompress start");
+      ram.restoreInto(dest, destIsZero);
+      traceStartup("RAM decompress end");
     },
   };
 }

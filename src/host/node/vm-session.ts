@@ -14,6 +14,7 @@ import type { EscapeAction } from "./console-escape.ts";
 import { ESCAPE_HELP } from "./console-escape.ts";
 import { ConsoleInput } from "./console-input.ts";
 import { exitCodeOf } from "./exit-code.ts";
+import { TRACE_STARTUP, traceStartup } from "./startup-trace.ts";
 import { VmWorker } from "./vm-worker.ts";
 
 /** Where Ctrl-A s saves: next to the first disk, else the working directory, with the time in the name. */
@@ -44,7 +45,8 @@ export interface SessionOptions {
 export async function runSession(boot: BootRequest, opts: SessionOptions = {}): Promise<number> {
   const stdin = opts.input ?? process.stdin;
   const writeHost = opts.writeHost ?? ((t: string) => process.stderr.write(t));
-  const output = opts.output ?? ((b: Uint8Array) => process.stdout.write(b));
+  let output = opts.output ?? ((b: Uint8Array) => process.stdout.write(b));
+  if (TRACE_STARTUP) output = firstOutputTraced(output);
   const listeners: ((e: VmEvent) => void)[] = [];
   let consoleIn: ConsoleInput | undefined;
   const worker = await VmWorker.start({
@@ -85,4 +87,13 @@ export async function runSession(boot: BootRequest, opts: SessionOptions = {}): 
     stdin.pause();
     for (const a of attached) a.close();
   }
+}
+
+function firstOutputTraced(output: (bytes: Uint8Array) => void): (bytes: Uint8Array) => void {
+  let first = true;
+  return (bytes) => {
+    if (first) traceStartup("first output");
+    first = false;
+    output(bytes);
+  };
 }

@@ -17,6 +17,10 @@ import type { BootRequest, FromWorker, ToWorker } from "../../vm/protocol.ts";
 import { type RunnerEnv, VmRunner } from "../../vm/runner.ts";
 import { nodeHostServices } from "./services.ts";
 import { nodeSnapshots } from "./snapshot-store.ts";
+import { traceStartup, traceThreadStart } from "./startup-trace.ts";
+
+traceThreadStart();
+traceStartup("worker modules loaded");
 
 /** Faults a test can inject to prove the host side survives them (never set by the CLI). */
 export interface WorkerFaults {
@@ -72,9 +76,11 @@ async function firstVm(req: BootRequest): Promise<Vm> {
 }
 
 async function boot(req: BootRequest): Promise<void> {
+  traceStartup("boot request");
   let vm: Vm;
   try {
     vm = await firstVm(req);
+    traceStartup("VM built");
   } catch (e) {
     post({ type: "failed", error: errorData(e) });
     port!.close();

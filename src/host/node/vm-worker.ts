@@ -17,6 +17,7 @@ import type { VmCommand, VmEvent, VmReply, VmStatus } from "../../vm/commands.ts
 import type { VmConfig } from "../../vm/config.ts";
 import type { BootRequest, FromWorker, ToWorker } from "../../vm/protocol.ts";
 import type { RunOutcome } from "../../vm/runner.ts";
+import { traceStartup } from "./startup-trace.ts";
 import type { WorkerFaults } from "./vm-worker-main.ts";
 
 /** How a worker's run ended: the VM's own outcome, or the worker died or had to be killed. */
@@ -77,6 +78,7 @@ export class VmWorker {
 
   private constructor(opts: VmWorkerOptions) {
     this.opts = opts;
+    traceStartup("worker spawn");
     this.worker = new Worker(WORKER_MAIN, {
       workerData: { faults: opts.faults ?? {} },
       stdout: false,
@@ -97,6 +99,7 @@ export class VmWorker {
       let booted = false;
       w.worker.on("message", (m: FromWorker) => {
         if (m.type === "booted") {
+          traceStartup("booted message");
           booted = true;
           w.config = m.config;
           w.bootStatus = m.status;

@@ -55,7 +55,7 @@ function recordEntries(m: Machine): Entry[] {
 function run(jit: boolean) {
   const source = readFileSync(join(import.meta.dirname, "../asm/priv/jit-regions.S"), "utf8");
   const elf = parseElf(buildElf(source));
-  const m = new Machine({ ramSize: 1 << 20, jit, jitHot: jit ? 1 : undefined });
+  const m = new Machine({ ramSize: 8 << 20, jit, jitHot: jit ? 1 : undefined });
   const entries = jit ? recordEntries(m) : [];
   loadElf(m, elf, "jit-regions");
   const result = runBareMetal(m, elf.symbols.get("tohost") as number, 1_000_000);

@@ -14,11 +14,14 @@
  *    its PTE is changed to other physical pages, each followed by
  *    sfence.vma (for the address; everything; the address and the ASID),
  *    and every call after that runs the new page's code.
+ * 4. The same for a megapage (MEGA_VA), with sfence.vma naming another
+ *    4 KiB page of it: the leaf that maps the address is what is flushed.
  *
  * Sv39, satp ASID 5. tbl_l2[2] maps 0x80000000 (this image) 1:1 as a
  * gigapage; tbl_l2[3] -> tbl_l1[0] -> tbl_l0 maps 4 KiB pages at
  * 0xc0000000: [0] CODE_VA (code_a, code_b or code_c, R X),
- * [1] RO_VA (ro_page, R only), [2] BAD_VA (invalid).
+ * [1] RO_VA (ro_page, R only), [2] BAD_VA (invalid); tbl_l1[1] is the
+ * megapage at MEGA_VA (RAM: 8 MiB at least).
  */
 #include "test.h"
 
@@ -29,6 +32,10 @@
 #define PTE_RX_A  0x4b          /* V R X A */
 #define PTE_R_A   0x43          /* V R A */
 #define ITERS   40
+#define MEGA_VA  0xc0200000     /* tbl_l1[1]: a megapage at MEGA_PA1, then MEGA_PA2 */
+#define MEGA_PA1 0x80200000
+#define MEGA_PA2 0x80400000
+#define MEGA_OFF 0x3000         /* where both hold code: a0 = 4 (PA1) or 5 (PA2) */
 
 /* t0 = the leaf PTE for the page at symbol sym with flags; clobbers t0. */
 #define LEAF(sym, flags) \
@@ -68,6 +75,21 @@ _start:
   la t1, tbl_l1
   sd t0, 0(t1)
   MAP_CODE(code_a)
+  li t0, (MEGA_PA1 >> 2) | PTE_RX_A
+  la t1, tbl_l1
+  sd t0, 8(t1)
+  /* the megapages' code: addi a0, zero, 4 (or 5); ret */
+  li t0, MEGA_PA1 + MEGA_OFF
+  li t1, 0x00400513
+  sw t1, 0(t0)
+  li t1, 0x00008067
+  sw t1, 4(t0)
+  li t0, MEGA_PA2 + MEGA_OFF
+  li t1, 0x00500513
+  sw t1, 0(t0)
+  li t1, 0x00008067
+  sw t1, 4(t0)
+  fence.i
   LEAF(ro_page, PTE_R_A)
   la t1, tbl_l0
   sd t0, 8(t1)
@@ -174,17 +196,20 @@ after2:
 
   /* ---- 3: remapping CODE_VA under a hot caller ---- */
   li a0, 50
+  li a1, CODE_VA
   call call_many
   CHECK_IMM(a0, 50, 30)
   MAP_CODE(code_b)
   li t1, CODE_VA
   sfence.vma t1, zero
   li a0, 50
+  li a1, CODE_VA
   call call_many
   CHECK_IMM(a0, 100, 31)
   MAP_CODE(code_a)                    /* back: code_a's translation may still be cached */
   sfence.vma zero, zero
   li a0, 50
+  li a1, CODE_VA
   call call_many
   CHECK_IMM(a0, 50, 32)
   MAP_CODE(code_c)
@@ -192,19 +217,36 @@ after2:
   li t2, ASID
   sfence.vma t1, t2
   li a0, 1
+  li a1, CODE_VA
   call call_many                      /* the first call after the remap */
   CHECK_IMM(a0, 3, 33)
   li a0, 50
+  li a1, CODE_VA
   call call_many
   CHECK_IMM(a0, 150, 34)
+
+  /* ---- 4: a megapage remapped; sfence.vma names another 4 KiB page inside it ---- */
+  li a0, 50
+  li a1, MEGA_VA + MEGA_OFF
+  call call_many
+  CHECK_IMM(a0, 200, 40)
+  li t0, (MEGA_PA2 >> 2) | PTE_RX_A
+  la t1, tbl_l1
+  sd t0, 8(t1)
+  li t1, MEGA_VA + 0x7000
+  sfence.vma t1, zero
+  li a0, 50
+  li a1, MEGA_VA + MEGA_OFF
+  call call_many
+  CHECK_IMM(a0, 250, 41)
   PASS
 
-/* a0 = the sum of a0 calls to CODE_VA (which sets a0; touches nothing but a0). */
+/* a0 = the sum of a0 calls to a1 (code that sets a0 and touches nothing else). */
 call_many:
   mv t5, a0
   li t4, 0
   mv t6, ra
-  li t3, CODE_VA
+  mv t3, a1
 1:
   jalr ra, 0(t3)
   add t4, t4, a0

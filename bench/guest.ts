@@ -1,53 +1,174 @@
 /**
- * `npm run bench:guest`: sqlite's speedtest1 (a CPU benchmark nobody here
- * wrote) inside the default guest on Virtus and on qemu-system-riscv64 with
- * the same kernel, initrd and command line, alternating; prints the medians
- * of the guest's own `time -p` real time and the ratio.
+ * `npm run bench:guest`: the suite of third-party guest programs (bench/guest-suite.ts) in the
+ * benchmark initramfs (bench/guest/), on Virtus and on qemu-system-riscv64 with the same kernel,
+ * initramfs, memory, harts and devices. Each run boots both, alternating which goes first,
+ * writes the inputs (untimed), then runs the workloads one by one, timed by the guest's clock,
+ * so boot is excluded. Prints per-run times, then the medians, Virtus/QEMU per workload and the
+ * geometric mean, and the peak RSS (VmHWM) of both host processes.
  *
- *   npm run bench:guest -- [--runs N] [--size S] [--virtus-args "..."]
+ *   npm run bench:guest -- [--runs N] [--only gzip,lua] [--mem 256M] [--smp 1] [--virtus-args "..."]
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ensureGuest } from "../src/host/node/guest.ts";
+import { GUEST_KERNEL_CMDLINE } from "../src/host/node/guest.ts";
 import { GuestSession } from "../tests/support/guest-session.ts";
-import { median, qemuArgs, timeInGuest, VIRTUS_SAME_DEVICES } from "./lib.ts";
+import { ensureBenchGuest } from "./guest-image.ts";
+import {
+  formatTable,
+  type GuestResult,
+  median,
+  parseBenchLines,
+  parseVmHwm,
+  type Row,
+  selectWorkloads,
+  type Workload,
+} from "./guest-suite.ts";
+import { FW_JUMP, VIRTUS_SAME_DEVICES } from "./lib.ts";
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: "string", default: "5" },
-    size: { type: "string", default: "5" },
-    "virtus-args": { type: "string", default: "" },
-  },
-});
-const extra = values["virtus-args"] ? values["virtus-args"].split(" ") : [];
-const runs = Number(values.runs);
-const cmd = `speedtest1 --memdb --size ${Number(values.size)}`;
-const g = await ensureGuest({ log: (l) => console.error(l) });
+function fail(message: string): never {
+  console.error(`bench:guest: ${message}`);
+  process.exit(2);
+}
 
-async function measure(s: GuestSession): Promise<number> {
+function cliValues() {
   try {
-    await s.expect("guest# ", 600_000);
-    const t = await timeInGuest(s, cmd);
+    return parseArgs({
+      options: {
+        runs: { type: "string", default: "3" },
+        only: { type: "string" },
+        mem: { type: "string", default: "256M" },
+        smp: { type: "string", default: "1" },
+        "data-mb": { type: "string", default: "4" },
+        "virtus-args": { type: "string", default: "" },
+      },
+    }).values;
+  } catch (e) {
+    return fail(`${(e as Error).message} (see the usage at the top of bench/guest.ts)`);
+  }
+}
+const values = cliValues();
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) fail(`--runs must be a positive integer, not "${values.runs}"`);
+if (!/^\d+[MG]$/.test(values.mem)) fail(`--mem takes a size like 256M or 1G, not "${values.mem}"`);
+if (!/^[1-8]$/.test(values.smp)) fail(`--smp takes 1..8, not "${values.smp}"`);
+if (!/^\d+$/.test(values["data-mb"])) fail(`--data-mb takes a whole number, not "${values["data-mb"]}"`);
+let workloads: Workload[] = [];
+try {
+  workloads = selectWorkloads(values.only);
+} catch (e) {
+  fail((e as Error).message);
+}
+const extra = values["virtus-args"] ? values["virtus-args"].split(" ") : [];
+const guest = await ensureBenchGuest((l) => console.error(l));
+
+type Engine = "virtus" | "qemu";
+
+function session(engine: Engine): GuestSession {
+  const { kernel, initrd } = guest;
+  if (engine === "virtus")
+    return new GuestSession([
+      "--kernel",
+      kernel,
+      "--initrd",
+      initrd,
+      "--mem",
+      values.mem,
+      "--smp",
+      values.smp,
+      ...VIRTUS_SAME_DEVICES,
+      ...extra,
+    ]);
+  return new GuestSession(
+    [
+      "-M",
+      "virt",
+      "-nographic",
+      "-no-reboot",
+      "-smp",
+      values.smp,
+      "-m",
+      values.mem,
+      "-bios",
+      FW_JUMP,
+      "-kernel",
+      kernel,
+      "-initrd",
+      initrd,
+      "-append",
+      GUEST_KERNEL_CMDLINE,
+    ],
+    "qemu-system-riscv64",
+  );
+}
+
+interface BootResult {
+  results: Map<string, GuestResult>;
+  peakRss: number;
+}
+
+const PROMPT = "guest# ";
+const WORKLOAD_TIMEOUT_MS = 1_800_000;
+
+/** One boot: inputs, then each workload; the peak RSS is read just before power-off. */
+async function measure(engine: Engine): Promise<BootResult> {
+  const s = session(engine);
+  try {
+    await s.expect(PROMPT, 600_000);
+    s.send(`/bench/mkdata.sh ${values["data-mb"]}\n`);
+    await s.expect(PROMPT, WORKLOAD_TIMEOUT_MS);
+    const results = new Map<string, GuestResult>();
+    for (const w of workloads) {
+      s.send(`/bench/run ${w.name}\n`);
+      const r = parseBenchLines(await s.expect(PROMPT, WORKLOAD_TIMEOUT_MS)).get(w.name);
+      if (!r) throw new Error(`${engine}: no result line for ${w.name}:\n${s.output.slice(-1500)}`);
+      if (r.status !== 0) {
+        const err = await s.run(`tail -n 5 /tmp/err.${w.name}`);
+        throw new Error(`${engine}: ${w.name} exited with status ${r.status}:\n${err}`);
+      }
+      results.set(w.name, r);
+    }
+    const peakRss = parseVmHwm(readFileSync(`/proc/${s.proc.pid}/status`, "utf8")) ?? Number.NaN;
     s.send("poweroff -f\n");
     await s.exited;
-    return t;
+    return { results, peakRss };
   } finally {
     s.kill();
   }
 }
 
-const v: number[] = [];
-const q: number[] = [];
+const times: Record<Engine, Map<string, number[]>> = { virtus: new Map(), qemu: new Map() };
+const rss: Record<Engine, number[]> = { virtus: [], qemu: [] };
+const digests = new Map<string, string>();
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
+
 for (let i = 0; i < runs; i++) {
-  v.push(
-    await measure(
-      new GuestSession(["--kernel", g.kernel, "--initrd", g.initrd, ...VIRTUS_SAME_DEVICES, ...extra]),
-    ),
-  );
-  q.push(await measure(new GuestSession(qemuArgs(g.kernel, g.initrd), "qemu-system-riscv64")));
-  console.error(`run ${i + 1}: virtus ${v[i].toFixed(2)} s, qemu ${q[i].toFixed(2)} s`);
+  const order: Engine[] = i % 2 === 0 ? ["virtus", "qemu"] : ["qemu", "virtus"];
+  for (const engine of order) {
+    const { results, peakRss } = await measure(engine);
+    rss[engine].push(peakRss);
+    for (const w of workloads) {
+      const r = results.get(w.name)!;
+      if (!times[engine].has(w.name)) times[engine].set(w.name, []);
+      times[engine].get(w.name)!.push(r.seconds);
+      const seen = digests.get(w.name);
+      if (w.deterministic && seen !== undefined && seen !== r.digest)
+        fail(
+          `${w.name} printed different output on ${engine} (digest ${r.digest}, before ${seen}): a wrong result`,
+        );
+      digests.set(w.name, r.digest);
+    }
+    const line = workloads.map((w) => `${w.name} ${results.get(w.name)!.seconds.toFixed(2)}`).join(", ");
+    console.error(`run ${i + 1} ${engine}: ${line} s; peak RSS ${mb(peakRss)}`);
+  }
 }
-const mv = median(v);
-const mq = median(q);
+
+const rows: Row[] = workloads.map((w) => ({
+  name: w.name,
+  virtus: median(times.virtus.get(w.name)!),
+  qemu: median(times.qemu.get(w.name)!),
+}));
+console.log(formatTable(rows));
 console.log(
-  `${cmd}: virtus median ${mv.toFixed(2)} s | qemu median ${mq.toFixed(2)} s | virtus/qemu ${(mv / mq).toFixed(2)}x | runs ${runs}`,
+  `\npeak RSS (VmHWM, median): virtus ${mb(median(rss.virtus))} | qemu ${mb(median(rss.qemu))}` +
+    ` | runs ${runs}, --mem ${values.mem}, --smp ${values.smp}`,
 );

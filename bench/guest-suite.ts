@@ -17,14 +17,18 @@ export interface Workload {
 
 /** In the order they run; names match bench/guest/rootfs/bench/w/NAME.sh. */
 export const WORKLOADS: readonly Workload[] = [
-  { name: "gzip", what: "gzip 1.12 -6, compress and decompress a 6 MB corpus", deterministic: true },
-  { name: "bzip2", what: "bzip2 1.0.8 -9, compress and decompress the corpus", deterministic: true },
-  { name: "xz", what: "xz 5.4 -3, compress and decompress the corpus", deterministic: true },
+  { name: "gzip", what: "gzip 1.12 -6, compress and decompress a 5 MiB corpus", deterministic: true },
+  { name: "bzip2", what: "bzip2 1.0.8 -9, compress and decompress 2 MiB of it", deterministic: true },
+  { name: "xz", what: "xz 5.4 -3, compress and decompress 2 MiB of it", deterministic: true },
   { name: "sqlite", what: "sqlite speedtest1 --memdb --size 5", deterministic: false },
   { name: "sha256", what: "busybox sha256sum ×3 and sha512sum ×2 of the corpus", deterministic: true },
   { name: "lua", what: "Lua 5.4 script: fannkuch, strings, sort, methods, closures", deterministic: true },
-  { name: "text", what: "busybox sort and mawk over a 4 MiB words file", deterministic: true },
-  { name: "fft", what: "kissfft benchkiss, double: complex 1024 and real 4096 FFTs", deterministic: true },
+  { name: "text", what: "busybox sort and mawk over a 1 MiB words file", deterministic: true },
+  {
+    name: "fft",
+    what: "kissfft benchkiss, double: 4000 complex 1024-point and 600 real 4096-point FFTs",
+    deterministic: true,
+  },
 ];
 
 /** `--only a,b` → those workloads in table order; throws a one-line message for an unknown name. */

@@ -6,7 +6,8 @@
  * so boot is excluded. Prints per-run times, then the medians, Virtus/QEMU per workload and the
  * geometric mean, and the peak RSS (VmHWM) of both host processes.
  *
- *   npm run bench:guest -- [--runs N] [--only gzip,lua] [--mem 256M] [--smp 1] [--virtus-args "..."]
+ *   npm run bench:guest -- [--runs N] [--only gzip,lua] [--mem 256M] [--smp 1] [--data-mb 1]
+ *                          [--virtus-args "..."]
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -38,7 +39,7 @@ function cliValues() {
         only: { type: "string" },
         mem: { type: "string", default: "256M" },
         smp: { type: "string", default: "1" },
-        "data-mb": { type: "string", default: "4" },
+        "data-mb": { type: "string", default: "1" },
         "virtus-args": { type: "string", default: "" },
       },
     }).values;

@@ -1,10 +1,11 @@
 #!/bin/sh
-# mkdata.sh MB: writes the workloads' inputs into /tmp (untimed, before any run).
-#   /tmp/words.txt  about MB MiB of lines "word word number" from a fixed-seed awk
-#   /tmp/corpus     the programs in /bench/bin, busybox and speedtest1, then words.txt:
-#                   binary and text, compressible about 3:1
+# mkdata.sh [MB]: writes the workloads' inputs into /tmp (untimed, before any run).
+#   /tmp/words.txt  about MB MiB (default 1) of lines "word word number" from a fixed-seed awk
+#   /tmp/corpus     the programs in /bench/bin, busybox, speedtest1, then words.txt:
+#                   binary and text, about 5 MiB, compressible about 2:1
+#   /tmp/corpus2m   its first 2 MiB, for the slower compressors
 set -e
-mb=${1:-4}
+mb=${1:-1}
 awk -v lines=$((mb * 1024 * 1024 / 24)) 'BEGIN {
   srand(42)
   split("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu", w, " ")
@@ -14,4 +15,5 @@ awk -v lines=$((mb * 1024 * 1024 / 24)) 'BEGIN {
   }
 }' >/tmp/words.txt
 cat /bench/bin/* /bin/busybox /bin/speedtest1 /tmp/words.txt >/tmp/corpus
+head -c 2097152 /tmp/corpus >/tmp/corpus2m
 echo "data: $(wc -c </tmp/words.txt) bytes of words, $(wc -c </tmp/corpus) bytes of corpus"

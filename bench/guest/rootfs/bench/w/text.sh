@@ -1,6 +1,5 @@
-# Text processing: busybox sort of the words file by two keys, then Debian's mawk
-# summing per word and a final sort of the summary.
+# Text processing: busybox sort of the words file by two keys, then Debian's
+# mawk summing per word, and a sort of the summary.
 sort -k2,2 -k3,3n /tmp/words.txt >/tmp/words.sorted
 /bench/bin/mawk '{ n[$2]++; s[$2] += $3; if ($3 > m[$2]) m[$2] = $3 }
-  END { for (k in n) printf "%s %d %d %d\n", k, n[k], s[k], m[k] }' /tmp/words.sorted | sort
-/bench/bin/mawk -F '[0-9]' '{ c[$1]++ } END { for (k in c) print k, c[k] }' /tmp/words.sorted | sort
+  END { for (k in n) printf "%s %d %.0f %d\n", k, n[k], s[k], m[k] }' /tmp/words.sorted | sort

@@ -30,7 +30,7 @@ test("the default guest boots to GUEST-READY, runs commands on 2 harts and power
   }
 });
 
-test("two deterministic boots print identical bytes, and so does one without the JIT", {
+test("two deterministic boots print identical bytes, and so do one without the JIT and one with it forced", {
   skip: noGuest,
 }, async () => {
   const boot = async (...extra: string[]) => {
@@ -43,10 +43,13 @@ test("two deterministic boots print identical bytes, and so does one without the
     }
   };
   const [a, b, interpreted] = [await boot(), await boot(), await boot("--no-jit")];
+  // Everything that runs twice compiled (the default threshold leaves boot code interpreted).
+  const forced = await boot("--jit-hot", "1");
   assert.match(a, /GUEST-READY/);
   assert.equal(a, b);
   // Translated code retires exactly what the interpreter would, so even the kernel's timestamps agree.
   assert.equal(interpreted, a);
+  assert.equal(forced, a);
 });
 
 test("OpenSBI fw_jump.bin boots the same kernel to GUEST-READY", {

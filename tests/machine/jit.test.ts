@@ -12,6 +12,7 @@ import { describe, test } from "node:test";
 import { loadElf } from "../../src/machine/board/bare-metal.ts";
 import { parseElf } from "../../src/machine/board/elf.ts";
 import { Machine, type MachineOptions } from "../../src/machine/board/machine.ts";
+import { regsOf } from "../../src/machine/jit/translate.ts";
 import { Code, I32, moduleBytes, Op } from "../../src/machine/jit/wasm.ts";
 import { buildElf, haveCrossGcc } from "../support/cross.ts";
 import { runElf } from "../support/run.ts";
@@ -109,6 +110,28 @@ describe("the JIT agrees with the interpreter", { skip }, () => {
     lockstep(MIXED);
   });
 
+  test("the same over if/else chains: branches to later instructions of a block jump inside it", () => {
+    const branchy = `${CRT}
+static unsigned char data[4096];
+int main(void) {
+  unsigned long acc = 1;
+  for (int r = 0; r < 40; r++)
+    for (int i = 0; i < 4096; i++) {
+      unsigned v = data[i] ^ (unsigned)r ^ (unsigned)(acc >> 7);
+      if (v & 1) acc += v;
+      if (v & 2) acc ^= acc << 3; else acc += (unsigned long)i;
+      if ((v & 12) == 4) { acc -= 7; if (v & 16) acc *= 3; }
+      if (v & 32) continue;
+      data[i] = (unsigned char)(acc >> 5);
+    }
+  data[0] = (unsigned char)acc;
+  return 0;
+}
+`;
+    const b = lockstep(branchy, {}, 3);
+    assert.ok((b.jit?.forwardEdges ?? 0) > 2, `only ${b.jit?.forwardEdges} in-block branches`);
+  });
+
   test("the same with a one-page code cache: decoded pages and their blocks are evicted as code moves on", () => {
     // mix() and divs() on pages of their own: each call and return enters another page.
     const paged = MIXED.replaceAll("__attribute__((noinline))", "__attribute__((noinline, aligned(4096)))");
@@ -151,6 +174,38 @@ int main(void) {
       assert.deepEqual(result.kind, "pass", `jitHot ${jitHot}: ${JSON.stringify(result)}`);
       assert.ok((machine.jit?.compiled ?? 0) > 0);
     }
+  });
+});
+
+describe("the block planner", () => {
+  test("reads rs2 only in register-register forms: an immediate's bits name no register", () => {
+    const i = (imm: number, rs1: number, f3: number, rd: number, opc: number) =>
+      (imm << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc;
+    const r = (f7: number, rs2: number, rs1: number, f3: number, rd: number, opc: number) =>
+      (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc;
+    // addi x5, x6, 7 (imm bits 24:20 = 7); ld x5, 7(x6); add x5, x6, x7; sd x7, 8(x6); clz x5, x6; bseti x5, x6, 7
+    assert.deepEqual(regsOf({ op: 22 /* addi */, insn: i(7, 6, 0, 5, 0x13) }), { reads: [6], writes: [5] });
+    assert.deepEqual(regsOf({ op: 14 /* ld */, insn: i(7, 6, 3, 5, 0x03) }), { reads: [6], writes: [5] });
+    assert.deepEqual(regsOf({ op: 31 /* add */, insn: r(0, 7, 6, 0, 5, 0x33) }), {
+      reads: [6, 7],
+      writes: [5],
+    });
+    assert.deepEqual(regsOf({ op: 21 /* sd */, insn: r(0, 7, 6, 3, 8, 0x23) }), {
+      reads: [6, 7],
+      writes: [],
+    });
+    assert.deepEqual(regsOf({ op: 110 /* clz */, insn: r(0x30, 0, 6, 1, 5, 0x13) }), {
+      reads: [6],
+      writes: [5],
+    });
+    assert.deepEqual(regsOf({ op: 138 /* bseti */, insn: r(0x14, 7, 6, 1, 5, 0x13) }), {
+      reads: [6],
+      writes: [5],
+    });
+    assert.deepEqual(regsOf({ op: 137 /* bset */, insn: r(0x14, 7, 6, 1, 5, 0x33) }), {
+      reads: [6, 7],
+      writes: [5],
+    });
   });
 });
 

@@ -66,6 +66,8 @@ export class Jit {
   /** Blocks compiled so far, and instructions blocks handed to the exec helper (statistics and tests). */
   compiled = 0;
   helperCalls = 0;
+  /** Conditional branches compiled as jumps inside their block (statistics and tests). */
+  forwardEdges = 0;
   // What the exec helper needs about the block running now (set by enter()).
   private hart: Hart | undefined;
   private icount0 = 0;
@@ -121,6 +123,7 @@ export class Jit {
     const insns = planBlock(dec, off);
     if (insns.length === 0) return -1;
     const block = emitBlock(insns, off);
+    this.forwardEdges += block.forwardEdges;
     const bytes = moduleBytes({
       params: BLOCK_PARAMS,
       results: [I32],

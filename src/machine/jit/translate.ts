@@ -1,3 +1,4 @@
+import { INSTRUCTIONS } from "../../isa/table.ts";
 import { MSTATUS_FS } from "../cpu/constants.ts";
 import { S_FCSR, S_MSTATUS } from "../cpu/csr-slots.ts";
 import { OP_MASK, OP_NOP, OPW_COMPRESSED, SLOT_WORDS } from "../memory/code-cache.ts";
@@ -137,27 +138,42 @@ const rdOf = (i: number) => (i >>> 7) & 31;
 const rs1Of = (i: number) => (i >>> 15) & 31;
 const rs2Of = (i: number) => (i >>> 20) & 31;
 
+/**
+ * Per op, from the instruction table's operands: bit 0 reads rs1, bit 1
+ * reads rs2, bit 2 writes rd (integer registers). In the other formats
+ * those fields are immediate bits or function codes: "reading" them would
+ * load a register for nothing on every block entry.
+ */
+const REG_USE = (() => {
+  const u = new Uint8Array(INSTRUCTIONS.length + 1);
+  INSTRUCTIONS.forEach(([, , , , operands], i) => {
+    const names = operands.split(/[,()]/);
+    u[i + 1] =
+      (names.includes("rs1") ? 1 : 0) | (names.includes("rs2") ? 2 : 0) | (names.includes("rd") ? 4 : 0);
+  });
+  return u;
+})();
+
 /** Integer registers an instruction reads and writes (x0 excluded). */
-function regsOf(ins: Insn): { reads: number[]; writes: number[] } {
+export function regsOf(ins: { op: number; insn: number }): { reads: number[]; writes: number[] } {
   const { op, insn } = ins;
-  const rd = rdOf(insn);
+  if (op === OP_NOP || kindOf(op) === Kind.helper) return { reads: [], writes: [] }; // helpers: through memory
+  const use = REG_USE[op];
+  const reads: number[] = [];
   const rs1 = rs1Of(insn);
   const rs2 = rs2Of(insn);
-  const w = (r: number) => (r === 0 ? [] : [r]);
-  if (op === OP_NOP) return { reads: [], writes: [] };
-  if (op === 1 /* lui */ || op === 2 /* auipc */ || op === 3 /* jal */) return { reads: [], writes: w(rd) };
-  if (op >= 5 /* beq */ && op <= 10 /* bgeu */) return { reads: [...w(rs1), ...w(rs2)], writes: [] };
-  if (op >= 18 /* sb */ && op <= 21 /* sd */) return { reads: [...w(rs1), ...w(rs2)], writes: [] };
-  if (isFpMem(op)) return { reads: w(rs1), writes: [] };
-  if (kindOf(op) === Kind.helper) return { reads: [], writes: [] }; // registers go through memory
-  // Everything else reads rs1 (and rs2 for register-register forms; reading one too many is harmless).
-  return { reads: [...w(rs1), ...w(rs2)], writes: w(rd) };
+  const rd = rdOf(insn);
+  if (use & 1 && rs1 !== 0) reads.push(rs1);
+  if (use & 2 && rs2 !== 0) reads.push(rs2);
+  return { reads, writes: use & 4 && rd !== 0 ? [rd] : [] };
 }
 
 /** A translated block: the wasm function's extra locals and body. */
 export interface BlockCode {
   locals: [number, number][];
   body: Uint8Array;
+  /** Conditional branches that jump inside the block instead of leaving it. */
+  forwardEdges: number;
 }
 
 /** Emits the function body for `insns` (from planBlock), whose first instruction is at byte offset `start`. */
@@ -212,8 +228,17 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
   const loops = insns.some((ins) => targetOf(ins) === start);
   c.op(Op.block, VOID);
   if (loops) c.op(Op.loop, VOID);
-  // Branch depth from the body to $exit (and to $top when looping).
-  let depth = loops ? 1 : 0;
+  // A conditional branch to a later instruction of the block jumps there instead of leaving:
+  // one wasm block per such target, opened here, the farthest outermost, each ended just
+  // before its target instruction. `open` holds the targets not reached yet, innermost last.
+  const forward = forwardTargets(insns);
+  const open = [...new Set(forward.filter((t) => t >= 0))].sort((a, b) => b - a);
+  for (let i = 0; i < open.length; i++) c.op(Op.block, VOID);
+  // Branch depths from the code being emitted: `ifs` enclosing ifs, then the open target blocks,
+  // then $top (when looping) and $exit.
+  let ifs = 0;
+  const topDepth = () => ifs + open.length;
+  const exitDepth = () => ifs + open.length + (loops ? 1 : 0);
 
   const val = (r: number) => (r === 0 ? c.i64Const(0) : c.get(regs[r]));
   const setRd = (rd: number) => {
@@ -223,7 +248,7 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
   /** Leaves the block: exit pc is on the stack; `k` instructions of this pass retired. */
   const exitWith = (k: number) => {
     c.set(L_EXITPC).get(L_N).i32Const(k).op(Op.i32Add).set(L_EXITN);
-    c.op(Op.br).u32(depth);
+    c.op(Op.br).u32(exitDepth());
   };
   const pcConst = (off: number) => c.get(L_PAGE).i64Const(off).op(Op.i64Add);
   /**
@@ -240,9 +265,21 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
       .op(Op.i32Add)
       .get(P_BUDGET)
       .op(Op.i32LeS);
-    c.op(Op.brIf).u32(depth - 1);
+    c.op(Op.brIf).u32(topDepth());
     pcConst(start);
-    c.set(L_EXITPC).get(L_N).set(L_EXITN).op(Op.br).u32(depth);
+    c.set(L_EXITPC).get(L_N).set(L_EXITN).op(Op.br).u32(exitDepth());
+  };
+  /**
+   * Jumps from the branch at index k to instruction t of this pass: the
+   * t - k - 1 instructions between are not retired, which L_N absorbs
+   * (exits count L_N + their index).
+   */
+  const forwardEdge = (k: number, t: number) => {
+    c.get(L_N)
+      .i32Const(k + 1 - t)
+      .op(Op.i32Add)
+      .set(L_N);
+    c.op(Op.br).u32(ifs + (open.length - 1 - open.indexOf(t)));
   };
   /** The TLB probe of a `size`-byte access at the address in L_VA; leaves the host address on the stack. */
   const probe = (bank: number, size: number, k: number, off: number) => {
@@ -259,10 +296,10 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
     c.get(L_VA)
       .i64Const(~0xfff | (size - 1))
       .op(Op.i64And, Op.i64Ne, Op.if, VOID);
-    depth++;
+    ifs++;
     pcConst(off);
     exitWith(k);
-    depth--;
+    ifs--;
     c.op(Op.end);
     c.get(L_ENT)
       .mem(Op.i32Load, 2, bankOff + 8)
@@ -291,6 +328,10 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
 
   let endsWithJump = false;
   insns.forEach((ins, k) => {
+    while (open.length > 0 && open[open.length - 1] === k) {
+      c.op(Op.end);
+      open.pop();
+    }
     const { op, insn, off, len } = ins;
     const rd = rdOf(insn);
     const rs1 = rs1Of(insn);
@@ -366,13 +407,14 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
           val(rs2);
           c.op([Op.i64Eq, Op.i64Ne, 0, 0, Op.i64LtS, Op.i64GeS, Op.i64LtU, Op.i64GeU][(insn >>> 12) & 7]);
           c.op(Op.if, VOID);
-          depth++;
+          ifs++;
           if (off + imm === start) backEdge(k);
+          else if (forward[k] >= 0) forwardEdge(k, forward[k]);
           else {
             pcConst(off + imm);
             exitWith(k + 1);
           }
-          depth--;
+          ifs--;
           c.op(Op.end);
           break;
         }
@@ -688,7 +730,11 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
   flushWritten();
   c.get(P_HART).get(L_EXITPC).mem(Op.i64Store, 3, HART_PC);
   emitChain(c);
-  return { locals: blockLocals(cached.length), body: c.result() };
+  return {
+    locals: blockLocals(cached.length),
+    body: c.result(),
+    forwardEdges: forward.filter((t) => t >= 0).length,
+  };
 }
 
 /** The locals a block declares, in index order after the params: page, n, exitPc, exitN, va, ent, t, regs. */
@@ -723,15 +769,18 @@ function emitChain(c: Code): void {
     .i32Const(JC_ENTRIES - 1)
     .op(Op.i32And);
   c.i32Const(4).op(Op.i32Shl).get(P_HART).i32Const(JC_SHIFT).op(Op.i32Shl, Op.i32Add).tee(L_ENT);
+  // Two loads: the pc, then the TLB set and the table index as one i64 (set low, index high).
   c.mem(Op.i64Load, 3, JC_LINEAR).get(L_EXITPC).op(Op.i64Eq);
   c.get(L_ENT)
-    .mem(Op.i32Load, 2, JC_LINEAR + 8)
+    .mem(Op.i64Load, 3, JC_LINEAR + 8)
+    .tee(L_T)
+    .op(Op.i32WrapI64)
     .get(P_TLB)
     .op(Op.i32Eq, Op.i32And, Op.if, VOID);
   c.get(P_HART).get(P_TLB).get(P_BUDGET).get(L_EXITN).op(Op.i32Sub);
   c.get(L_EXITPC).op(Op.i32WrapI64).get(L_EXITPC).i64Const(32).op(Op.i64ShrU, Op.i32WrapI64);
   c.get(P_ACC).get(L_EXITN).op(Op.i32Add);
-  c.get(L_ENT).mem(Op.i32Load, 2, JC_LINEAR + 12);
+  c.get(L_T).i64Const(32).op(Op.i64ShrU, Op.i32WrapI64);
   c.op(Op.returnCallIndirect).u32(0).u32(0);
   c.op(Op.end);
   c.get(P_ACC).get(L_EXITN).op(Op.i32Add);
@@ -740,6 +789,16 @@ function emitChain(c: Code): void {
 /** A jump cache's entry index for pc: the 2-byte slot, its page number folded in so pages do not alias. */
 export function jcIndex(pcLo: number): number {
   return ((pcLo >>> 1) ^ (pcLo >>> 12)) & (JC_ENTRIES - 1);
+}
+
+/** For each instruction: the index of a later instruction of the block its conditional branch targets, else -1. */
+function forwardTargets(insns: Insn[]): number[] {
+  const at = new Map(insns.map((ins, i) => [ins.off, i]));
+  return insns.map((ins, k) => {
+    if (ins.op < 5 /* beq */ || ins.op > 10 /* bgeu */) return -1;
+    const t = at.get(ins.off + branchImm(ins.insn)) ?? -1;
+    return t > k ? t : -1;
+  });
 }
 
 /** Byte offset a branch or jal jumps to, or -1. */

@@ -5,7 +5,7 @@
   (import "env" "table" (table $env.table 0 funcref))
   (import "env" "exec" (func $env.exec (type $t1)))
   (func $f0 (type $t0) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (result i32)
-    (local $l6 i64) (local $l7 i32) (local $l8 i64) (local $l9 i32) (local $l10 i64) (local $l11 i32) (local $l12 i64) (local $l13 f64) (local $l14 f64) (local $l15 f64) (local $l16 f64) (local $l17 f64) (local $l18 f64) (local $l19 f64) (local $l20 f64) (local $l21 i64) (local $l22 i64) (local $l23 i64)
+    (local $l6 i64) (local $l7 i32) (local $l8 i64) (local $l9 i32) (local $l10 i64) (local $l11 i32) (local $l12 i64) (local $l13 f64) (local $l14 f64) (local $l15 f64) (local $l16 f64) (local $l17 f64) (local $l18 f64) (local $l19 f64) (local $l20 f64) (local $l21 i64) (local $l22 i64)
     local.get $p2
     i32.const 6
     i32.lt_s
@@ -46,9 +46,6 @@
     local.get $p0
     i64.load offset=88
     local.set $l22
-    local.get $p0
-    i64.load offset=248
-    local.set $l23
     block $B3
       loop $L4
         local.get $p0
@@ -465,7 +462,9 @@
     local.get $l8
     i64.eq
     local.get $l11
-    i32.load offset=655368
+    i64.load offset=655368
+    local.tee $l12
+    i32.wrap_i64
     local.get $p1
     i32.eq
     i32.and
@@ -484,7 +483,9 @@
       local.get $p5
       local.get $l9
       i32.add
-      local.get $l11
-      i32.load offset=655372
+      local.get $l12
+      i64.const 32
+      i64.shr_u
+      i32.wrap_i64
     end)
   (export "f0" (func $f0)))

@@ -5,7 +5,7 @@
   (import "env" "table" (table $env.table 0 funcref))
   (import "env" "exec" (func $env.exec (type $t1)))
   (func $f0 (type $t0) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (result i32)
-    (local $l6 i64) (local $l7 i32) (local $l8 i64) (local $l9 i32) (local $l10 i64) (local $l11 i32) (local $l12 i64) (local $l13 f64) (local $l14 f64) (local $l15 f64) (local $l16 f64) (local $l17 f64) (local $l18 f64) (local $l19 f64) (local $l20 f64) (local $l21 i64) (local $l22 i64) (local $l23 i64) (local $l24 i64) (local $l25 i64) (local $l26 i64) (local $l27 i64)
+    (local $l6 i64) (local $l7 i32) (local $l8 i64) (local $l9 i32) (local $l10 i64) (local $l11 i32) (local $l12 i64) (local $l13 f64) (local $l14 f64) (local $l15 f64) (local $l16 f64) (local $l17 f64) (local $l18 f64) (local $l19 f64) (local $l20 f64) (local $l21 i64) (local $l22 i64) (local $l23 i64) (local $l24 i64)
     local.get $p2
     i32.const 7
     i32.lt_s
@@ -30,20 +30,11 @@
     i64.load offset=80
     local.set $l22
     local.get $p0
-    i64.load offset=24
+    i64.load offset=104
     local.set $l23
     local.get $p0
-    i64.load offset=104
-    local.set $l24
-    local.get $p0
-    i64.load offset=40
-    local.set $l25
-    local.get $p0
     i64.load offset=88
-    local.set $l26
-    local.get $p0
-    i64.load offset=248
-    local.set $l27
+    local.set $l24
     block $B1
       loop $L2
         local.get $l21
@@ -57,20 +48,20 @@
         local.get $l22
         local.get $l21
         i64.xor
-        local.set $l24
-        local.get $l24
+        local.set $l23
+        local.get $l23
         i64.const 5
         i64.shl
-        local.set $l24
+        local.set $l23
         local.get $l22
-        local.get $l24
+        local.get $l23
         i64.mul
         local.set $l22
-        local.get $l26
+        local.get $l24
         i64.const -1
         i64.add
-        local.set $l26
-        local.get $l26
+        local.set $l24
+        local.get $l24
         i64.const 0
         i64.ne
         if $I3
@@ -109,10 +100,10 @@
     local.get $l22
     i64.store offset=80
     local.get $p0
-    local.get $l24
+    local.get $l23
     i64.store offset=104
     local.get $p0
-    local.get $l26
+    local.get $l24
     i64.store offset=88
     local.get $p0
     local.get $l8
@@ -145,7 +136,9 @@
     local.get $l8
     i64.eq
     local.get $l11
-    i32.load offset=655368
+    i64.load offset=655368
+    local.tee $l12
+    i32.wrap_i64
     local.get $p1
     i32.eq
     i32.and
@@ -164,7 +157,9 @@
       local.get $p5
       local.get $l9
       i32.add
-      local.get $l11
-      i32.load offset=655372
+      local.get $l12
+      i64.const 32
+      i64.shr_u
+      i32.wrap_i64
     end)
   (export "f0" (func $f0)))

@@ -5,7 +5,7 @@
   (import "env" "table" (table $env.table 0 funcref))
   (import "env" "exec" (func $env.exec (type $t1)))
   (func $f0 (type $t0) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (result i32)
-    (local $l6 i64) (local $l7 i32) (local $l8 i64) (local $l9 i32) (local $l10 i64) (local $l11 i32) (local $l12 i64) (local $l13 f64) (local $l14 f64) (local $l15 f64) (local $l16 f64) (local $l17 f64) (local $l18 f64) (local $l19 f64) (local $l20 f64) (local $l21 i64) (local $l22 i64) (local $l23 i64) (local $l24 i64) (local $l25 i64) (local $l26 i64) (local $l27 i64)
+    (local $l6 i64) (local $l7 i32) (local $l8 i64) (local $l9 i32) (local $l10 i64) (local $l11 i32) (local $l12 i64) (local $l13 f64) (local $l14 f64) (local $l15 f64) (local $l16 f64) (local $l17 f64) (local $l18 f64) (local $l19 f64) (local $l20 f64) (local $l21 i64) (local $l22 i64) (local $l23 i64) (local $l24 i64)
     local.get $p2
     i32.const 8
     i32.lt_s
@@ -33,17 +33,8 @@
     i64.load offset=88
     local.set $l23
     local.get $p0
-    i64.load offset=32
-    local.set $l24
-    local.get $p0
     i64.load offset=48
-    local.set $l25
-    local.get $p0
-    i64.load offset=144
-    local.set $l26
-    local.get $p0
-    i64.load offset=248
-    local.set $l27
+    local.set $l24
     block $B1
       loop $L2
         local.get $l21
@@ -169,7 +160,7 @@
         i32.and
         i32.add
         i64.load32_s align=1
-        local.set $l25
+        local.set $l24
         local.get $l21
         i64.const 17
         i64.add
@@ -208,7 +199,7 @@
         i32.const 4095
         i32.and
         i32.add
-        local.get $l25
+        local.get $l24
         i64.store8
         local.get $l21
         i64.const 18
@@ -249,7 +240,7 @@
         i32.and
         i32.add
         i64.load16_u align=1
-        local.set $l25
+        local.set $l24
         local.get $l23
         i64.const -1
         i64.add
@@ -290,7 +281,7 @@
     local.get $l22
     i64.store offset=40
     local.get $p0
-    local.get $l25
+    local.get $l24
     i64.store offset=48
     local.get $p0
     local.get $l23
@@ -326,7 +317,9 @@
     local.get $l8
     i64.eq
     local.get $l11
-    i32.load offset=655368
+    i64.load offset=655368
+    local.tee $l12
+    i32.wrap_i64
     local.get $p1
     i32.eq
     i32.and
@@ -345,7 +338,9 @@
       local.get $p5
       local.get $l9
       i32.add
-      local.get $l11
-      i32.load offset=655372
+      local.get $l12
+      i64.const 32
+      i64.shr_u
+      i32.wrap_i64
     end)
   (export "f0" (func $f0)))

@@ -10,7 +10,10 @@
  * every step the whole architectural state must agree (x, f, pc, every CSR
  * slot, privilege, the LR reservation, retired count), and guest RAM at
  * the end. No qemu here: the interpreter is what the differential tests
- * prove against qemu. Deterministic: fixed seeds, programs cached by hash.
+ * prove against qemu. The second test runs such programs in S-mode under
+ * Sv39 with TLB maintenance (sfence.vma of all, an address, an ASID; satp
+ * ASID switches) among their instructions. Deterministic: fixed seeds,
+ * programs cached by hash.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -46,8 +49,33 @@ function canCut(lines: readonly string[], i: number): boolean {
   return !/^(addi \w+, s0,|lla )/.test(prev) && !lines[i]?.startsWith("sc.");
 }
 
-/** The case with up to two loops (2..8 iterations each, nested, apart or crossing) around ranges of its body. */
-function withLoops(c: Case, r: Rng): Case {
+/**
+ * TLB maintenance S-mode code may do anywhere: sfence.vma of everything, of
+ * an address (a register's value, the scratch page, the code page running
+ * now), of an ASID, and a switch of satp's ASID (0 <-> 1; both map the same).
+ */
+function tlbOp(r: Rng): string[] {
+  const reg = r.pick(COUNT_REGS);
+  switch (r.int(6)) {
+    case 0:
+      return ["sfence.vma"];
+    case 1:
+      return [`sfence.vma ${r.pick([...COUNT_REGS, "s0", "sp", "ra"])}, zero`];
+    case 2:
+      return [`auipc ${reg}, 0`, `sfence.vma ${reg}, zero`];
+    case 3:
+      return [`sfence.vma zero, ${reg}`];
+    default:
+      return [`csrr ${reg}, satp`, `binvi ${reg}, ${reg}, 44`, `csrw satp, ${reg}`];
+  }
+}
+
+/**
+ * The case with up to two loops (2..8 iterations each, nested, apart or
+ * crossing) around ranges of its body, and with `tlb`, up to three TLB
+ * maintenance items (tlbOp) between its lines.
+ */
+function withLoops(c: Case, r: Rng, tlb: boolean): Case {
   const lines = c.body;
   const cuts: number[] = [];
   for (let i = 1; i < lines.length; i++) if (canCut(lines, i)) cuts.push(i);
@@ -69,17 +97,47 @@ function withLoops(c: Case, r: Rng): Case {
     add(tails, b, [`ld ${reg}, ${at}`, `addi ${reg}, ${reg}, 1`, `sd ${reg}, ${at}`]);
     add(tails, b, [`sltiu ${reg}, ${reg}, ${r.range(2, 8)}`, `bnez ${reg}, ${head}`]);
   }
+  const ops = tlb && cuts.length > 0 ? r.int(4) : 0;
+  for (let k = 0; k < ops; k++) add(heads, r.pick(cuts), tlbOp(r));
   const body = lines.flatMap((line, i) => [...(tails.get(i) ?? []), ...(heads.get(i) ?? []), line]);
   return { ...c, body };
 }
 
-function cases(seed: number, first: number, count: number): Case[] {
+function cases(seed: number, first: number, count: number, sMode: boolean): Case[] {
   const out: Case[] = [];
   for (let i = first; i < first + count; i++) {
     const c = generateCase(seed, i, { fpRate: 0.5, minItems: 10, maxItems: 30 });
-    out.push(withLoops(c, new Rng(seed ^ 0x5a5a, i)));
+    out.push(withLoops(c, new Rng(seed ^ 0x5a5a, i), sMode));
   }
   return out;
+}
+
+/**
+ * The program with its cases in S-mode under Sv39: one identity gigapage
+ * over the image (R W X A D), satp ASID 0. Traps still go to the M-mode
+ * handler, whose mret returns to S (mstatus.MPP).
+ */
+function inSMode(source: string): string {
+  const entry = [
+    "  csrw mtvec, t0",
+    "  lla t0, lockstep_root",
+    "  srli t0, t0, 12",
+    "  li t1, 8 << 60",
+    "  or t0, t0, t1",
+    "  csrw satp, t0",
+    "  sfence.vma",
+    "  li t0, 0x1800",
+    "  csrc mstatus, t0",
+    "  li t0, 0x800",
+    "  csrs mstatus, t0",
+    "  lla t0, case_0",
+    "  csrw mepc, t0",
+    "  mret",
+  ];
+  const leaf = `0x${((0x8000_0000 >>> 2) | 0xcf).toString(16)}`;
+  const table = [".data", ".balign 4096", "lockstep_root:", `  .dword 0, 0, ${leaf}`, "  .fill 509, 8, 0"];
+  assert.equal(source.split("  csrw mtvec, t0").length, 2, "programSource's prologue changed");
+  return `${source.replace("  csrw mtvec, t0", entry.join("\n"))}\n${table.join("\n")}\n`;
 }
 
 function machine(elf: ReturnType<typeof parseElf>, jit: boolean): Machine {
@@ -130,9 +188,14 @@ function stepSize(r: Rng): number {
   return r.range(1000, 5000);
 }
 
-async function lockstep(seed: number, first: number): Promise<{ compiled: number; steps: number }> {
-  const list = cases(seed, first, PER_PROGRAM);
-  const path = await buildProgram(programSource(list, { passes: PASSES }));
+async function lockstep(
+  seed: number,
+  first: number,
+  sMode: boolean,
+): Promise<{ compiled: number; steps: number }> {
+  const list = cases(seed, first, PER_PROGRAM, sMode);
+  const source = programSource(list, { passes: PASSES });
+  const path = await buildProgram(sMode ? inSMode(source) : source);
   const elf = parseElf(new Uint8Array(readFileSync(path)));
   const tohost = elf.symbols.get("tohost") as number;
   const a = machine(elf, false);
@@ -155,6 +218,7 @@ async function lockstep(seed: number, first: number): Promise<{ compiled: number
     }
   }
   assert.equal(b.mem.i32[done], 1, "the JIT machine did not finish with the interpreter");
+  if (sMode) assert.equal(a.harts[0].priv, 1, "the cases did not run in S-mode");
   // Guest RAM only: the jump caches below it are the JIT's own.
   const ramA = a.mem.u8.subarray(a.mem.ramLinear);
   const ramB = b.mem.u8.subarray(b.mem.ramLinear);
@@ -167,19 +231,30 @@ async function lockstep(seed: number, first: number): Promise<{ compiled: number
   return { compiled: b.jit?.compiled ?? 0, steps };
 }
 
-test("random programs with loops: the JIT's state equals the interpreter's after every step (2,000 programs)", {
-  skip,
-  timeout: 300_000,
-}, async () => {
-  const seed = 0x10c5_7e57;
+/** Runs `programs` cases in programs of PER_PROGRAM; checks that the JIT ran them and was compared often. */
+async function lockstepMany(seed: number, programs: number, sMode: boolean): Promise<void> {
   let compiled = 0;
   let steps = 0;
-  for (let first = 0; first < 2000; first += PER_PROGRAM) {
-    const res = await lockstep(seed, first);
+  for (let first = 0; first < programs; first += PER_PROGRAM) {
+    const res = await lockstep(seed, first, sMode);
     compiled += res.compiled;
     steps += res.steps;
   }
   // The JIT ran the cases' code: a block per case at least, and many comparisons.
-  assert.ok(compiled >= 2000, `only ${compiled} blocks compiled`);
-  assert.ok(steps >= 3000, `only ${steps} comparisons`);
+  assert.ok(compiled >= programs, `only ${compiled} blocks compiled`);
+  assert.ok(steps >= 1.5 * programs, `only ${steps} comparisons`);
+}
+
+test("random programs with loops: the JIT's state equals the interpreter's after every step (2,000 programs)", {
+  skip,
+  timeout: 300_000,
+}, async () => {
+  await lockstepMany(0x10c5_7e57, 2000, false);
+});
+
+test("the same in S-mode under Sv39, with sfence.vma and ASID switches among the instructions (1,000 programs)", {
+  skip,
+  timeout: 300_000,
+}, async () => {
+  await lockstepMany(0x10c5_5a39, 1000, true);
 });

@@ -58,7 +58,12 @@ function threadCpuMs(): (() => number) | undefined {
   };
 }
 const host = nodeHostServices((text) => post({ type: "log", text: `virtus: ${text}` }));
-const output = new BufferedOutput((bytes) => post({ type: "output", bytes }));
+let outputs = 0;
+const output = new BufferedOutput((bytes) => {
+  if (outputs++ === 0) traceStartup("first output posted");
+  post({ type: "output", bytes });
+});
+let inputs = 0;
 const snapshots = nodeSnapshots(host, output);
 
 let runner: VmRunner | undefined;
@@ -116,8 +121,10 @@ function handle(m: ToWorker): void {
     early.push(m);
     return;
   }
-  if (m.type === "input") r.input(m.bytes);
-  else if (m.type === "input-end") r.endInput();
+  if (m.type === "input") {
+    if (inputs++ === 0) traceStartup("first input");
+    r.input(m.bytes);
+  } else if (m.type === "input-end") r.endInput();
   else if ((m.command as { execute?: unknown })?.execute === "quit") {
     // Answered first: the "ended" message that follows must not overtake the reply.
     post({ type: "reply", id: m.id, reply: { return: {} } });

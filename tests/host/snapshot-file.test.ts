@@ -4,11 +4,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { decodeSnapshotFile, encodeSnapshotFile } from "../../src/formats/snapshot/file.ts";
 import { writeFileAtomic } from "../../src/host/node/atomic-file.ts";
 import {
   checkDisks,
   diskIdentity,
+  nodeSnapshotCodec,
+  prefetchSnapshotFile,
   readSnapshotFile,
+  takeSnapshotFile,
   writeSnapshotFile,
 } from "../../src/host/node/snapshot-file.ts";
 import { VirtMachine } from "../../src/machine/board/virt.ts";
@@ -42,6 +46,58 @@ test("a snapshot written to a file reads back and restores; errors name the file
   const whole = readFileSync(path);
   writeFileSync(cut, whole.subarray(0, whole.length >> 1));
   assert.throws(() => readSnapshotFile(cut), /cut\.snap: snapshot file: truncated: \d+ of \d+ bytes/);
+});
+
+/** A machine whose RAM has a few pages of varied content, scattered (so chunks are not contiguous). */
+function scatteredVm(): VirtMachine {
+  const vm = new VirtMachine({ ramSize: 4 << 20 });
+  for (let p = 0; p < 1024; p += 3)
+    vm.machine.mem.writePhys(0x8000_0000 + p * 4096, new TextEncoder().encode(`page ${p} `.repeat(p % 50)));
+  return vm;
+}
+
+const ramOf = (vm: VirtMachine) => vm.machine.mem.readPhys(0x8000_0000, 4 << 20);
+
+test("RAM prefetched off the thread restores the same bytes; a chunk the prefetch could not decompress is decompressed at restore", async () => {
+  const vm = scatteredVm();
+  const bytes = Buffer.concat(encodeSnapshotFile(saveVm(vm), { config: {}, disks: [] }, nodeSnapshotCodec));
+  let syncCalls = 0;
+  const counting = {
+    ...nodeSnapshotCodec,
+    decompress: (d: Uint8Array, n: number) => (syncCalls++, nodeSnapshotCodec.decompress(d, n)),
+  };
+  const decoded = decodeSnapshotFile(bytes, counting);
+  await decoded.prefetchRam();
+  const fresh = new VirtMachine({ ramSize: 4 << 20 });
+  restoreVm(fresh, decoded.snapshot);
+  assert.equal(syncCalls, 0, "every chunk came from the prefetch");
+  assert.deepEqual(ramOf(fresh), ramOf(vm));
+
+  // The async path fails for every chunk: restore decompresses them itself, and a bad chunk is still an error.
+  const failing = { ...counting, decompressAsync: () => Promise.reject(new Error("no")) };
+  const again = decodeSnapshotFile(bytes, failing);
+  await again.prefetchRam();
+  const fresh2 = new VirtMachine({ ramSize: 4 << 20 });
+  restoreVm(fresh2, again.snapshot);
+  assert.ok(syncCalls > 0);
+  assert.deepEqual(ramOf(fresh2), ramOf(vm));
+
+  // Through the file: a prefetched file is taken once; a bad file's error waits for the take.
+  const path = join(dir, "prefetch.snap");
+  writeFileSync(path, bytes);
+  prefetchSnapshotFile(path);
+  writeFileSync(path, "changed after the prefetch: the prefetched copy is what restores");
+  const taken = await takeSnapshotFile(path);
+  const fresh3 = new VirtMachine({ ramSize: 4 << 20 });
+  restoreVm(fresh3, taken.snapshot);
+  assert.deepEqual(ramOf(fresh3), ramOf(vm));
+  await assert.rejects(
+    takeSnapshotFile(path),
+    /prefetch\.snap: snapshot file: not a Virtus snapshot/,
+    "taken once, then read anew",
+  );
+  prefetchSnapshotFile(join(dir, "nothing.snap"));
+  await assert.rejects(takeSnapshotFile(join(dir, "nothing.snap")), /nothing\.snap: no such file/);
 });
 
 test("kill -9 in the middle of writing a snapshot leaves the previous file intact", async () => {

@@ -11,6 +11,8 @@ export interface SnapshotCodec {
   compress(data: Uint8Array): Uint8Array;
   /** Decompresses `data`, which must give exactly `size` bytes; throws on anything else. */
   decompress(data: Uint8Array, size: number): Uint8Array;
+  /** The same off the calling thread (Node: libuv's pool), for decompressing RAM ahead of a restore. */
+  decompressAsync?(data: Uint8Array, size: number): Promise<Uint8Array>;
   /** CRC-32 (ISO-HDLC, as zlib) of `data`, continuing from the CRC of what came before (`previous`, default 0). */
   crc32(data: Uint8Array, previous?: number): number;
 }

@@ -72,6 +72,8 @@ export interface DecodedSnapshot {
   meta: SnapshotMeta;
   /** The machine; its `ram` is an image that decompresses into the machine at restore. */
   snapshot: MachineSnapshot;
+  /** Decompresses the RAM ahead of the restore, off the thread if the codec can (ram.ts's prefetch). */
+  prefetchRam(): Promise<void>;
   /** Format and codec facts, for tools and error messages. */
   info: { formatVersion: number; model: number; codec: string; ramStoredPages: number };
 }
@@ -245,6 +247,7 @@ export function decodeSnapshotFile(
   return {
     meta,
     snapshot,
+    prefetchRam: () => ram.prefetch(),
     info: { formatVersion: format, model, codec: codec.name, ramStoredPages: ram.storedPages },
   };
 }

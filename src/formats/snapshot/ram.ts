@@ -87,11 +87,20 @@ export function encodeRam(ram: Uint8Array, codec: SnapshotCodec): Uint8Array[] {
  * gives and returns an image that decompresses on restoreInto. Nothing is
  * decompressed here (the section's CRC was checked by the caller).
  */
-export function decodeRam(
-  section: Uint8Array,
-  ramSize: number,
-  codec: SnapshotCodec,
-): RamImage & { readonly storedPages: number } {
+/** A decoded RAM section. */
+export interface RamSection extends RamImage {
+  readonly storedPages: number;
+  /**
+   * Decompresses every chunk ahead of restoreInto with the codec's
+   * decompressAsync, all at once: the work runs while the caller does
+   * something else (loads modules, builds the machine), and restoreInto
+   * then only copies. A chunk that fails here is decompressed again by
+   * restoreInto, which reports it. Resolves when all are done.
+   */
+  prefetch(): Promise<void>;
+}
+
+export function decodeRam(section: Uint8Array, ramSize: number, codec: SnapshotCodec): RamSection {
   if (section.length < HEADER) throw snapshotError("the RAM section is truncated");
   const dv = new DataView(section.buffer, section.byteOffset, section.byteLength);
   const pageSize = dv.getUint32(0, true);
@@ -122,9 +131,25 @@ export function decodeRam(
   if (at !== section.length)
     throw snapshotError(`the RAM chunks take ${at} bytes of a ${section.length}-byte section`);
 
+  /** Chunks decompressed by prefetch, dropped once written into RAM. */
+  let ready: (Uint8Array | undefined)[] = [];
+  const chunkBytes = (c: number) => Math.min(chunkPages, stored.length - c * chunkPages) * PAGE_SIZE;
+  const chunkData = (c: number) => section.subarray(offsets[c], offsets[c + 1]);
+
   return {
     size: ramSize,
     storedPages: stored.length,
+    async prefetch(): Promise<void> {
+      const decompress = codec.decompressAsync;
+      if (decompress === undefined) return;
+      await Promise.all(
+        Array.from({ length: chunkCount }, async (_, c) => {
+          const size = chunkBytes(c);
+          const pages = await decompress(chunkData(c), size).catch(() => undefined);
+          if (pages?.length === size) ready[c] = pages;
+        }),
+      );
+    },
     restoreInto(dest: Uint8Array, destIsZero: boolean): void {
       if (dest.length !== ramSize) throw new RangeError(`RAM is ${dest.length} bytes, the image ${ramSize}`);
       if (!destIsZero) zeroUnstored(dest, bitmap, pageCount);
@@ -133,7 +158,7 @@ export function decodeRam(
         const n = Math.min(chunkPages, stored.length - first);
         let pages: Uint8Array;
         try {
-          pages = codec.decompress(section.subarray(offsets[c], offsets[c + 1]), n * PAGE_SIZE);
+          pages = ready[c] ?? codec.decompress(chunkData(c), n * PAGE_SIZE);
         } catch (e) {
           throw snapshotError(`RAM chunk ${c} does not decompress (${(e as Error).message})`);
         }
@@ -144,6 +169,7 @@ export function decodeRam(
           for (let i = 0; i < n; i++)
             dest.set(pages.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), stored[first + i] * PAGE_SIZE);
       }
+      ready = [];
     },
   };
 }

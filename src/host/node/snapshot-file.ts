@@ -9,7 +9,8 @@
  */
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { constants, crc32, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { promisify } from "node:util";
+import { constants, crc32, zstdCompressSync, zstdDecompress, zstdDecompressSync } from "node:zlib";
 import { CODEC_ZSTD, plainCodec, type SnapshotCodec } from "../../formats/snapshot/codec.ts";
 import {
   type DecodedSnapshot,
@@ -30,20 +31,24 @@ import { traceStartup } from "./startup-trace.ts";
  */
 const ZSTD_LEVEL = 1;
 
+const zstdDecompressAsync = promisify(zstdDecompress);
+
+/** One output buffer of the expected size: with the default 16 KiB chunks, Node decompresses a 256 KiB chunk in pieces and joins them (measured 2-4x slower). */
+const decompressOptions = (size: number) => ({
+  maxOutputLength: Math.max(1, size),
+  chunkSize: Math.max(64, size),
+});
+
 export const nodeSnapshotCodec: SnapshotCodec = {
   id: CODEC_ZSTD,
   name: "zstd",
   compress: (data) => zstdCompressSync(data, { params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } }),
   decompress(data, size) {
-    // One output buffer of the expected size: with the default 16 KiB chunks, Node decompresses a
-    // 256 KiB chunk in pieces and joins them (measured 2-4x slower).
-    const out = zstdDecompressSync(data, {
-      maxOutputLength: Math.max(1, size),
-      chunkSize: Math.max(64, size),
-    });
+    const out = zstdDecompressSync(data, decompressOptions(size));
     if (out.length !== size) throw new Error(`${out.length} bytes where ${size} were expected`);
     return out;
   },
+  decompressAsync: (data, size) => zstdDecompressAsync(data, decompressOptions(size)),
   crc32: (data, previous = 0) => crc32(data, previous),
 };
 
@@ -80,6 +85,35 @@ export function readSnapshotFile(path: string): DecodedSnapshot {
     if (e instanceof VirtusError) throw new VirtusError(e.code, `${path}: ${e.message}`);
     throw e;
   }
+}
+
+type Prefetched = { ok: true; decoded: DecodedSnapshot; ram: Promise<void> } | { ok: false; error: unknown };
+const prefetched = new Map<string, Prefetched>();
+
+/**
+ * Reads and checks `path` now and starts decompressing its RAM on libuv's
+ * threads, for a restore that comes later (the VM's worker does this while
+ * its modules load). Holds the decompressed pages until the restore takes
+ * them; a bad file's error waits for it too.
+ */
+export function prefetchSnapshotFile(path: string): void {
+  try {
+    const decoded = readSnapshotFile(path);
+    prefetched.set(path, { ok: true, decoded, ram: decoded.prefetchRam() });
+  } catch (error) {
+    prefetched.set(path, { ok: false, error });
+  }
+}
+
+/** The file as prefetchSnapshotFile read it, its RAM decompressed; a file not prefetched is read now. */
+export async function takeSnapshotFile(path: string): Promise<DecodedSnapshot> {
+  const p = prefetched.get(path);
+  prefetched.delete(path);
+  if (p === undefined) return readSnapshotFile(path);
+  if (!p.ok) throw p.error;
+  await p.ram;
+  traceStartup("RAM prefetched");
+  return p.decoded;
 }
 
 /** Bytes of the disk's head that identify it beyond its size (the partition table and superblocks). */

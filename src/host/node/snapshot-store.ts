@@ -16,7 +16,13 @@ import { type VmConfig, validateSavedVmConfig } from "../../vm/config.ts";
 import type { VmHostServices } from "../../vm/host-services.ts";
 import type { CloneRequest } from "../../vm/protocol.ts";
 import type { VmSnapshots } from "../../vm/runner.ts";
-import { checkDisks, diskIdentity, readSnapshotFile, writeSnapshotFile } from "./snapshot-file.ts";
+import {
+  checkDisks,
+  diskIdentity,
+  readSnapshotFile,
+  takeSnapshotFile,
+  writeSnapshotFile,
+} from "./snapshot-file.ts";
 import { TRACE_STARTUP, traceStartup } from "./startup-trace.ts";
 
 export interface NodeSnapshots extends VmSnapshots {
@@ -84,7 +90,8 @@ export function nodeSnapshots(host: VmHostServices, console: CharBackend): NodeS
     },
 
     async restoreFile(file, clone) {
-      const { decoded, config } = read(file);
+      const decoded = await takeSnapshotFile(file);
+      const config = savedConfig(file, decoded);
       checkSnapshotDisks(file, decoded, host.log);
       traceStartup("disks checked");
       if (TRACE_STARTUP) traceRamRestore(decoded);

@@ -18,7 +18,8 @@ export function traceStartup(step: string, at = epochMs()): void {
   process.stderr.write(`virtus-trace: ${at.toFixed(1)} ${isMainThread ? "main" : "worker"} ${step}\n`);
 }
 
-/** The thread's own start (the process's, on the main thread), traced once. */
+/** The process's start (on the main thread: its time origin) or the worker's first module running. */
 export function traceThreadStart(): void {
-  traceStartup(isMainThread ? "process start" : "thread start", performance.timeOrigin);
+  if (isMainThread) traceStartup("process start", performance.timeOrigin);
+  else traceStartup("entry module running");
 }

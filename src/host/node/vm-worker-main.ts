@@ -17,9 +17,8 @@ import type { BootRequest, FromWorker, ToWorker } from "../../vm/protocol.ts";
 import { type RunnerEnv, VmRunner } from "../../vm/runner.ts";
 import { nodeHostServices } from "./services.ts";
 import { nodeSnapshots } from "./snapshot-store.ts";
-import { traceStartup, traceThreadStart } from "./startup-trace.ts";
+import { traceStartup } from "./startup-trace.ts";
 
-traceThreadStart();
 traceStartup("worker modules loaded");
 
 /** Faults a test can inject to prove the host side survives them (never set by the CLI). */
@@ -33,7 +32,7 @@ export interface WorkerFaults {
 }
 
 const port = parentPort;
-if (port === null) throw new Error("vm-worker-main.ts runs in a worker thread");
+if (port === null) throw new Error("vm-worker-main.ts runs in a worker thread (from vm-worker-start.ts)");
 const faults = (workerData?.faults ?? {}) as WorkerFaults;
 
 function post(message: FromWorker): void {
@@ -159,4 +158,8 @@ function injectFaults(): void {
   }
 }
 
-port.on("message", handle);
+/** Takes the port over from vm-worker-start.ts, with the messages it held while this module loaded. */
+export function takeOver(held: readonly ToWorker[]): void {
+  port!.on("message", handle);
+  for (const m of held) handle(m);
+}

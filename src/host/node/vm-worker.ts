@@ -58,7 +58,7 @@ const SLOW_COMMANDS = new Set(["snapshot", "restore", "start"]);
 
 /** The worker's entry: the .ts source when run from src/, the compiled .js in the npm package's dist/. */
 const WORKER_MAIN = new URL(
-  import.meta.url.endsWith(".ts") ? "./vm-worker-main.ts" : "./vm-worker-main.js",
+  import.meta.url.endsWith(".ts") ? "./vm-worker-start.ts" : "./vm-worker-start.js",
   import.meta.url,
 );
 

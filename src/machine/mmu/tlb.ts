@@ -18,7 +18,7 @@
  *   +8  off     linear byte offset of the page (read unsigned: RAM may pass 2 GiB)
  *   +12 unused
  */
-export const TLB_BITS = 8;
+export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 export const TLB_FETCH = 0;

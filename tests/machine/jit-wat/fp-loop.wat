@@ -57,14 +57,14 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
-        i32.const 255
+        i32.const 1023
         i32.and
         i32.const 4
         i32.shl
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=4096
+        i64.load offset=16384
         local.get $l10
         i64.const -4089
         i64.and
@@ -81,7 +81,7 @@
           br $B3
         end
         local.get $l11
-        i32.load offset=4104
+        i32.load offset=16392
         local.get $l10
         i32.wrap_i64
         i32.const 4095
@@ -359,14 +359,14 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
-        i32.const 255
+        i32.const 1023
         i32.and
         i32.const 4
         i32.shl
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=8192
+        i64.load offset=32768
         local.get $l10
         i64.const -4089
         i64.and
@@ -383,7 +383,7 @@
           br $B3
         end
         local.get $l11
-        i32.load offset=8200
+        i32.load offset=32776
         local.get $l10
         i32.wrap_i64
         i32.const 4095
@@ -458,11 +458,11 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=655360
+    i64.load offset=2424832
     local.get $l8
     i64.eq
     local.get $l11
-    i64.load offset=655368
+    i64.load offset=2424840
     local.tee $l12
     i32.wrap_i64
     local.get $p1

@@ -45,14 +45,14 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
-        i32.const 255
+        i32.const 1023
         i32.and
         i32.const 4
         i32.shl
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=4096
+        i64.load offset=16384
         local.get $l10
         i64.const -4089
         i64.and
@@ -69,7 +69,7 @@
           br $B1
         end
         local.get $l11
-        i32.load offset=4104
+        i32.load offset=16392
         local.get $l10
         i32.wrap_i64
         i32.const 4095
@@ -89,14 +89,14 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
-        i32.const 255
+        i32.const 1023
         i32.and
         i32.const 4
         i32.shl
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=8192
+        i64.load offset=32768
         local.get $l10
         i64.const -4089
         i64.and
@@ -113,7 +113,7 @@
           br $B1
         end
         local.get $l11
-        i32.load offset=8200
+        i32.load offset=32776
         local.get $l10
         i32.wrap_i64
         i32.const 4095
@@ -129,14 +129,14 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
-        i32.const 255
+        i32.const 1023
         i32.and
         i32.const 4
         i32.shl
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=4096
+        i64.load offset=16384
         local.get $l10
         i64.const -4093
         i64.and
@@ -153,7 +153,7 @@
           br $B1
         end
         local.get $l11
-        i32.load offset=4104
+        i32.load offset=16392
         local.get $l10
         i32.wrap_i64
         i32.const 4095
@@ -169,14 +169,14 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
-        i32.const 255
+        i32.const 1023
         i32.and
         i32.const 4
         i32.shl
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=8192
+        i64.load offset=32768
         local.get $l10
         i64.const -4096
         i64.and
@@ -193,7 +193,7 @@
           br $B1
         end
         local.get $l11
-        i32.load offset=8200
+        i32.load offset=32776
         local.get $l10
         i32.wrap_i64
         i32.const 4095
@@ -209,14 +209,14 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
-        i32.const 255
+        i32.const 1023
         i32.and
         i32.const 4
         i32.shl
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=4096
+        i64.load offset=16384
         local.get $l10
         i64.const -4095
         i64.and
@@ -233,7 +233,7 @@
           br $B1
         end
         local.get $l11
-        i32.load offset=4104
+        i32.load offset=16392
         local.get $l10
         i32.wrap_i64
         i32.const 4095
@@ -313,11 +313,11 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=655360
+    i64.load offset=2424832
     local.get $l8
     i64.eq
     local.get $l11
-    i64.load offset=655368
+    i64.load offset=2424840
     local.tee $l12
     i32.wrap_i64
     local.get $p1

@@ -9,6 +9,7 @@
  *   npm run bench:guest -- [--runs N] [--only gzip,lua] [--mem 256M] [--smp 1] [--data-mb 1]
  *                          [--virtus-args "..."]
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { GUEST_KERNEL_CMDLINE } from "../src/host/node/guest.ts";
@@ -168,8 +169,10 @@ const rows: Row[] = workloads.map((w) => ({
   virtus: median(times.virtus.get(w.name)!),
   qemu: median(times.qemu.get(w.name)!),
 }));
+const qemuVersion = execFileSync("qemu-system-riscv64", ["--version"], { encoding: "utf8" }).split("\n")[0];
 console.log(formatTable(rows));
 console.log(
   `\npeak RSS (VmHWM, median): virtus ${mb(median(rss.virtus))} | qemu ${mb(median(rss.qemu))}` +
     ` | runs ${runs}, --mem ${values.mem}, --smp ${values.smp}`,
 );
+console.log(`${qemuVersion}; node ${process.version}; initramfs ${guest.initrd}`);

@@ -24,7 +24,6 @@ import { virtioMmio } from "../machine/virtio/mmio.ts";
 import { VirtioNet } from "../machine/virtio/net.ts";
 import { VirtioP9 } from "../machine/virtio/p9.ts";
 import { SeededEntropy, VirtioRng } from "../machine/virtio/rng.ts";
-import type { VmIoCounters } from "./commands.ts";
 import { DEFAULT_CPU, type VmConfig } from "./config.ts";
 import { appendExecArchive, ExecChannel, ExecConsole } from "./exec.ts";
 import type { VmHostServices } from "./host-services.ts";
@@ -44,6 +43,23 @@ export type GuestExit =
   | { kind: "fail"; code: number }
   | { kind: "panic"; reason: string }
   | { kind: "exec"; status: number };
+
+/**
+ * What the guest moved through its virtio disks (all of them together) and
+ * its NIC since this machine was built: a restore or a reboot counts from 0
+ * again (a counter reset, as Prometheus sees it). Successful disk requests
+ * only; network bytes are Ethernet frames without the virtio header.
+ */
+export interface VmIoCounters {
+  diskReadBytes: number;
+  diskReadRequests: number;
+  diskWriteBytes: number;
+  diskWriteRequests: number;
+  netRxBytes: number;
+  netRxPackets: number;
+  netTxBytes: number;
+  netTxPackets: number;
+}
 
 /** A built VM: the board, its devices and the host resources behind them. */
 export interface Vm {

@@ -17,7 +17,9 @@
  * | quit     |            | ends the guest and the VM's host process                |
  */
 import { VirtusError } from "../machine/errors.ts";
-import type { GuestExit } from "./build.ts";
+import type { GuestExit, VmIoCounters } from "./build.ts";
+
+export type { VmIoCounters };
 
 /** Lifecycle of a VM: created (built, not yet run) → running ⇄ paused → stopped. */
 export type VmState = "created" | "running" | "paused" | "stopped";
@@ -46,23 +48,6 @@ export const VM_COMMANDS: readonly VmCommandName[] = [
 ];
 
 /** The answer to `status`. */
-/**
- * What the guest moved through its virtio disks (all of them together) and
- * its NIC since this machine was built: a restore or a reboot counts from 0
- * again (a counter reset, as Prometheus sees it). Successful disk requests
- * only; network bytes are Ethernet frames without the virtio header.
- */
-export interface VmIoCounters {
-  diskReadBytes: number;
-  diskReadRequests: number;
-  diskWriteBytes: number;
-  diskWriteRequests: number;
-  netRxBytes: number;
-  netRxPackets: number;
-  netTxBytes: number;
-  netTxPackets: number;
-}
-
 export interface VmStatus {
   state: VmState;
   /** Instructions retired by all harts since boot. */

@@ -62,6 +62,25 @@ const WORKER_MAIN = new URL(
   import.meta.url,
 );
 
+function spawnWorker(faults: WorkerFaults | undefined, resourceLimits: ResourceLimits | undefined): Worker {
+  traceStartup("worker spawn");
+  return new Worker(WORKER_MAIN, {
+    workerData: { faults: faults ?? {} },
+    stdout: false,
+    stderr: false,
+    resourceLimits,
+  });
+}
+
+let prestarted: Worker | undefined;
+
+function takePrestarted(): Worker | undefined {
+  const w = prestarted;
+  prestarted = undefined;
+  w?.ref();
+  return w;
+}
+
 export class VmWorker {
   private readonly worker: Worker;
   private readonly opts: VmWorkerOptions;
@@ -78,14 +97,21 @@ export class VmWorker {
 
   private constructor(opts: VmWorkerOptions) {
     this.opts = opts;
-    traceStartup("worker spawn");
-    this.worker = new Worker(WORKER_MAIN, {
-      workerData: { faults: opts.faults ?? {} },
-      stdout: false,
-      stderr: false,
-      resourceLimits: opts.resourceLimits,
-    });
+    const plain = opts.faults === undefined && opts.resourceLimits === undefined;
+    this.worker = (plain ? takePrestarted() : undefined) ?? spawnWorker(opts.faults, opts.resourceLimits);
     this.ended = new Promise((r) => (this.settle = r));
+  }
+
+  /**
+   * Starts a worker thread now, for the next VmWorker.start without faults
+   * or heap limits (`virtus run` calls it before loading its own modules,
+   * so the thread's bootstrap overlaps them). The thread waits for its boot
+   * request; unused, it does not keep the process alive.
+   */
+  static prestart(): void {
+    if (prestarted !== undefined) return;
+    prestarted = spawnWorker(undefined, undefined);
+    prestarted.unref();
   }
 
   /**

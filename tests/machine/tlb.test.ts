@@ -23,6 +23,27 @@ test("pages up to 1,024 apart keep their own entries (a 256-entry TLB made such 
   }
 });
 
+test("buffers whose page numbers agree in their low 12 bits keep their own entries (gzip's two buffers thrashed)", () => {
+  const t = tlb();
+  t.base = 0; // U
+  for (let p = 0; p < 17; p++) {
+    t.fill(TLB_LOAD, 0x19d9_4000 + p * PAGE, 0, 0x10_0000 + p * PAGE);
+    t.fill(TLB_LOAD, 0x92d9_4000 + p * PAGE, 0, 0x40_0000 + p * PAGE);
+  }
+  for (let p = 0; p < 17; p++) {
+    assert.equal(
+      t.lookup(TLB_LOAD, 0x19d9_4010 + p * PAGE, 0),
+      0x10_0010 + p * PAGE,
+      `first buffer, page ${p}`,
+    );
+    assert.equal(
+      t.lookup(TLB_LOAD, 0x92d9_4010 + p * PAGE, 0),
+      0x40_0010 + p * PAGE,
+      `second buffer, page ${p}`,
+    );
+  }
+});
+
 test("a page flush drops that page in every set and bank, and only it", () => {
   const t = tlb();
   let flushed: number[] = [];

@@ -4,7 +4,7 @@ import { type BlockFn, JIT_NEVER } from "../jit/jit.ts";
 import { MAX_BLOCK } from "../jit/translate.ts";
 
 import { OP_MASK, OP_NOP, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
-import { TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
+import { TLB_FOLD, TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
 import { CAUSE_BREAKPOINT, CAUSE_USER_ECALL, MSTATUS_FS } from "./constants.ts";
 import { S_MSTATUS, S_VIRT } from "./csr-slots.ts";
 import { execOp } from "./exec/index.ts";
@@ -256,7 +256,7 @@ function execute(h: Hart, budget: number): void {
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
             const rd = (insn >>> 6) & 62;
-            const t = (tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK)) << 2;
+            const t = (tb + TLB_LOAD + (((lo >>> 12) ^ (lo >>> TLB_FOLD)) & TLB_MASK)) << 2;
             let vLo: number;
             let vHi: number;
             if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & 7) === 0) {
@@ -292,7 +292,7 @@ function execute(h: Hart, budget: number): void {
             const f3 = (insn >>> 12) & 7;
             const size = 1 << (f3 & 3);
             const rd = (insn >>> 6) & 62;
-            const t = (tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK)) << 2;
+            const t = (tb + TLB_LOAD + (((lo >>> 12) ^ (lo >>> TLB_FOLD)) & TLB_MASK)) << 2;
             let vLo: number;
             let vHi: number;
             if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & (size - 1)) === 0) {
@@ -353,7 +353,7 @@ function execute(h: Hart, budget: number): void {
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
             const f3 = (insn >>> 12) & 3;
             const size = 1 << f3;
-            const t = (tb + TLB_STORE + ((lo >>> 12) & TLB_MASK)) << 2;
+            const t = (tb + TLB_STORE + (((lo >>> 12) ^ (lo >>> TLB_FOLD)) & TLB_MASK)) << 2;
             // The store TLB never maps code pages or MMIO, so a hit is a plain RAM write.
             if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & (size - 1)) === 0) {
               const at = tu[t + 2] + (lo & 0xfff);
@@ -613,7 +613,7 @@ function execute(h: Hart, budget: number): void {
             const a = x[rs1];
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-            const t = (tb + TLB_LOAD + ((lo >>> 12) & TLB_MASK)) << 2;
+            const t = (tb + TLB_LOAD + (((lo >>> 12) ^ (lo >>> TLB_FOLD)) & TLB_MASK)) << 2;
             if (
               (st & MSTATUS_FS) === 0 ||
               tw[t] !== (lo & ~0xfff) ||
@@ -641,7 +641,7 @@ function execute(h: Hart, budget: number): void {
             const a = x[rs1];
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-            const t = (tb + TLB_STORE + ((lo >>> 12) & TLB_MASK)) << 2;
+            const t = (tb + TLB_STORE + (((lo >>> 12) ^ (lo >>> TLB_FOLD)) & TLB_MASK)) << 2;
             if (
               (c[S_MSTATUS * 2] & MSTATUS_FS) === 0 ||
               tw[t] !== (lo & ~0xfff) ||

@@ -3,7 +3,7 @@ import { MSTATUS_FS } from "../cpu/constants.ts";
 import { S_FCSR, S_MSTATUS } from "../cpu/csr-slots.ts";
 import { OP_MASK, OP_NOP, OPW_COMPRESSED, SLOT_WORDS } from "../memory/code-cache.ts";
 import { HART_CSR, HART_F, HART_PC, HART_X, JC_LINEAR, JC_SHIFT, JC_STRIDE } from "../memory/layout.ts";
-import { TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
+import { TLB_FOLD, TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
 import { emitFp, FP_LOCALS, fpInline } from "./fp.ts";
 import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
 
@@ -284,9 +284,14 @@ export function emitBlock(insns: Insn[], start: number): BlockCode {
   /** The TLB probe of a `size`-byte access at the address in L_VA; leaves the host address on the stack. */
   const probe = (bank: number, size: number, k: number, off: number) => {
     const bankOff = bank * 16;
+    // index = (page ^ page >>> TLB_BITS) & TLB_MASK (mmu/tlb.ts tlbIndex), page = va >>> 12
     c.get(L_VA)
       .i64Const(12)
       .op(Op.i64ShrU, Op.i32WrapI64)
+      .tee(L_ENT)
+      .get(L_ENT)
+      .i32Const(TLB_FOLD - 12)
+      .op(Op.i32ShrU, Op.i32Xor)
       .i32Const(TLB_MASK)
       .op(Op.i32And)
       .i32Const(4) // 16-byte entries

@@ -21,6 +21,19 @@
 export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
+/**
+ * An entry's index is the page number's low TLB_BITS XOR the next TLB_BITS
+ * (va >>> 12 ^ va >>> TLB_FOLD): pages of one 4 MiB region still get
+ * distinct entries, and two buffers whose page numbers agree in their low
+ * bits (seen: gzip's two 17-page buffers, thrashing at every TLB size) no
+ * longer share them.
+ */
+export const TLB_FOLD = 12 + TLB_BITS;
+
+/** The entry index of the page holding vaLo (every probe of the TLB computes this). */
+export function tlbIndex(vaLo: number): number {
+  return ((vaLo >>> 12) ^ (vaLo >>> TLB_FOLD)) & TLB_MASK;
+}
 export const TLB_FETCH = 0;
 export const TLB_LOAD = TLB_SIZE;
 export const TLB_STORE = 2 * TLB_SIZE;
@@ -148,7 +161,7 @@ export class Tlb {
       return;
     }
     const tag = vaLo & ~0xfff;
-    const i = (vaLo >>> 12) & TLB_MASK;
+    const i = tlbIndex(vaLo);
     for (let set = 0; set < TLB_SETS * PRIV_STRIDE; set += PRIV_STRIDE)
       for (let bank = 0; bank < PRIV_STRIDE; bank += TLB_SIZE) {
         const n = (set + bank + i) << 2;
@@ -166,7 +179,7 @@ export class Tlb {
   /** Records that the entry just filled for (bank, vaLo) depends on SUM. */
   noteSumEntry(bank: number, vaLo: number): void {
     if (this.sumCount < this.sumEntries.length)
-      this.sumEntries[this.sumCount++] = this.base + bank + ((vaLo >>> 12) & TLB_MASK);
+      this.sumEntries[this.sumCount++] = this.base + bank + tlbIndex(vaLo);
     else this.sumCount = this.sumEntries.length + 1; // overflowed: the next SUM clear flushes everything
   }
 
@@ -185,13 +198,13 @@ export class Tlb {
    * `bank` maps its page, else -1. (The interpreter's hot paths inline this.)
    */
   lookup(bank: number, vaLo: number, vaHi: number): number {
-    const n = (this.base + bank + ((vaLo >>> 12) & TLB_MASK)) << 2;
+    const n = (this.base + bank + tlbIndex(vaLo)) << 2;
     return this.w[n] === (vaLo & ~0xfff) && this.w[n + 1] === vaHi ? this.u[n + 2] + (vaLo & 0xfff) : -1;
   }
 
   /** Enters the page of (vaLo, vaHi) in `bank` (TLB_FETCH/LOAD/STORE). */
   fill(bank: number, vaLo: number, vaHi: number, pageLinear: number): void {
-    const n = (this.base + bank + ((vaLo >>> 12) & TLB_MASK)) << 2;
+    const n = (this.base + bank + tlbIndex(vaLo)) << 2;
     this.w[n] = vaLo & ~0xfff;
     this.w[n + 1] = vaHi;
     this.u[n + 2] = pageLinear;

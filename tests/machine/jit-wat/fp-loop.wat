@@ -57,6 +57,11 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
+        local.tee $l11
+        local.get $l11
+        i32.const 10
+        i32.shr_u
+        i32.xor
         i32.const 1023
         i32.and
         i32.const 4
@@ -359,6 +364,11 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
+        local.tee $l11
+        local.get $l11
+        i32.const 10
+        i32.shr_u
+        i32.xor
         i32.const 1023
         i32.and
         i32.const 4

@@ -45,6 +45,11 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
+        local.tee $l11
+        local.get $l11
+        i32.const 10
+        i32.shr_u
+        i32.xor
         i32.const 1023
         i32.and
         i32.const 4
@@ -89,6 +94,11 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
+        local.tee $l11
+        local.get $l11
+        i32.const 10
+        i32.shr_u
+        i32.xor
         i32.const 1023
         i32.and
         i32.const 4
@@ -129,6 +139,11 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
+        local.tee $l11
+        local.get $l11
+        i32.const 10
+        i32.shr_u
+        i32.xor
         i32.const 1023
         i32.and
         i32.const 4
@@ -169,6 +184,11 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
+        local.tee $l11
+        local.get $l11
+        i32.const 10
+        i32.shr_u
+        i32.xor
         i32.const 1023
         i32.and
         i32.const 4
@@ -209,6 +229,11 @@
         i64.const 12
         i64.shr_u
         i32.wrap_i64
+        local.tee $l11
+        local.get $l11
+        i32.const 10
+        i32.shr_u
+        i32.xor
         i32.const 1023
         i32.and
         i32.const 4

@@ -66,7 +66,7 @@ import {
   SBI_IMPL_ID,
   SBI_IMPL_VERSION,
 } from "../../../src/machine/firmware/sbi-constants.ts";
-import { TLB_LOAD, TLB_MASK } from "../../../src/machine/mmu/tlb.ts";
+import { TLB_LOAD, tlbIndex } from "../../../src/machine/mmu/tlb.ts";
 import { buildElf, haveCrossGcc } from "../../support/cross.ts";
 import { assertRoundTrip } from "../../support/roundtrip.ts";
 import { TEST_JIT_HOT } from "../../support/test-jit.ts";
@@ -672,7 +672,7 @@ test("RFENCE: remote sfence.vma flushes the named harts' TLBs, remote fence.i re
   const [h0, h1, h2] = m.harts;
   call(sbi, h0, EXT_HSM, 0, 1, KERNEL, 0);
   const va = 0x4000_0000;
-  const idx = TLB_LOAD + ((va >>> 12) & TLB_MASK);
+  const idx = TLB_LOAD + tlbIndex(va);
   const fill = () => {
     for (const h of m.harts) h.tlb.fill(TLB_LOAD, va, 0, 0x10000);
   };

@@ -12,9 +12,9 @@
  *   npm run bench:boot -- [--runs N] [--devices same|default|both] [--virtus-args "..."]
  */
 import { parseArgs } from "node:util";
-import { ensureGuest, GUEST_KERNEL_CMDLINE } from "../src/host/node/guest.ts";
+import { ensureGuest } from "../src/host/node/guest.ts";
 import { GuestSession } from "../tests/support/guest-session.ts";
-import { median, qemuArgs, timeBoot, VIRTUS_SAME_DEVICES } from "./lib.ts";
+import { median, qemuArgs, timeBoot, VIRTUS_SAME_DEVICES, virtusBootArgs } from "./lib.ts";
 import { idlePeakRss } from "./rss.ts";
 
 const { values } = parseArgs({
@@ -54,16 +54,7 @@ const sets: DeviceSet[] = [
 ].filter((s) => values.devices === "both" || s.name === values.devices) as DeviceSet[];
 
 const virtusSession = (set: DeviceSet) =>
-  new GuestSession([
-    "--kernel",
-    g.kernel,
-    "--initrd",
-    g.initrd,
-    "--append",
-    GUEST_KERNEL_CMDLINE,
-    ...set.virtus,
-    ...extra,
-  ]);
+  new GuestSession([...virtusBootArgs(g.kernel, g.initrd), ...set.virtus, ...extra]);
 const qemuSession = (set: DeviceSet) =>
   new GuestSession([...qemuArgs(g.kernel, g.initrd), ...set.qemu], "qemu-system-riscv64");
 

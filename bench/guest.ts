@@ -12,7 +12,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { GUEST_KERNEL_CMDLINE } from "../src/host/node/guest.ts";
 import { GuestSession } from "../tests/support/guest-session.ts";
 import { ensureBenchGuest } from "./guest-image.ts";
 import {
@@ -25,7 +24,7 @@ import {
   selectWorkloads,
   type Workload,
 } from "./guest-suite.ts";
-import { FW_JUMP, VIRTUS_SAME_DEVICES } from "./lib.ts";
+import { qemuArgs, VIRTUS_SAME_DEVICES, virtusBootArgs } from "./lib.ts";
 
 function fail(message: string): never {
   console.error(`bench:guest: ${message}`);
@@ -69,10 +68,7 @@ function session(engine: Engine): GuestSession {
   const { kernel, initrd } = guest;
   if (engine === "virtus")
     return new GuestSession([
-      "--kernel",
-      kernel,
-      "--initrd",
-      initrd,
+      ...virtusBootArgs(kernel, initrd),
       "--mem",
       values.mem,
       "--smp",
@@ -80,27 +76,7 @@ function session(engine: Engine): GuestSession {
       ...VIRTUS_SAME_DEVICES,
       ...extra,
     ]);
-  return new GuestSession(
-    [
-      "-M",
-      "virt",
-      "-nographic",
-      "-no-reboot",
-      "-smp",
-      values.smp,
-      "-m",
-      values.mem,
-      "-bios",
-      FW_JUMP,
-      "-kernel",
-      kernel,
-      "-initrd",
-      initrd,
-      "-append",
-      GUEST_KERNEL_CMDLINE,
-    ],
-    "qemu-system-riscv64",
-  );
+  return new GuestSession(qemuArgs(kernel, initrd, values.smp, values.mem), "qemu-system-riscv64");
 }
 
 interface BootResult {

@@ -12,8 +12,13 @@ export function median(xs: number[]): number {
 /** Virtus options that give the guest the same devices as QEMU's plain `-M virt` (no virtio devices). */
 export const VIRTUS_SAME_DEVICES = ["--net", "none", "--no-virtio-console", "--no-rng"];
 
+/** `virtus run` arguments booting KERNEL and INITRD with the default guest's command line. */
+export function virtusBootArgs(kernel: string, initrd: string): string[] {
+  return ["--kernel", kernel, "--initrd", initrd, "--append", GUEST_KERNEL_CMDLINE];
+}
+
 /** QEMU's equivalent of `virtus run` for the default guest (the reference anchor's command line). */
-export function qemuArgs(kernel: string, initrd: string, smp = 1): string[] {
+export function qemuArgs(kernel: string, initrd: string, smp: number | string = 1, mem = "256M"): string[] {
   return [
     "-M",
     "virt",
@@ -22,7 +27,7 @@ export function qemuArgs(kernel: string, initrd: string, smp = 1): string[] {
     "-smp",
     String(smp),
     "-m",
-    "256M",
+    mem,
     "-bios",
     FW_JUMP,
     "-kernel",

@@ -23,13 +23,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { sendControlCommand } from "../src/cli/ctl.ts";
-import { ensureGuest, GUEST_KERNEL_CMDLINE } from "../src/host/node/guest.ts";
+import { ensureGuest } from "../src/host/node/guest.ts";
 import { nodeHostServices } from "../src/host/node/services.ts";
 import { nodeSnapshots } from "../src/host/node/snapshot-store.ts";
 import { epochMs } from "../src/host/node/startup-trace.ts";
 import type { VmCommand } from "../src/vm/commands.ts";
 import { GuestSession } from "../tests/support/guest-session.ts";
-import { median, qemuArgs, VIRTUS_SAME_DEVICES } from "./lib.ts";
+import { median, qemuArgs, VIRTUS_SAME_DEVICES, virtusBootArgs } from "./lib.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" } } });
 const runs = Number(values.runs);
@@ -92,12 +92,7 @@ const size = (f: string) => statSync(f).size;
 async function virtusSave(file: string): Promise<{ ms: number; bytes: number }> {
   const sock = join(dir, "v.sock");
   const s = new GuestSession([
-    "--kernel",
-    g.kernel,
-    "--initrd",
-    g.initrd,
-    "--append",
-    GUEST_KERNEL_CMDLINE,
+    ...virtusBootArgs(g.kernel, g.initrd),
     ...VIRTUS_SAME_DEVICES,
     "--control",
     sock,

@@ -6,6 +6,7 @@
  * /bench/run, which prints one `bench NAME status S seconds T digest D` line each.
  */
 export { median } from "./lib.ts";
+export { parseVmHwm } from "./rss.ts";
 
 export interface Workload {
   name: string;
@@ -60,12 +61,6 @@ export function parseBenchLines(output: string): Map<string, GuestResult> {
     results.set(m[1], { status: Number(m[2]), seconds: Number(m[3]), digest: m[4] });
   }
   return results;
-}
-
-/** Peak resident set size in bytes from the text of /proc/PID/status (`VmHWM: N kB`). */
-export function parseVmHwm(status: string): number | undefined {
-  const m = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
-  return m ? Number(m[1]) * 1024 : undefined;
 }
 
 /** Geometric mean of positive numbers (NaN for none or a non-positive one). */

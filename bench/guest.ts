@@ -10,7 +10,6 @@
  *                          [--virtus-args "..."]
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { GuestSession } from "../tests/support/guest-session.ts";
 import { ensureBenchGuest } from "./guest-image.ts";
@@ -19,12 +18,12 @@ import {
   type GuestResult,
   median,
   parseBenchLines,
-  parseVmHwm,
   type Row,
   selectWorkloads,
   type Workload,
 } from "./guest-suite.ts";
 import { qemuArgs, VIRTUS_SAME_DEVICES, virtusBootArgs } from "./lib.ts";
+import { peakRssBytes } from "./rss.ts";
 
 function fail(message: string): never {
   console.error(`bench:guest: ${message}`);
@@ -105,7 +104,7 @@ async function measure(engine: Engine): Promise<BootResult> {
       }
       results.set(w.name, r);
     }
-    const peakRss = parseVmHwm(readFileSync(`/proc/${s.proc.pid}/status`, "utf8")) ?? Number.NaN;
+    const peakRss = peakRssBytes(s.proc.pid ?? -1);
     s.send("poweroff -f\n");
     await s.exited;
     return { results, peakRss };

@@ -15,6 +15,7 @@ import type { VmConfig } from "../../vm/config.ts";
 import { BufferedOutput } from "../../vm/console-output.ts";
 import type { BootRequest, FromWorker, ToWorker } from "../../vm/protocol.ts";
 import { type RunnerEnv, VmRunner } from "../../vm/runner.ts";
+import { keepThrowawayDisks } from "../../vm/throwaway-disks.ts";
 import { nodeHostServices } from "./services.ts";
 import { nodeSnapshots } from "./snapshot-store.ts";
 import { traceStartup } from "./startup-trace.ts";
@@ -56,7 +57,9 @@ function threadCpuMs(): (() => number) | undefined {
     return (u.user + u.system) / 1000;
   };
 }
-const host = nodeHostServices((text) => post({ type: "log", text: `virtus: ${text}` }));
+// One run per worker: `,snapshot` overlays live until it ends, across guest reboots.
+const disks = keepThrowawayDisks(nodeHostServices((text) => post({ type: "log", text: `virtus: ${text}` })));
+const host = disks.host;
 let outputs = 0;
 const output = new BufferedOutput((bytes) => {
   if (outputs++ === 0) traceStartup("first output posted");
@@ -86,6 +89,7 @@ async function boot(req: BootRequest): Promise<void> {
     vm = await firstVm(req);
     traceStartup("VM built");
   } catch (e) {
+    disks.closeAll();
     post({ type: "failed", error: errorData(e) });
     port!.close();
     return;
@@ -106,6 +110,7 @@ async function boot(req: BootRequest): Promise<void> {
   for (const m of early.splice(0)) handle(m);
   injectFaults();
   const outcome = await runner.done;
+  disks.closeAll();
   post({ type: "ended", outcome });
   port!.close();
 }

@@ -1,6 +1,6 @@
 /**
  * Generates src/isa/decoder.generated.ts from the instruction table and
- * renumbers the op numbers tagged `N /* name *\/` in the interpreter, src/machine/cpu/exec/ and the JIT's translator.
+ * renumbers the op numbers tagged `N /* name *\/` in the interpreter, src/machine/cpu/exec/ and the JIT (src/machine/jit/).
  *
  * Why literals: V8 compiles a switch over integer literals to a jump table,
  * but a switch over imported constants to a chain of compares (measured
@@ -117,13 +117,14 @@ function renumber(src: string, file: string): string {
 }
 
 const outputs: [string, string][] = [[join(root, "src/isa/decoder.generated.ts"), genDecoder()]];
-const execDir = join(root, "src/machine/cpu/exec");
-const tagged = [
-  ...readdirSync(execDir)
+const tsIn = (dir: string) =>
+  readdirSync(join(root, dir))
     .filter((f) => f.endsWith(".ts"))
-    .map((f) => join(execDir, f)),
+    .map((f) => join(root, dir, f));
+const tagged = [
+  ...tsIn("src/machine/cpu/exec"),
   join(root, "src/machine/cpu/interpreter.ts"),
-  join(root, "src/machine/jit/translate.ts"),
+  ...tsIn("src/machine/jit"),
 ];
 for (const path of tagged) outputs.push([path, renumber(readFileSync(path, "utf8"), path)]);
 let stale = 0;

@@ -1,5 +1,5 @@
 /**
- * The JIT's inline F/D arithmetic (src/machine/jit/fp.ts) against the
+ * The JIT's inline F/D arithmetic (src/machine/jit/emit-fp.ts) against the
  * interpreter's softfloat and the BigInt reference model, bits and flags,
  * on operands chosen to break it: ties and near-ties, double-rounding
  * traps, results a hair from a representable value, exact results,
@@ -41,7 +41,7 @@ import { Machine } from "../../src/machine/board/machine.ts";
 import { MSTATUS_FS } from "../../src/machine/cpu/constants.ts";
 import { S_FCSR, S_MCAUSE, S_MEPC, S_MSTATUS, S_MTVAL, S_MTVEC } from "../../src/machine/cpu/csr-slots.ts";
 import type { Jit } from "../../src/machine/jit/jit.ts";
-import { MAX_BLOCK } from "../../src/machine/jit/translate.ts";
+import { MAX_BLOCK } from "../../src/machine/jit/plan.ts";
 import {
   addPartner,
   expOf,

@@ -12,7 +12,7 @@ import { describe, test } from "node:test";
 import { loadElf } from "../../src/machine/board/bare-metal.ts";
 import { parseElf } from "../../src/machine/board/elf.ts";
 import { Machine, type MachineOptions } from "../../src/machine/board/machine.ts";
-import { regsOf } from "../../src/machine/jit/translate.ts";
+import { regsOf } from "../../src/machine/jit/plan.ts";
 import { Code, I32, moduleBytes, Op } from "../../src/machine/jit/wasm.ts";
 import { buildElf, haveCrossGcc } from "../support/cross.ts";
 import { runElf } from "../support/run.ts";

@@ -1,7 +1,7 @@
 import { decode } from "../../isa/decoder.generated.ts";
 import { RVC_EXPANSION } from "../../isa/rvc.ts";
 import { type BlockFn, JIT_NEVER } from "../jit/jit.ts";
-import { MAX_BLOCK } from "../jit/translate.ts";
+import { MAX_BLOCK } from "../jit/plan.ts";
 
 import { OP_MASK, OP_NOP, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
 import { TLB_FOLD, TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";

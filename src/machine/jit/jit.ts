@@ -4,10 +4,12 @@ import { SLOT_WORDS } from "../memory/code-cache.ts";
 import type { GuestMemory } from "../memory/guest-memory.ts";
 import { JC_LINEAR, JC_STRIDE, MAX_HARTS } from "../memory/layout.ts";
 import { inRegion } from "../mmu/tlb.ts";
-import { BLOCK_IMPORTS, BLOCK_PARAMS, emitBlock, jcIndex, planBlock } from "./translate.ts";
+import { BLOCK_IMPORTS, BLOCK_PARAMS, emitBlock, jcIndex } from "./emit.ts";
+import { EMITTERS } from "./emitters.ts";
+import { planBlock } from "./plan.ts";
 import { I32, moduleBytes } from "./wasm.ts";
 
-/** A compiled block: (hart, tlbSet, budget, pcLo, pcHi, acc) -> acc + instructions retired (translate.ts). */
+/** A compiled block: (hart, tlbSet, budget, pcLo, pcHi, acc) -> acc + instructions retired (emit.ts). */
 export type BlockFn = (
   hart: number,
   tlbSet: number,
@@ -122,7 +124,7 @@ export class Jit {
     if (this.free.length === 0 && this.fns.length >= this.maxBlocks) return -1;
     const insns = planBlock(dec, off);
     if (insns.length === 0) return -1;
-    const block = emitBlock(insns, off);
+    const block = emitBlock(insns, off, EMITTERS);
     this.forwardEdges += block.forwardEdges;
     const bytes = moduleBytes({
       params: BLOCK_PARAMS,

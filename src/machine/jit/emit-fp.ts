@@ -1,6 +1,8 @@
 import { S_FCSR } from "../cpu/csr-slots.ts";
 import { HART_CSR, HART_F } from "../memory/layout.ts";
-import { type Code, Op, VOID } from "./wasm.ts";
+import { type BlockEmitter, forOps, type OpEmitters, P_HART } from "./emit.ts";
+import { fpInline } from "./plan.ts";
+import { Op, VOID } from "./wasm.ts";
 
 /**
  * F and D arithmetic inline in a block, in round-to-nearest-even only, on
@@ -26,40 +28,18 @@ import { type Code, Op, VOID } from "./wasm.ts";
  * mode (frm) is RNE, so ops with rm = dyn qualify.
  */
 
-/** Scratch f64 locals this code uses, from `first`. */
-export const FP_LOCALS = 8;
-
-export interface FpEmit {
-  c: Code;
-  /** Index of the first of FP_LOCALS f64 locals. */
-  first: number;
-  hart: number;
-  /** Runs the instruction through the exec helper (registers through memory). */
-  helper(): void;
-  /** Marks mstatus.FS dirty. */
-  fpDirty(): void;
-}
-
 const fReg = (r: number) => HART_F + 8 * r;
 const FCSR = HART_CSR + 8 * S_FCSR;
 
-/** Whether `op` with rounding-mode field `rm` has an inline fast path (the block must then check frm if rm is dyn). */
-export function fpInline(op: number, rm: number): boolean {
-  if (rm !== 0 && rm !== 7) return false;
-  return (
-    (op >= 171 /* fmadd.d */ && op <= 177) /* fmul.d */ ||
-    (op >= 141 /* fmadd.s */ && op <= 149) /* fsqrt.s */
-  );
-}
-
 /** Emits op (fpInline said yes) for instruction `insn`. */
-export function emitFp(e: FpEmit, op: number, insn: number): void {
+function emitFp(e: BlockEmitter, op: number, insn: number): void {
   const { c } = e;
+  const hart = P_HART;
   const rd = (insn >>> 7) & 31;
   const rs1 = (insn >>> 15) & 31;
   const rs2 = (insn >>> 20) & 31;
   const rs3 = insn >>> 27;
-  const A = e.first;
+  const A = e.fp0; // FP_SCRATCH f64 locals (emit.ts)
   const B = A + 1;
   const C = A + 2;
   const S = A + 3;
@@ -83,19 +63,19 @@ export function emitFp(e: FpEmit, op: number, insn: number): void {
   /** Loads operand r into `local` as an f64, going slow unless it is a normal number (a boxed one for singles). */
   const operand = (r: number, local: number) => {
     if (double) {
-      c.get(e.hart).mem(Op.f64Load, 3, fReg(r)).set(local);
+      c.get(hart).mem(Op.f64Load, 3, fReg(r)).set(local);
       needExp(local, 1, 0x7fe);
       return;
     }
-    c.get(e.hart)
+    c.get(hart)
       .mem(Op.i32Load, 2, fReg(r) + 4)
       .i32Const(-1)
       .op(Op.i32Ne);
     slowIf();
-    c.get(e.hart).mem(Op.i32Load, 2, fReg(r)).i32Const(23).op(Op.i32ShrU).i32Const(0xff).op(Op.i32And);
+    c.get(hart).mem(Op.i32Load, 2, fReg(r)).i32Const(23).op(Op.i32ShrU).i32Const(0xff).op(Op.i32And);
     c.i32Const(1).op(Op.i32Sub).i32Const(0xfe).op(Op.i32GeU);
     slowIf();
-    c.get(e.hart).mem(Op.f32Load, 2, fReg(r)).op(Op.f64PromoteF32).set(local);
+    c.get(hart).mem(Op.f32Load, 2, fReg(r)).op(Op.f64PromoteF32).set(local);
   };
   /** a and b of a binary64 product into A and B, within the exponent range TwoProduct needs. */
   const productOperands = () => {
@@ -112,19 +92,19 @@ export function emitFp(e: FpEmit, op: number, insn: number): void {
   };
   /** ORs the i32 condition emitted by emitCond (0 or 1) into fflags.NX. */
   const raiseNxIf = (emitCond: () => void) => {
-    c.get(e.hart).get(e.hart).mem(Op.i32Load, 2, FCSR);
+    c.get(hart).get(hart).mem(Op.i32Load, 2, FCSR);
     emitCond();
     c.op(Op.i32Or).mem(Op.i32Store, 2, FCSR);
   };
   const storeD = (local: number) => {
-    c.get(e.hart).get(local).mem(Op.f64Store, 3, fReg(rd));
+    c.get(hart).get(local).mem(Op.f64Store, 3, fReg(rd));
   };
   /** Rounds the f64 in `local` to binary32 (slow unless normal), stores it NaN-boxed; leaves it widened in `local`. */
   const storeS = (local: number) => {
     c.get(local).op(Op.f32DemoteF64, Op.f64PromoteF32).set(V);
     // binary32's normal range as binary64 exponents, less the smallest binade (tininess after rounding)
     needExp(V, 0x382, 0x47e);
-    c.get(e.hart).get(V).op(Op.f32DemoteF64, Op.i32ReinterpretF32, Op.i64ExtendI32U);
+    c.get(hart).get(V).op(Op.f32DemoteF64, Op.i32ReinterpretF32, Op.i64ExtendI32U);
     c.i64Const(-0x100000000n).op(Op.i64Or).mem(Op.i64Store, 3, fReg(rd));
   };
   /** Veltkamp split of `x` into hi (into `h`) and lo (into `l`). */
@@ -249,3 +229,18 @@ export function emitFp(e: FpEmit, op: number, insn: number): void {
   e.helper();
   c.op(Op.end); // $done
 }
+
+/** The F and D arithmetic ops with an inline path; the exec helper when the rounding mode rules it out. */
+export const FP_EMITTERS: OpEmitters = forOps(
+  [
+    141 /* fmadd.s */, 142 /* fmsub.s */, 143 /* fnmsub.s */, 144 /* fnmadd.s */, 145 /* fadd.s */,
+    146 /* fsub.s */, 147 /* fmul.s */, 148 /* fdiv.s */, 149 /* fsqrt.s */, 171 /* fmadd.d */,
+    172 /* fmsub.d */, 173 /* fnmsub.d */, 174 /* fnmadd.d */, 175 /* fadd.d */, 176 /* fsub.d */,
+    177 /* fmul.d */,
+  ],
+  (e) => {
+    const { op, insn } = e.ins;
+    if (fpInline(op, (insn >>> 12) & 7)) emitFp(e, op, insn);
+    else e.helper();
+  },
+);

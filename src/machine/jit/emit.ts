@@ -1,0 +1,487 @@
+import { MSTATUS_FS } from "../cpu/constants.ts";
+import { S_FCSR, S_MSTATUS } from "../cpu/csr-slots.ts";
+import { OP_NOP } from "../memory/code-cache.ts";
+import { HART_CSR, HART_PC, HART_X, JC_LINEAR, JC_SHIFT, JC_STRIDE } from "../memory/layout.ts";
+import { TLB_FOLD, TLB_MASK } from "../mmu/tlb.ts";
+import {
+  forwardTargets,
+  fpInline,
+  type Insn,
+  isFpMem,
+  rdOf,
+  regsOf,
+  rs1Of,
+  rs2Of,
+  targetOf,
+} from "./plan.ts";
+import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
+
+/**
+ * The block emitter's frame (design 2.4): a planned block (plan.ts) becomes
+ * one WebAssembly function body. This file owns what every block has —
+ * parameters, locals, prologue and epilogue, guest registers cached in
+ * locals and written back, exits and chaining — and hands each instruction
+ * to its extension's emitter (emit-*.ts, gathered by op in emitters.ts).
+ *
+ * The function's signature is BLOCK_PARAMS -> i32:
+ *   (hart, tlbSet, budget, pcLo, pcHi, acc)
+ *   hart    linear address of the hart's register block (layout.ts)
+ *   tlbSet  linear address of the current privilege's TLB set (mmu/tlb.ts)
+ *   budget  instructions it may retire; it retires none when the block
+ *           does not fit (the interpreter then steps)
+ *   pc      the virtual pc of the block's first instruction: the same
+ *           physical code may be mapped at several virtual addresses
+ *   acc     instructions retired by the blocks that chained to this one
+ * It stores the next pc in the hart's pc slot and returns acc plus the
+ * instructions it retired, unless it chains: when the next pc has an entry
+ * in the hart's jump cache (virtual pc and TLB set -> table index, filled
+ * by the interpreter, emptied on TLB flushes and code drops), it tail-calls
+ * that block with what is left of the budget, so hot paths run from block
+ * to block without returning to JavaScript (design 2.4).
+ *
+ * Guest registers the block uses live in wasm locals and are written back
+ * on the way out. Anything irregular (a TLB miss, a misaligned access,
+ * MMIO, a store to a page holding code) leaves the block *before* that
+ * instruction, with everything up to it retired, and the interpreter
+ * carries on from there with its slow paths: the JIT never raises an
+ * exception itself, so traps, MMIO and code invalidation stay in one place.
+ *
+ * Instructions without an inline translation that cannot jump, stop the
+ * slice or write memory (FP arithmetic, mulh, rev8, ...) call the host
+ * helper `exec(op, insn, raw, pcLo, pcHi, retired)`, which runs them through
+ * the interpreter's exec functions. Registers are written back first, so a
+ * trap in the helper unwinds with memory holding the architectural state.
+ */
+export const BLOCK_PARAMS = [I32, I32, I32, I32, I32, I32];
+/** Host helpers a block may import, as (name, i32 parameter count). */
+export const BLOCK_IMPORTS = [{ name: "exec", params: 6 }];
+/** Entries in a hart's jump cache (JC_STRIDE / 16 bytes). */
+export const JC_ENTRIES = JC_STRIDE / 16;
+const H_EXEC = 0;
+
+/** The block function's parameters, by index. */
+export const P_HART = 0;
+const P_TLB = 1;
+const P_BUDGET = 2;
+const P_PCLO = 3;
+const P_PCHI = 4;
+const P_ACC = 5;
+
+/** Scratch f64 locals for inline FP (emit-fp.ts). */
+export const FP_SCRATCH = 8;
+
+/** Hands out a function's locals after its parameters, each group typed, in declaration order. */
+export class Locals {
+  private readonly groups: [number, number][] = [];
+  private next: number;
+
+  constructor(params: number) {
+    this.next = params;
+  }
+
+  /** `count` new locals of type `ty`: the index of the first. */
+  add(ty: number, count = 1): number {
+    const first = this.next;
+    this.groups.push([count, ty]);
+    this.next += count;
+    return first;
+  }
+
+  /** The locals section's (count, type) groups. */
+  get declared(): [number, number][] {
+    return this.groups;
+  }
+}
+
+/** Emits the code of one op at the emitter's current instruction. */
+export type OpEmit = (e: BlockEmitter) => void;
+/** Emitters by op number, as an extension file exports them. */
+export type OpEmitters = Readonly<Record<number, OpEmit>>;
+
+/** The same emitter for each of `ops`. */
+export function forOps(ops: readonly number[], emit: OpEmit): Record<number, OpEmit> {
+  return Object.fromEntries(ops.map((op) => [op, emit]));
+}
+
+/** A translated block: the wasm function's extra locals and body. */
+export interface BlockCode {
+  locals: [number, number][];
+  body: Uint8Array;
+  /** Conditional branches that jump inside the block instead of leaving it. */
+  forwardEdges: number;
+}
+
+/**
+ * Emits the function body for `insns` (from planBlock), whose first
+ * instruction is at byte offset `start`; `emitters` by op (emitters.ts),
+ * the exec helper for ops without one.
+ */
+export function emitBlock(
+  insns: Insn[],
+  start: number,
+  emitters: readonly (OpEmit | undefined)[],
+): BlockCode {
+  const e = new BlockEmitter(insns, start);
+  e.prologue();
+  insns.forEach((ins, k) => {
+    e.at(ins, k);
+    if (ins.op !== OP_NOP) (emitters[ins.op] ?? helperOp)(e);
+  });
+  e.epilogue();
+  return { locals: e.locals.declared, body: e.c.result(), forwardEdges: e.forwardEdges };
+}
+
+const helperOp: OpEmit = (e) => e.helper();
+
+/** The state of one block's emission, and what extension emitters build on. */
+export class BlockEmitter {
+  readonly c = new Code();
+  readonly locals = new Locals(BLOCK_PARAMS.length);
+  /** i64: virtual base of the block's page. */
+  readonly page = this.locals.add(I64);
+  /** i32: instructions retired by earlier loop iterations (and skipped by forward edges). */
+  readonly n = this.locals.add(I32);
+  readonly exitPc = this.locals.add(I64);
+  /** i32: instructions this block retired. */
+  readonly exitN = this.locals.add(I32);
+  /** i64: effective address. */
+  readonly va = this.locals.add(I64);
+  /** i32: TLB or jump-cache entry address. */
+  readonly ent = this.locals.add(I32);
+  /** i64 scratch. */
+  readonly t = this.locals.add(I64);
+  /** First of FP_SCRATCH f64 scratch locals (emit-fp.ts). */
+  readonly fp0 = this.locals.add(F64, FP_SCRATCH);
+  /** Guest register -> its local (0: not cached). */
+  private readonly regs: number[] = [];
+  private readonly cached: number[] = [];
+  private readonly written = new Set<number>();
+  private usesFp = false;
+  /** Inline FP with rm = dyn: frm must be RNE. */
+  private dynamicRm = false;
+  private readonly loops: boolean;
+  /** For each instruction, the later instruction its conditional branch jumps to inside the block, else -1. */
+  private readonly forward: number[];
+  /** Forward-edge targets not reached yet, innermost last. */
+  private readonly open: number[];
+  readonly forwardEdges: number;
+  /** Ifs enclosing the code being emitted (for branch depths). */
+  private ifs = 0;
+  private endsWithJump = false;
+
+  // The instruction being emitted and its fields.
+  ins!: Insn;
+  /** Its index in the block. */
+  k = 0;
+  rd = 0;
+  rs1 = 0;
+  rs2 = 0;
+  /** I-type immediate. */
+  immI = 0;
+  /** S-type immediate. */
+  immS = 0;
+  /** Shift amount (6 bits). */
+  shamt = 0;
+
+  private readonly insns: Insn[];
+  /** Byte offset of the first instruction in the page. */
+  readonly start: number;
+
+  constructor(insns: Insn[], start: number) {
+    this.insns = insns;
+    this.start = start;
+    for (const ins of insns) {
+      const { reads, writes } = regsOf(ins);
+      for (const r of [...reads, ...writes]) if (!this.cached.includes(r)) this.cached.push(r);
+      for (const r of writes) this.written.add(r);
+      if (isFpMem(ins.op)) this.usesFp = true;
+      if (fpInline(ins.op, (ins.insn >>> 12) & 7)) {
+        this.usesFp = true;
+        if (((ins.insn >>> 12) & 7) === 7) this.dynamicRm = true;
+      }
+    }
+    const first = this.locals.add(I64, this.cached.length);
+    this.cached.forEach((r, i) => {
+      this.regs[r] = first + i;
+    });
+    this.loops = insns.some((ins) => targetOf(ins) === start);
+    this.forward = forwardTargets(insns);
+    // One wasm block per forward target, the farthest outermost, each ended just before its target.
+    this.open = [...new Set(this.forward.filter((t) => t >= 0))].sort((a, b) => b - a);
+    this.forwardEdges = this.forward.filter((t) => t >= 0).length;
+  }
+
+  /** Entry checks, the page base, cached registers loaded, the exit/loop/forward-target blocks opened. */
+  prologue(): void {
+    const c = this.c;
+    // Not enough budget for one pass: retire nothing (whoever chained here stored pc).
+    c.get(P_BUDGET).i32Const(this.insns.length).op(Op.i32LtS, Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
+    if (this.usesFp) {
+      // mstatus.FS = Off: the interpreter raises the illegal-instruction trap.
+      c.get(P_HART)
+        .mem(Op.i64Load, 3, HART_CSR + 8 * S_MSTATUS)
+        .i64Const(MSTATUS_FS);
+      c.op(Op.i64And, Op.i64Eqz, Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
+    }
+    if (this.dynamicRm) {
+      // Inline FP assumes round-to-nearest-even (emit-fp.ts); other modes run interpreted.
+      c.get(P_HART)
+        .mem(Op.i32Load, 2, HART_CSR + 8 * S_FCSR)
+        .i32Const(0xe0)
+        .op(Op.i32And);
+      c.op(Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
+    }
+    // page = (pcHi:pcLo) & ~0xfff
+    c.get(P_PCHI).op(Op.i64ExtendI32U).i64Const(32).op(Op.i64Shl);
+    c.get(P_PCLO).i32Const(~0xfff).op(Op.i32And, Op.i64ExtendI32U, Op.i64Or).set(this.page);
+    for (const r of this.cached)
+      c.get(P_HART)
+        .mem(Op.i64Load, 3, HART_X + 8 * r)
+        .set(this.regs[r]);
+    c.op(Op.block, VOID); // $exit
+    if (this.loops) c.op(Op.loop, VOID); // $top
+    for (let i = 0; i < this.open.length; i++) c.op(Op.block, VOID);
+  }
+
+  /** Moves to instruction k: closes the forward-target blocks that end before it, decodes its fields. */
+  at(ins: Insn, k: number): void {
+    const open = this.open;
+    while (open.length > 0 && open[open.length - 1] === k) {
+      this.c.op(Op.end);
+      open.pop();
+    }
+    const insn = ins.insn;
+    this.ins = ins;
+    this.k = k;
+    this.rd = rdOf(insn);
+    this.rs1 = rs1Of(insn);
+    this.rs2 = rs2Of(insn);
+    this.immI = insn >> 20;
+    this.immS = ((insn >> 25) << 5) | ((insn >>> 7) & 31);
+    this.shamt = (insn >>> 20) & 63;
+  }
+
+  /** Falls out past the last instruction (unless it jumped), writes back, stores pc and chains. */
+  epilogue(): void {
+    const c = this.c;
+    if (!this.endsWithJump) {
+      const last = this.insns[this.insns.length - 1];
+      this.pcConst(last.off + last.len);
+      this.exitWith(this.insns.length);
+    }
+    if (this.loops) c.op(Op.end);
+    c.op(Op.end); // $exit
+    this.flushWritten();
+    c.get(P_HART).get(this.exitPc).mem(Op.i64Store, 3, HART_PC);
+    this.chain();
+  }
+
+  /** The block's last instruction jumped: no fall-through exit. */
+  jumped(): void {
+    this.endsWithJump = true;
+  }
+
+  private topDepth(): number {
+    return this.ifs + this.open.length;
+  }
+
+  private exitDepth(): number {
+    return this.ifs + this.open.length + (this.loops ? 1 : 0);
+  }
+
+  /** Opens an `if` (condition on the stack) whose body may exit or branch. */
+  ifOpen(): void {
+    this.c.op(Op.if, VOID);
+    this.ifs++;
+  }
+
+  ifClose(): void {
+    this.ifs--;
+    this.c.op(Op.end);
+  }
+
+  /** Pushes guest register r's value. */
+  val(r: number): Code {
+    return r === 0 ? this.c.i64Const(0) : this.c.get(this.regs[r]);
+  }
+
+  /** Pops the value into guest register rd (dropped for x0). */
+  setRd(rd: number): void {
+    if (rd === 0) this.c.op(Op.drop);
+    else this.c.set(this.regs[rd]);
+  }
+
+  /** The local caching guest register r (r != 0, used by the block). */
+  reg(r: number): number {
+    return this.regs[r];
+  }
+
+  /** Pushes the virtual address of byte `off` of the block's page. */
+  pcConst(off: number): Code {
+    return this.c.get(this.page).i64Const(off).op(Op.i64Add);
+  }
+
+  /** Leaves the block: exit pc is on the stack; `k` instructions of this pass retired. */
+  exitWith(k: number): void {
+    this.c.set(this.exitPc).get(this.n).i32Const(k).op(Op.i32Add).set(this.exitN);
+    this.c.op(Op.br).u32(this.exitDepth());
+  }
+
+  /**
+   * Jumps back to the block's first instruction from the branch at index k
+   * (k + 1 instructions retired this pass), if a whole further pass (at most
+   * L) fits in the budget; otherwise leaves with pc at the first instruction.
+   */
+  backEdge(k: number): void {
+    const c = this.c;
+    c.get(this.n)
+      .i32Const(k + 1)
+      .op(Op.i32Add)
+      .tee(this.n)
+      .i32Const(this.insns.length)
+      .op(Op.i32Add)
+      .get(P_BUDGET)
+      .op(Op.i32LeS);
+    c.op(Op.brIf).u32(this.topDepth());
+    this.pcConst(this.start);
+    c.set(this.exitPc).get(this.n).set(this.exitN).op(Op.br).u32(this.exitDepth());
+  }
+
+  /** The instruction a branch at index k jumps to inside the block (forward), else -1. */
+  forwardTarget(k: number): number {
+    return this.forward[k];
+  }
+
+  /**
+   * Jumps from the branch at index k to instruction t of this pass: the
+   * t - k - 1 instructions between are not retired, which `n` absorbs
+   * (exits count n + their index).
+   */
+  forwardEdge(k: number, t: number): void {
+    this.c
+      .get(this.n)
+      .i32Const(k + 1 - t)
+      .op(Op.i32Add)
+      .set(this.n);
+    this.c.op(Op.br).u32(this.ifs + (this.open.length - 1 - this.open.indexOf(t)));
+  }
+
+  /** Sets `va` to rs1 + imm. */
+  address(imm: number): void {
+    this.val(this.rs1).i64Const(imm).op(Op.i64Add).set(this.va);
+  }
+
+  /**
+   * The TLB probe of a `size`-byte access at the address in `va` by the
+   * current instruction; leaves the host address on the stack, or leaves
+   * the block before the instruction on a miss.
+   */
+  probe(bank: number, size: number): void {
+    const c = this.c;
+    const bankOff = bank * 16;
+    // index = (page ^ page >>> TLB_BITS) & TLB_MASK (mmu/tlb.ts tlbIndex), page = va >>> 12
+    c.get(this.va)
+      .i64Const(12)
+      .op(Op.i64ShrU, Op.i32WrapI64)
+      .tee(this.ent)
+      .get(this.ent)
+      .i32Const(TLB_FOLD - 12)
+      .op(Op.i32ShrU, Op.i32Xor)
+      .i32Const(TLB_MASK)
+      .op(Op.i32And)
+      .i32Const(4) // 16-byte entries
+      .op(Op.i32Shl);
+    c.get(P_TLB).op(Op.i32Add).tee(this.ent).mem(Op.i64Load, 3, bankOff);
+    // A misaligned address keeps its low bits and so matches no tag.
+    c.get(this.va)
+      .i64Const(~0xfff | (size - 1))
+      .op(Op.i64And, Op.i64Ne);
+    this.ifOpen();
+    this.pcConst(this.ins.off);
+    this.exitWith(this.k);
+    this.ifClose();
+    c.get(this.ent)
+      .mem(Op.i32Load, 2, bankOff + 8)
+      .get(this.va)
+      .op(Op.i32WrapI64)
+      .i32Const(0xfff);
+    c.op(Op.i32And, Op.i32Add);
+  }
+
+  /** Marks mstatus.FS dirty. */
+  fpDirty(): void {
+    this.c
+      .get(P_HART)
+      .get(P_HART)
+      .mem(Op.i64Load, 3, HART_CSR + 8 * S_MSTATUS);
+    this.c
+      .i64Const(BigInt(MSTATUS_FS) | (1n << 63n))
+      .op(Op.i64Or)
+      .mem(Op.i64Store, 3, HART_CSR + 8 * S_MSTATUS);
+  }
+
+  /** Writes the registers the block writes back to the hart. */
+  private flushWritten(): void {
+    for (const r of this.written)
+      this.c
+        .get(P_HART)
+        .get(this.regs[r])
+        .mem(Op.i64Store, 3, HART_X + 8 * r);
+  }
+
+  /** Runs the current instruction through the host's exec helper: registers through memory, then rd reloaded. */
+  helper(): void {
+    const c = this.c;
+    const { op, insn, raw, off } = this.ins;
+    this.flushWritten();
+    c.i32Const(op).i32Const(insn).i32Const(raw);
+    c.get(P_PCLO).i32Const(~0xfff).op(Op.i32And).i32Const(off).op(Op.i32Add).get(P_PCHI);
+    c.get(P_ACC).get(this.n).op(Op.i32Add).i32Const(this.k).op(Op.i32Add).op(Op.call).u32(H_EXEC);
+    const rd = this.rd;
+    if (rd !== 0 && this.regs[rd])
+      c.get(P_HART)
+        .mem(Op.i64Load, 3, HART_X + 8 * rd)
+        .set(this.regs[rd]);
+  }
+
+  /**
+   * The way out: with progress made (a block that retired nothing must not
+   * call itself again), look the next pc up in the hart's jump cache
+   * (16-byte entries: pc i64, TLB set i32, table index i32, at
+   * JC_LINEAR + (hart << JC_SHIFT), index jcIndex) and tail-call the block found, passing on the
+   * budget left and the count retired; otherwise return the count.
+   */
+  private chain(): void {
+    const c = this.c;
+    const { exitN, exitPc, ent, t } = this;
+    c.get(exitN).op(Op.i32Eqz, Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
+    // entry = JC_LINEAR + (hart << JC_SHIFT) + jcIndex(pc) * 16
+    c.get(exitPc).op(Op.i32WrapI64).tee(ent).i32Const(1).op(Op.i32ShrU);
+    c.get(ent)
+      .i32Const(12)
+      .op(Op.i32ShrU, Op.i32Xor)
+      .i32Const(JC_ENTRIES - 1)
+      .op(Op.i32And);
+    c.i32Const(4).op(Op.i32Shl).get(P_HART).i32Const(JC_SHIFT).op(Op.i32Shl, Op.i32Add).tee(ent);
+    // Two loads: the pc, then the TLB set and the table index as one i64 (set low, index high).
+    c.mem(Op.i64Load, 3, JC_LINEAR).get(exitPc).op(Op.i64Eq);
+    c.get(ent)
+      .mem(Op.i64Load, 3, JC_LINEAR + 8)
+      .tee(t)
+      .op(Op.i32WrapI64)
+      .get(P_TLB)
+      .op(Op.i32Eq, Op.i32And, Op.if, VOID);
+    c.get(P_HART).get(P_TLB).get(P_BUDGET).get(exitN).op(Op.i32Sub);
+    c.get(exitPc).op(Op.i32WrapI64).get(exitPc).i64Const(32).op(Op.i64ShrU, Op.i32WrapI64);
+    c.get(P_ACC).get(exitN).op(Op.i32Add);
+    c.get(t).i64Const(32).op(Op.i64ShrU, Op.i32WrapI64);
+    c.op(Op.returnCallIndirect).u32(0).u32(0);
+    c.op(Op.end);
+    c.get(P_ACC).get(exitN).op(Op.i32Add);
+  }
+}
+
+/** A jump cache's entry index for pc: the 2-byte slot, its page number folded in so pages do not alias. */
+export function jcIndex(pcLo: number): number {
+  return ((pcLo >>> 1) ^ (pcLo >>> 12)) & (JC_ENTRIES - 1);
+}

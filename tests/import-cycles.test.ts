@@ -5,15 +5,6 @@ import { test } from "node:test";
 
 const root = join(import.meta.dirname, "..");
 
-/**
- * The one import cycle still being removed (issue 10): cpu/hart.ts and
- * jit/jit.ts import each other (directly and through cpu/exec/), so every
- * cycle through both is that one. Delete this when it is gone; any other
- * cycle fails the test.
- */
-const known = (cycle: string) =>
-  cycle.includes("src/machine/cpu/hart.ts") && cycle.includes("src/machine/jit/jit.ts");
-
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith(".ts"))
@@ -28,7 +19,7 @@ function importsOf(file: string): string[] {
   );
 }
 
-test("src/ has no import cycles but the known ones being removed", () => {
+test("src/ has no import cycles", () => {
   const files = sources(join(root, "src"));
   const graph = new Map(files.map((f) => [f, importsOf(f).filter((t) => t.endsWith(".ts"))]));
   const cycles = new Set<string>();
@@ -50,6 +41,5 @@ test("src/ has no import cycles but the known ones being removed", () => {
     state.set(f, "done");
   };
   for (const f of [...graph.keys()].sort()) if (!state.has(f)) visit(f);
-  const unexpected = [...cycles].filter((c) => !known(c));
-  assert.deepEqual(unexpected, []);
+  assert.deepEqual([...cycles], []);
 });

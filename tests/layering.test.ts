@@ -65,6 +65,15 @@ test("imports only go down the layers: machine, net, vm and isa never import cli
   assert.deepEqual(offenders, []);
 });
 
+test("the interpreter reaches the JIT only through cpu/tier.ts: src/machine/cpu imports nothing from jit/", () => {
+  const offenders: string[] = [];
+  for (const f of filesUnder(join(root, "src/machine/cpu")))
+    for (const spec of importsOf(readFileSync(f, "utf8")))
+      if (join(f, "..", spec).includes("/src/machine/jit/"))
+        offenders.push(`${relative(root, f)} imports ${spec}`);
+  assert.deepEqual(offenders, []);
+});
+
 test("the generated decoder and op tags are up to date with the table", async () => {
   const { execFileSync } = await import("node:child_process");
   execFileSync(process.execPath, [join(root, "scripts/gen-isa.ts"), "--check"], { stdio: "pipe" });

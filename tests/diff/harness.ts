@@ -12,7 +12,7 @@ import { disassemble } from "../../src/isa/disasm.ts";
 import { loadElf, runBareMetal } from "../../src/machine/board/bare-metal.ts";
 import { type ElfImage, parseElf } from "../../src/machine/board/elf.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
-import type { BlockFn } from "../../src/machine/jit/jit.ts";
+import type { BlockFn } from "../../src/machine/cpu/tier.ts";
 import { CROSS_GCC, haveCrossGcc } from "../support/cross.ts";
 import { TEST_H_EXT } from "../support/test-cpu.ts";
 import { testJitHot } from "../support/test-jit.ts";

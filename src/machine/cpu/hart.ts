@@ -1,5 +1,4 @@
 import type { Bus } from "../bus/mmio.ts";
-import type { Jit } from "../jit/jit.ts";
 import type { GuestMemory } from "../memory/guest-memory.ts";
 import {
   HART_CSR,
@@ -96,7 +95,8 @@ import {
   S_VSTVAL,
   S_VSTVEC,
 } from "./csr-slots.ts";
-import { combinedFs } from "./hext.ts";
+import { combinedFs } from "./fs-state.ts";
+import type { Tier } from "./tier.ts";
 import { checkDataTriggers, dataTriggerSet, resetTriggers } from "./triggers.ts";
 
 /**
@@ -202,8 +202,8 @@ export class Hart {
   trapTinst = 0;
   /** Serves `ecall` from S-mode in the host (built-in SBI); returns false to take the trap instead. */
   sbiHook: ((h: Hart) => boolean) | undefined = undefined;
-  /** The machine's translation cache; undefined runs the interpreter alone. */
-  jit: Jit | undefined = undefined;
+  /** The machine's second tier (the JIT, injected by the machine); undefined runs the interpreter alone. */
+  jit: Tier<Hart> | undefined = undefined;
   /** Physical address of the last translate() (a double). */
   private lastPa = 0;
 

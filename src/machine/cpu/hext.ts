@@ -55,6 +55,7 @@ import {
   S_VSTVAL,
   S_VSTVEC,
 } from "./csr-slots.ts";
+import { combinedFs } from "./fs-state.ts";
 import type { Hart } from "./hart.ts";
 
 /** hstatus: GVA SPV SPVP HU VTVM VTW VTSR writable; VGEIN holds 0 (GEILEN = 0); VSXL = 2 read-only. */
@@ -69,12 +70,6 @@ const VSSTATUS_W = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTAT
 const STCE_HI = 1 << 31;
 
 const hOnly = (h: Hart) => h.hExt;
-
-/** mstatus.FS while V=1: Off if either level's FS is Off, Dirty if both are Dirty, else Clean. */
-export function combinedFs(mFs: number, vsFs: number): number {
-  if (mFs === 0 || vsFs === 0) return 0;
-  return mFs === MSTATUS_FS && vsFs === MSTATUS_FS ? MSTATUS_FS : 2 << 13;
-}
 
 function readVsstatus(h: Hart): number {
   const lo = h.c[S_VSSTATUS * 2];

@@ -1,7 +1,5 @@
 import { decode } from "../../isa/decoder.generated.ts";
 import { RVC_EXPANSION } from "../../isa/rvc.ts";
-import { type BlockFn, JIT_NEVER } from "../jit/jit.ts";
-import { MAX_BLOCK } from "../jit/plan.ts";
 
 import { OP_MASK, OP_NOP, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
 import { TLB_FOLD, TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
@@ -10,6 +8,7 @@ import { S_MSTATUS, S_VIRT } from "./csr-slots.ts";
 import { execOp } from "./exec/index.ts";
 import { type Hart, TRAP } from "./hart.ts";
 import { lt, ltu, sll, sra, srl } from "./int64.ts";
+import { type BlockFn, SLOT_NEVER } from "./tier.ts";
 import { checkExecTriggers, execTriggerSet } from "./triggers.ts";
 
 /**
@@ -41,7 +40,7 @@ const EXIT_HOT_SHIFT = 3;
  * flush ends the slice). Op numbers are literals tagged with their
  * instruction's name, kept current by `npm run gen:isa`.
  *
- * The second tier (jit/): each slot's fourth word counts its executions;
+ * The second tier (reached through tier.ts; the JIT in jit/ implements it): each slot's fourth word counts its executions;
  * at the JIT's threshold a block is compiled there and run at once, and
  * from then on the interpreter calls the block, which may chain through
  * other blocks, and takes back the count retired and the next pc. Blocks
@@ -94,6 +93,7 @@ function execute(h: Hart, budget: number): void {
   const jit = c[S_VIRT * 2] !== 0 ? undefined : h.jit;
   const blocks = jit?.fns;
   const hot = jit === undefined ? 0 : jit.hot;
+  const maxBlock = jit === undefined ? 0 : jit.maxBlock;
   const exitHot = hot >>> EXIT_HOT_SHIFT;
   let afterBlock = false; // pc is where a block just returned
   const hartLinear = h.linear;
@@ -130,16 +130,16 @@ function execute(h: Hart, budget: number): void {
             // Hot: compile, and run the block at once, so the slots after this one (just as hot
             // in straight-line code) are not reached by the interpreter and compiled one by one.
             const id = jit.compile(dec, pcLo & 0xfff);
-            j = id < 0 ? JIT_NEVER : hot + 1 + id;
+            j = id < 0 ? SLOT_NEVER : hot + 1 + id;
             dec[s + 3] = j;
           }
-          if (j > hot && limit - icount >= MAX_BLOCK) {
+          if (j > hot && limit - icount >= maxBlock) {
             // A compiled block starts here. It retires nothing when it cannot make progress. (With
             // less budget than the longest block it would often refuse: step the slice's tail.)
             const id = j - hot - 1;
             jit.enter(h, icount);
             jit.link(h.id, pcLo, pcHi, tlbSet, id);
-            const n = (blocks as BlockFn[])[id](hartLinear, tlbSet, limit - icount, pcLo, pcHi, 0);
+            const n = (blocks as readonly BlockFn[])[id](hartLinear, tlbSet, limit - icount, pcLo, pcHi, 0);
             if (n !== 0) {
               icount += n;
               pcLo = pcw[0];

@@ -31,7 +31,20 @@
  */
 import { CAUSE_BREAKPOINT, PRV_S, PRV_U } from "./constants.ts";
 import { S_TDATA1, S_TDATA2, S_TSELECT, S_VIRT } from "./csr-slots.ts";
-import type { Hart } from "./hart.ts";
+
+/**
+ * What the triggers use of a hart. Typed here, not as cpu/hart.ts's Hart:
+ * the hart calls into this file, and imports go one way.
+ */
+interface TriggerHart {
+  readonly c: Int32Array;
+  readonly priv: number;
+  readonly pcLo: number;
+  readonly pcHi: number;
+  sliceEnd: number;
+  readonly tlb: { flush(): void };
+  raise(cause: number, tvalLo: number, tvalHi: number): never;
+}
 
 export const TRIGGER_COUNT = 2;
 /** tinfo: a bit per supported type (2 = mcontrol, 6 = mcontrol6). */
@@ -55,7 +68,7 @@ const TYPE6_HI = 6 << 28;
 const SIZE_BYTES = [8, 1, 2, 4, -1, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
 
 /** Power-on state: tselect 0, every trigger type 2 and disabled, tdata2 0. */
-export function resetTriggers(h: Hart): void {
+export function resetTriggers(h: TriggerHart): void {
   h.c[S_TSELECT * 2] = 0;
   h.c[S_TSELECT * 2 + 1] = 0;
   for (let i = 0; i < TRIGGER_COUNT; i++) {
@@ -66,7 +79,7 @@ export function resetTriggers(h: Hart): void {
   }
 }
 
-export function writeTselect(h: Hart, lo: number, hi: number): void {
+export function writeTselect(h: TriggerHart, lo: number, hi: number): void {
   if (hi === 0 && lo >>> 0 < TRIGGER_COUNT) h.c[S_TSELECT * 2] = lo;
 }
 
@@ -75,7 +88,7 @@ function sizeCode(lo: number, type6: boolean): number {
 }
 
 /** tdata1 of the selected trigger: WARL as described above. */
-export function writeTdata1(h: Hart, lo: number, hi: number): void {
+export function writeTdata1(h: TriggerHart, lo: number, hi: number): void {
   const type = hi >>> 28;
   if (type !== 2 && type !== 6) return;
   const type6 = type === 6;
@@ -90,7 +103,7 @@ export function writeTdata1(h: Hart, lo: number, hi: number): void {
 }
 
 /** The tdata1 bits that must match the current mode for trigger `i` to fire, or 0 when it cannot. */
-function modeBit(h: Hart, i: number): number {
+function modeBit(h: TriggerHart, i: number): number {
   const hi = h.c[(S_TDATA1 + i) * 2 + 1];
   const priv = h.priv;
   if (h.c[S_VIRT * 2] !== 0) {
@@ -101,17 +114,17 @@ function modeBit(h: Hart, i: number): number {
 }
 
 /** Whether any trigger has EXECUTE set (looked at once per slice). */
-export function execTriggerSet(h: Hart): boolean {
+export function execTriggerSet(h: TriggerHart): boolean {
   return ((h.c[S_TDATA1 * 2] | h.c[(S_TDATA1 + 1) * 2]) & TRIG_EXEC) !== 0;
 }
 
 /** Whether any trigger has LOAD or STORE set (data accesses then bypass the TLB). */
-export function dataTriggerSet(h: Hart): boolean {
+export function dataTriggerSet(h: TriggerHart): boolean {
   return ((h.c[S_TDATA1 * 2] | h.c[(S_TDATA1 + 1) * 2]) & (TRIG_LOAD | TRIG_STORE)) !== 0;
 }
 
 /** Raises a breakpoint if an execute trigger matches the instruction at pc (before it runs). */
-export function checkExecTriggers(h: Hart): void {
+export function checkExecTriggers(h: TriggerHart): void {
   for (let i = 0; i < TRIGGER_COUNT; i++) {
     const ctl = h.c[(S_TDATA1 + i) * 2];
     if (!(ctl & TRIG_EXEC) || !(ctl & modeBit(h, i))) continue;
@@ -128,7 +141,13 @@ function diffBelow(aLo: number, aHi: number, bLo: number, bHi: number, n: number
 }
 
 /** Raises a breakpoint if a load (store = false) or store trigger overlaps the access, before it happens. */
-export function checkDataTriggers(h: Hart, vaLo: number, vaHi: number, size: number, store: boolean): void {
+export function checkDataTriggers(
+  h: TriggerHart,
+  vaLo: number,
+  vaHi: number,
+  size: number,
+  store: boolean,
+): void {
   const want = store ? TRIG_STORE : TRIG_LOAD;
   for (let i = 0; i < TRIGGER_COUNT; i++) {
     const ctl = h.c[(S_TDATA1 + i) * 2];

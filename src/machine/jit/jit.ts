@@ -1,32 +1,18 @@
 import { execOp } from "../cpu/exec/index.ts";
 import type { Hart } from "../cpu/hart.ts";
+import type { BlockFn, Tier } from "../cpu/tier.ts";
 import { SLOT_WORDS } from "../memory/code-cache.ts";
 import type { GuestMemory } from "../memory/guest-memory.ts";
 import { JC_LINEAR, JC_STRIDE, MAX_HARTS } from "../memory/layout.ts";
 import { inRegion } from "../mmu/tlb.ts";
 import { BLOCK_IMPORTS, BLOCK_PARAMS, emitBlock, jcIndex } from "./emit.ts";
 import { EMITTERS } from "./emitters.ts";
-import { planBlock } from "./plan.ts";
+import { MAX_BLOCK, planBlock } from "./plan.ts";
 import { I32, moduleBytes } from "./wasm.ts";
 
-/** A compiled block: (hart, tlbSet, budget, pcLo, pcHi, acc) -> acc + instructions retired (emit.ts). */
-export type BlockFn = (
-  hart: number,
-  tlbSet: number,
-  budget: number,
-  pcLo: number,
-  pcHi: number,
-  acc: number,
-) => number;
-
 /**
- * The decoded slot's fourth word (memory/code-cache.ts) drives tiering,
- * with `hot` the Jit's threshold (JIT_HOT unless a test lowers it):
- *   below hot          times the interpreter reached this slot
- *   hot                hot: compile a block starting here next time
- *   above hot          a compiled block, id = word - hot - 1
- * A slot where no block can start is set to JIT_NEVER, far below, so it
- * counts for ~2^30 more executions before trying again.
+ * Executions of a slot before a block is compiled there (the slot word's
+ * protocol is in cpu/tier.ts).
  *
  * JIT_HOT, measured on the default guest's boot (121M instructions to GUEST-READY,
  * wall time, 2026-11-21): at 3,000, 2,300 blocks cost 0.3 s to compile
@@ -43,7 +29,6 @@ export const JIT_HOT = 10000;
  * bound a hot slot stays in the interpreter until blocks are released.
  */
 export const MAX_LIVE_BLOCKS = 32768;
-export const JIT_NEVER = -(1 << 30);
 /**
  * An empty jump-cache word: pc -1 is odd, so no exit pc matches, and set -1
  * is no TLB set. (All zeros would match a jump to pc 0 in U-mode, set 0, and
@@ -56,9 +41,11 @@ const JC_EMPTY = -1;
  * module per block, cached by physical address in the decoded-instruction
  * pages, so a write that drops a decoded page (a store into code, DMA,
  * fence.i) drops its blocks with it. One per machine: harts share the code.
+ * The interpreter reaches it through cpu/tier.ts.
  */
-export class Jit {
+export class Jit implements Tier<Hart> {
   readonly fns: BlockFn[] = [];
+  readonly maxBlock = MAX_BLOCK;
   private readonly free: number[] = [];
   /** The same functions by id, for chained calls from generated code. */
   private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 256 });

@@ -1,0 +1,50 @@
+/**
+ * What the interpreter needs of a second tier (design 2.4): the JIT
+ * (jit/jit.ts) implements it and the machine (board/machine.ts) hands it to
+ * each hart, so cpu/ depends on this interface and never on jit/.
+ *
+ * The decoded slot's fourth word (memory/code-cache.ts) drives tiering,
+ * with `hot` the tier's threshold:
+ *   below hot          times the interpreter reached this slot
+ *   hot                hot: compile a block starting here next time
+ *   above hot          a compiled block, id = word - hot - 1
+ * A slot where no block can start is set to SLOT_NEVER, far below, so it
+ * counts for ~2^30 more executions before trying again.
+ *
+ * H is the hart type (cpu/hart.ts): a parameter, so this file imports
+ * nothing of the hart's.
+ */
+export const SLOT_NEVER = -(1 << 30);
+
+/**
+ * A compiled block: (hart, tlbSet, budget, pcLo, pcHi, acc) -> acc +
+ * instructions retired; it stores the next pc in the hart's pc slot and
+ * retires none when it cannot make progress (jit/emit.ts).
+ */
+export type BlockFn = (
+  hart: number,
+  tlbSet: number,
+  budget: number,
+  pcLo: number,
+  pcHi: number,
+  acc: number,
+) => number;
+
+export interface Tier<H> {
+  /** Executions of a slot before a block is compiled there. */
+  readonly hot: number;
+  /** Longest block, in instructions: the interpreter enters a block only with at least this much budget left. */
+  readonly maxBlock: number;
+  /** Compiled blocks by id. */
+  readonly fns: readonly BlockFn[];
+  /** Compiles the block at byte offset `off` of decoded page `dec`; its id, or -1 when none can start there. */
+  compile(dec: Int32Array, off: number): number;
+  /** The hart and its retired count as blocks start running from the interpreter. */
+  enter(h: H, icount: number): void;
+  /** Lets compiled code chain to block `id` when it reaches (pcLo, pcHi) under TLB set `tlbSet`. */
+  link(hartId: number, pcLo: number, pcHi: number, tlbSet: number, id: number): void;
+  /** Forgets the hart's chained jumps (its translations changed). */
+  flushJumpCache(hartId: number): void;
+  /** Forgets the hart's chained jumps to pcs in the 2^shift-byte region around (vaLo, vaHi). */
+  flushJumpCacheRegion(hartId: number, vaLo: number, vaHi: number, shift: number): void;
+}

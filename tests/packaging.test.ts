@@ -47,6 +47,7 @@ describe("npm package", () => {
       /^bin\/[\w-]+\.js$/,
       /^dist\/.+\.(js|d\.ts)$/,
       /^dist\/web\/(index\.html|main\.css)$/,
+      /^dist\/node\/current\.json$/,
       /^guest\/prebuilt\/[\w.-]+$/,
     ];
     const strays = files.filter((f) => !allowed.some((re) => re.test(f)));
@@ -55,6 +56,7 @@ describe("npm package", () => {
       assert.ok(files.includes(f), f);
     assert.ok(files.includes("guest/prebuilt/manifest.json"));
     assert.ok(files.includes("dist/web/worker.js"), "the page of virtus web is prebuilt");
+    assert.ok(files.includes("dist/node/current.json"), "the bundled start (scripts/bundle.ts) is there");
     assert.ok(!files.some((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), "TypeScript sources shipped");
   });
 
@@ -79,10 +81,14 @@ describe("npm package", () => {
     }
   });
 
-  test("the installed virtus prints its version", () => {
-    const r = spawnSync(installed, ["--version"], { encoding: "utf8" });
+  test("the installed virtus prints its version, from the bundle", () => {
+    const r = spawnSync(installed, ["--version"], {
+      encoding: "utf8",
+      env: { ...process.env, VIRTUS_TRACE_STARTUP: "1", VIRTUS_BUNDLE: undefined },
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), pkg.version);
+    assert.match(r.stderr, /^virtus-trace: [\d.]+ main code from the bundle$/m);
   });
 
   test("the installed virtus run-elf runs a program and rejects a non-ELF in one line", () => {

@@ -1,15 +1,11 @@
-import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { PACKAGE_VERSION } from "../host/node/project-root.ts";
 import { traceStartup, traceThreadStart } from "../host/node/startup-trace.ts";
 import { VirtusError } from "../machine/errors.ts";
 import { CPU_OPTION_HELP } from "./cpu.ts";
 
 traceThreadStart();
 traceStartup("cli modules loaded");
-
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-  version: string;
-};
 
 /** Parses a positive integer option, e.g. --max-insns. */
 export function positiveInt(name: string) {
@@ -24,7 +20,7 @@ export function positiveInt(name: string) {
 const program = new Command()
   .name("virtus")
   .description("Virtus: a RISC-V (RV64GC) virtualization platform")
-  .version(pkg.version, "-V, --version")
+  .version(PACKAGE_VERSION, "-V, --version")
   .showSuggestionAfterError()
   .configureOutput({ outputError: (s, write) => write(`virtus: ${s.replace(/^error: /, "")}`) })
   .exitOverride();

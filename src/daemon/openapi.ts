@@ -5,10 +5,12 @@
  * with `node scripts/gen-openapi.ts`) and served at GET /openapi.json.
  */
 import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { fromRoot } from "../host/node/project-root.ts";
 import { ROUTES, type Route } from "./api.ts";
 import * as S from "./schemas.ts";
 
-export const OPENAPI_FILE = new URL("../../docs/openapi.json", import.meta.url);
+export const OPENAPI_FILE = pathToFileURL(fromRoot("docs/openapi.json"));
 
 /** /v1/vms/:name → /v1/vms/{name} */
 export const openApiPath = (url: string) => url.replace(/:([A-Za-z_]+)/g, "{$1}");

@@ -5,9 +5,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire, stripTypeScriptTypes } from "node:module";
+import { fromRoot } from "../../host/node/project-root.ts";
 import { UI_PAGE } from "./page.ts";
 
-const require = createRequire(import.meta.url);
+// Not named `require`: the bundle (scripts/bundle.ts) defines that name at the top of each file.
+const resolveModule = createRequire(import.meta.url).resolve;
 const cache = new Map<string, string>();
 
 function once(key: string, load: () => string): string {
@@ -17,9 +19,9 @@ function once(key: string, load: () => string): string {
 }
 
 function appScript(): string {
-  const ts = new URL("./app.ts", import.meta.url);
+  const ts = fromRoot("src/daemon/ui/app.ts");
   if (existsSync(ts)) return stripTypeScriptTypes(readFileSync(ts, "utf8"));
-  return readFileSync(new URL("./app.js", import.meta.url), "utf8");
+  return readFileSync(fromRoot("dist/daemon/ui/app.js"), "utf8");
 }
 
 export const UI_ASSETS: Record<string, { type: string; body: () => string }> = {
@@ -27,10 +29,10 @@ export const UI_ASSETS: Record<string, { type: string; body: () => string }> = {
   "/ui/app.js": { type: "text/javascript; charset=utf-8", body: () => once("app", appScript) },
   "/ui/xterm.js": {
     type: "text/javascript; charset=utf-8",
-    body: () => once("xterm.js", () => readFileSync(require.resolve("@xterm/xterm/lib/xterm.js"), "utf8")),
+    body: () => once("xterm.js", () => readFileSync(resolveModule("@xterm/xterm/lib/xterm.js"), "utf8")),
   },
   "/ui/xterm.css": {
     type: "text/css; charset=utf-8",
-    body: () => once("xterm.css", () => readFileSync(require.resolve("@xterm/xterm/css/xterm.css"), "utf8")),
+    body: () => once("xterm.css", () => readFileSync(resolveModule("@xterm/xterm/css/xterm.css"), "utf8")),
   },
 };

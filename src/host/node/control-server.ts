@@ -9,20 +9,19 @@
  *   → {"return":{"state":"running",…}}
  *   → {"event":"STATE","data":{"state":"paused","reason":"pause"},"timestamp":{…}}
  */
-import { existsSync, lstatSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { VirtusError } from "../../machine/errors.ts";
 import { errorReply, parseVmCommand, type VmCommand, type VmEvent, type VmReply } from "../../vm/commands.ts";
+import { PACKAGE_VERSION } from "./project-root.ts";
 import type { SessionAttachment } from "./vm-session.ts";
 
 /** A line longer than this is refused and the client dropped (a command is a few hundred bytes). */
 const MAX_LINE = 64 * 1024;
 
-const version = (
-  JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
-).version;
-
-export const CONTROL_GREETING = { QMP: { version: { virtus: version }, capabilities: [] as string[] } };
+export const CONTROL_GREETING = {
+  QMP: { version: { virtus: PACKAGE_VERSION }, capabilities: [] as string[] },
+};
 
 type Executor = { execute(cmd: VmCommand): Promise<VmReply> };
 

@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fromRoot } from "./project-root.ts";
 
-const PACKAGES_FILE = fileURLToPath(new URL("../../../guest/packages.txt", import.meta.url));
+const PACKAGES_FILE = fromRoot("guest/packages.txt");
 
 /** Free space a build needs: linux-source unpacked (1.6 GB), build trees and the output. */
 export const BUILD_SPACE_BYTES = 3 * 1024 ** 3;

@@ -19,6 +19,7 @@ import {
 } from "./guest.ts";
 import { buildPlan, guestBuildEnv } from "./guest-build.ts";
 import { GUEST_PREBUILT_DIR, readPrebuiltManifest, writePrebuiltGuest } from "./guest-prebuilt.ts";
+import { fromRoot } from "./project-root.ts";
 
 const USAGE = `usage: npm run guest [-- --print-dir | --rebuild | --check]
 Makes sure the default riscv64 guest for the recipe in guest/ is in the cache: the prebuilt guest
@@ -34,7 +35,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Boots kernel + initrd with `virtus run` until GUEST-READY and the prompt, then powers it off. */
 function bootCheck(kernel: string, initrd: string, timeoutMs = 600_000): Promise<void> {
-  const bin = new URL("../../../bin/virtus.js", import.meta.url).pathname;
+  const bin = fromRoot("bin/virtus.js");
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [bin, "run", "--kernel", kernel, "--initrd", initrd], {
       stdio: ["pipe", "pipe", "inherit"],

@@ -19,12 +19,12 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { VirtusError } from "../../machine/errors.ts";
+import { fromRoot } from "./project-root.ts";
 
 /** guest/prebuilt/ of this checkout or installed package, found relative to this file. */
-export const GUEST_PREBUILT_DIR: string = fileURLToPath(new URL("../../../guest/prebuilt/", import.meta.url));
+export const GUEST_PREBUILT_DIR: string = fromRoot("guest/prebuilt/");
 
 const MANIFEST = "manifest.json";
 const FORMAT = 1;

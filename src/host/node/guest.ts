@@ -21,7 +21,6 @@ import {
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { VirtusError } from "../../machine/errors.ts";
 import { buildPlan, guestBuildEnv } from "./guest-build.ts";
 import {
@@ -30,6 +29,7 @@ import {
   GUEST_PREBUILT_DIR,
   readPrebuiltManifest,
 } from "./guest-prebuilt.ts";
+import { fromRoot } from "./project-root.ts";
 
 export interface GuestFiles {
   /** The cache directory holding this build. */
@@ -52,7 +52,7 @@ export const GUEST_KERNEL_CMDLINE = "console=ttyS0 earlycon=sbi panic=-1";
 export const GUEST_READY_LINE = "GUEST-READY";
 
 /** The repository's guest/ folder, found relative to this file (not the working directory). */
-export const GUEST_RECIPE_DIR: string = fileURLToPath(new URL("../../../guest/", import.meta.url));
+export const GUEST_RECIPE_DIR: string = fromRoot("guest/");
 
 /** Written last into a finished build directory. */
 const DONE_MARKER = "DONE";

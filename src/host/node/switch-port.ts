@@ -24,10 +24,10 @@ const START_TIMEOUT_MS = 10_000;
 const RETRY_MS = 50;
 const RETRY_MAX_MS = 1000;
 
-/** The service's script, next to this module (a .ts in the source tree, a .js once compiled). */
+/** The service's entry, next to this module (a .ts in the source tree, a .js once compiled or bundled). */
 function serviceScript(): string {
   const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  return fileURLToPath(new URL(`./switch-service${ext}`, import.meta.url));
+  return fileURLToPath(new URL(`./switch-service-main${ext}`, import.meta.url));
 }
 
 /** Starts a detached switch service for `name` (if another wins the name, this one exits at once). */

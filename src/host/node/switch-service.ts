@@ -15,12 +15,10 @@
  * others: frames for it are dropped while more than PEER_BUFFER_MAX bytes
  * wait in its socket, and a closed connection is a removed port.
  *
- *   node switch-service.ts NAME     (what SwitchPort spawns; also usable by hand)
+ * switch-service-main.ts is the process's entry.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { fileURLToPath } from "node:url";
 import { EthernetSwitch, frameMessage, MessageReader, parseHello } from "../../net/switch.ts";
-import { SWITCH_NAME_RE } from "../../vm/network-config.ts";
 
 /** Bytes that may wait in a VM's socket before its frames are dropped. */
 export const PEER_BUFFER_MAX = 4 << 20;
@@ -106,17 +104,4 @@ function attach(sw: EthernetSwitch, s: Socket): void {
   s.on("close", () => {
     if (port !== undefined) sw.removePort(port);
   });
-}
-
-// Run directly (as SwitchPort spawns it): serve NAME until idle; a second service for the name just exits.
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const name = process.argv[2] ?? "";
-  if (!SWITCH_NAME_RE.test(name)) {
-    process.stderr.write(`virtus switch: "${name}" is not a switch name (letters, digits, _ . -)\n`);
-    process.exitCode = 2;
-  } else {
-    startSwitchService(name).catch((e: NodeJS.ErrnoException) => {
-      process.exitCode = e.code === "EADDRINUSE" ? 0 : 1;
-    });
-  }
 }

@@ -17,14 +17,14 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance } from "fastify";
 import { VirtusError } from "../../machine/errors.ts";
 import { ensureGuest, GUEST_KERNEL_CMDLINE } from "./guest.ts";
+import { fromRoot } from "./project-root.ts";
 
-const WEB_DIR = fileURLToPath(new URL("../../../web/", import.meta.url));
+const WEB_DIR = fromRoot("web/");
 /** Where `npm run build` puts the bundles in the npm package (dist/web/), which has no sources to bundle. */
-export const PREBUILT_WEB_DIR = fileURLToPath(new URL("../../web/", import.meta.url));
+export const PREBUILT_WEB_DIR = fromRoot("dist/web/");
 export const DEFAULT_WEB_PORT = 8080;
 
 export interface Asset {
@@ -39,7 +39,7 @@ export async function buildWebAssets(): Promise<Map<string, Asset>> {
     entryPoints: {
       main: `${WEB_DIR}main.ts`,
       "main-css": `${WEB_DIR}main.css`,
-      worker: fileURLToPath(new URL("../browser/worker.ts", import.meta.url)),
+      worker: fromRoot("src/host/browser/worker.ts"),
     },
     bundle: true,
     format: "iife",

@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { VirtusError } from "../machine/errors.ts";
 import { VM_COMMANDS, type VmCommand, type VmCommandName } from "../vm/commands.ts";
+import { SEGMENT_NAME } from "../vm/profile.ts";
 
 /** How long to wait for an answer (a snapshot of a large VM takes a while). */
 const ANSWER_TIMEOUT_MS = 180_000;
@@ -28,6 +29,14 @@ export function ctlRequest(name: string, args: readonly string[]): VmCommand {
     if (args.length !== 1)
       throw new VirtusError("bad-command", `ctl ${n}: give one FILE, e.g. ctl PATH ${n} vm.snap`);
     return { execute: n, arguments: { file: resolve(args[0]) } };
+  }
+  if (n === "profile") {
+    if (args.length !== 1 || !SEGMENT_NAME.test(args[0]))
+      throw new VirtusError(
+        "bad-command",
+        "ctl profile: give one NAME (1 to 64 letters, digits or _.:-) for the profile's next segment",
+      );
+    return { execute: n, arguments: { name: args[0] } };
   }
   if (args.length > 0) throw new VirtusError("bad-command", `ctl ${n}: takes no arguments`);
   return { execute: n } as VmCommand;
@@ -102,7 +111,7 @@ export function addCtlCommand(program: Command): void {
     .description(`send a command to a VM started with --control (${VM_COMMANDS.join(", ")})`)
     .argument("<socket>", "the --control path of the VM")
     .argument("<command>", VM_COMMANDS.join("|"))
-    .argument("[args...]", "FILE for snapshot and restore")
+    .argument("[args...]", "FILE for snapshot and restore; NAME for profile (the next segment's)")
     .action(async (socket: string, command: string, args: string[]) => {
       process.exitCode = await ctlCommand(socket, command, args);
     });

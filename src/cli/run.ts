@@ -3,7 +3,8 @@
  * only parses; the VM is assembled by src/vm/build.ts in a worker thread and attached to the
  * terminal by src/host/node/vm-session.ts.
  */
-import { resolve } from "node:path";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { ESCAPE_HELP } from "../host/node/console-escape.ts";
@@ -63,6 +64,8 @@ export interface RunOptions {
   mac?: string;
   /** `--paused`: build or restore, then wait for `ctl PATH start`. */
   paused?: boolean;
+  /** `--profile FILE`: write the JIT's counters and the VM thread's time by category to FILE at exit. */
+  profile?: string;
 }
 
 /** The flags that describe the machine: a snapshot brings its own, so they do not go with --restore. */
@@ -149,6 +152,10 @@ export function addRunCommand(program: Command): void {
     .option("--clone", "with --restore: a second VM from the snapshot, with a new MAC and no forwards")
     .option("--mac <mac>", "with --restore: the clone's MAC, e.g. 52:54:00:12:34:57 (implies --clone)")
     .option("--paused", "build or restore the VM, then wait for `virtus ctl PATH start`")
+    .option(
+      "--profile <file>",
+      "profile the run: at exit write the JIT's counters and where the VM thread's time went to FILE (JSON; docs/PERFORMANCE.md); `ctl PATH profile NAME` starts a new segment",
+    )
     .addHelpText("after", RUN_HELP)
     .action(async (opts: RunOptions, cmd: Command) => {
       const given = (key: keyof RunOptions) => cmd.getOptionValueSource(key) === "cli";
@@ -284,10 +291,14 @@ export async function runCommand(
 ): Promise<number> {
   if (opts.restore === undefined && (opts.clone || opts.mac !== undefined))
     throw new VirtusError("bad-restore", `${opts.clone ? "--clone" : "--mac"} goes with --restore FILE`);
+  const profile = opts.profile === undefined ? undefined : profileFile(opts.profile);
+  if (profile !== undefined && opts.restore !== undefined)
+    throw new VirtusError("bad-profile", "--profile does not go with --restore: profile a VM that boots");
   const boot: BootRequest =
     opts.restore !== undefined
       ? restoreRequest(opts, given)
       : { type: "boot", config: await configFromFlags(opts), paused: opts.paused };
+  if (profile !== undefined) boot.profile = profile;
   let printed = false;
   // A kernel of the wrong kind, or a command line without its console, prints nothing at all.
   const silence =
@@ -310,6 +321,24 @@ export async function runCommand(
     clearTimeout(silence);
     control?.close();
   }
+}
+
+/** `--profile FILE` as an absolute path (the VM's worker writes it), checked before the VM starts. */
+export function profileFile(text: string): string {
+  if (text.trim() === "")
+    throw new VirtusError("bad-profile", "--profile: give a FILE to write, e.g. --profile run.json");
+  const file = resolve(text);
+  if (existsSync(file) && statSync(file).isDirectory())
+    throw new VirtusError("bad-profile", `--profile ${text}: that is a directory; give a FILE to write`);
+  const dir = dirname(file);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new VirtusError("bad-profile", `--profile ${text}: the directory ${dir} does not exist`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new VirtusError("bad-profile", `--profile ${text}: cannot write in ${dir}`);
+  }
+  return file;
 }
 
 /** How long a --kernel run may print nothing before the hint. */

@@ -17,6 +17,7 @@ import { assignVirtioSlots, type VirtioPlacement } from "../machine/board/virtio
 import { VirtusError } from "../machine/errors.ts";
 import type { BuiltinSbi, SystemResetRequest } from "../machine/firmware/sbi.ts";
 import type { BlockBackend, CharBackend } from "../machine/host.ts";
+import type { JitProfile } from "../machine/jit/profile.ts";
 import { type MachineSnapshot, restoreVm } from "../machine/snapshot/machine-snapshot.ts";
 import { VirtioBlk } from "../machine/virtio/blk.ts";
 import { VirtioConsole } from "../machine/virtio/console.ts";
@@ -88,6 +89,8 @@ export interface BuildOptions {
   console: CharBackend;
   /** A saved machine of this configuration to continue instead of booting (src/machine/snapshot/). */
   restore?: MachineSnapshot;
+  /** Count the JIT's work into this profile (`--profile`, src/vm/profile.ts). */
+  jitProfile?: JitProfile;
 }
 
 /** Host resources opened so far; closed in reverse order if the build fails. */
@@ -331,6 +334,7 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
       wallClock: clock === undefined ? undefined : { nowMs: () => host.wallClockMs() },
       jit: config.jit,
       jitHot: config.jitHot,
+      jitProfile: opts.jitProfile,
       hExt: (config.cpu ?? DEFAULT_CPU).h,
       bootargs: config.append,
       console: guestConsole,

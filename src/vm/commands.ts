@@ -15,9 +15,11 @@
  * | restore  | file       | replaces the VM with the one saved in `file`            |
  * | stop     |            | ends the guest (as if the power were cut); `quit` exits  |
  * | quit     |            | ends the guest and the VM's host process                |
+ * | profile  | name       | with --profile: closes the profile's segment, starts `name` |
  */
 import { VirtusError } from "../machine/errors.ts";
 import type { GuestExit, VmIoCounters } from "./build.ts";
+import { SEGMENT_NAME } from "./profile.ts";
 
 export type { VmIoCounters };
 
@@ -32,7 +34,8 @@ export type VmCommand =
   | { execute: "snapshot"; arguments: { file: string } }
   | { execute: "restore"; arguments: { file: string } }
   | { execute: "stop" }
-  | { execute: "quit" };
+  | { execute: "quit" }
+  | { execute: "profile"; arguments: { name: string } };
 
 export type VmCommandName = VmCommand["execute"];
 
@@ -45,6 +48,7 @@ export const VM_COMMANDS: readonly VmCommandName[] = [
   "restore",
   "stop",
   "quit",
+  "profile",
 ];
 
 /** The answer to `status`. */
@@ -128,5 +132,14 @@ export function parseVmCommand(value: unknown): VmCommand {
       throw new VmCommandError("InvalidArguments", `${name} needs "arguments": {"file": PATH}`);
     return { execute: name, arguments: { file } };
   }
-  return { execute: name as Exclude<VmCommandName, "snapshot" | "restore"> };
+  if (name === "profile") {
+    const segment = (args as Record<string, unknown>).name;
+    if (typeof segment !== "string" || !SEGMENT_NAME.test(segment))
+      throw new VmCommandError(
+        "InvalidArguments",
+        'profile needs "arguments": {"name": NAME}, NAME 1 to 64 letters, digits or _.:-',
+      );
+    return { execute: name, arguments: { name: segment } };
+  }
+  return { execute: name as Exclude<VmCommandName, "snapshot" | "restore" | "profile"> };
 }

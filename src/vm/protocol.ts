@@ -20,6 +20,8 @@ export type BootRequest = (
   cpuLimit?: number;
   /** Console input held for the guest at most, bytes (VmRunner's inputLimit); omitted: no bound. */
   inputLimit?: number;
+  /** `--profile FILE`: profile the run (src/vm/profile.ts) and write the report to FILE at its end. */
+  profile?: string;
 };
 
 /** What a clone changes in the restored configuration (see src/vm/clone.ts). */

@@ -29,6 +29,7 @@ import {
 } from "./commands.ts";
 import { CpuCap } from "./cpu-cap.ts";
 import { endOfInput, QuietWatch } from "./end-of-input.ts";
+import type { VmProfiler } from "./profile.ts";
 import { TICKS_PER_MS } from "./run-clock.ts";
 
 /** Instructions between looks at the host (input, commands, output, timers). */
@@ -74,6 +75,8 @@ export interface RunnerOptions {
   paused?: boolean;
   /** The share of one host core the guest may use (src/vm/cpu-cap.ts); omitted: no cap. */
   cpuLimit?: number;
+  /** The run's profile (`--profile`, src/vm/profile.ts): the `profile` command marks its segments. */
+  profiler?: VmProfiler;
   /**
    * Console input held for the guest at most, bytes; past it input is
    * dropped, as by a full keyboard buffer (a client typing faster than the
@@ -188,6 +191,15 @@ export class VmRunner {
       case "quit":
         this.finish({ kind: "quit" });
         return {};
+      case "profile": {
+        const profiler = this.opts.profiler;
+        if (profiler === undefined)
+          throw new VmCommandError(
+            "WrongState",
+            "profile: this VM runs without a profile (virtus run --profile FILE)",
+          );
+        return profiler.mark(cmd.arguments.name, this.vm.board.machine.retired());
+      }
     }
   }
 

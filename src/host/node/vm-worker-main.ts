@@ -6,6 +6,7 @@
  * side, which lives on another thread; an exception here ends this thread
  * only.
  */
+import { writeFileSync } from "node:fs";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import { VirtusError } from "../../machine/errors.ts";
@@ -13,9 +14,11 @@ import { buildVm, type Vm } from "../../vm/build.ts";
 import { errorReply, parseVmCommand } from "../../vm/commands.ts";
 import type { VmConfig } from "../../vm/config.ts";
 import { BufferedOutput } from "../../vm/console-output.ts";
+import { type ProfileReport, VmProfiler } from "../../vm/profile.ts";
 import type { BootRequest, FromWorker, ToWorker } from "../../vm/protocol.ts";
 import { type RunnerEnv, VmRunner } from "../../vm/runner.ts";
 import { keepThrowawayDisks } from "../../vm/throwaway-disks.ts";
+import { inspectorSampler } from "./cpu-sampler.ts";
 import { nodeHostServices } from "./services.ts";
 import { nodeSnapshots } from "./snapshot-store.ts";
 import { traceStartup } from "./startup-trace.ts";
@@ -77,16 +80,18 @@ function errorData(e: unknown): { code: string; message: string; exitCode: numbe
   throw e;
 }
 
-async function firstVm(req: BootRequest): Promise<Vm> {
-  if ("config" in req) return buildVm(req.config, host, { console: output });
+async function firstVm(req: BootRequest, profiler: VmProfiler | undefined): Promise<Vm> {
+  if ("config" in req) return buildVm(req.config, host, { console: output, jitProfile: profiler?.jit });
   return snapshots.restoreFile(req.restore.file, req.restore.clone);
 }
 
 async function boot(req: BootRequest): Promise<void> {
   traceStartup("boot request");
+  const profiler =
+    req.profile === undefined ? undefined : new VmProfiler(() => performance.now(), inspectorSampler());
   let vm: Vm;
   try {
-    vm = await firstVm(req);
+    vm = await firstVm(req, profiler);
     traceStartup("VM built");
   } catch (e) {
     disks.closeAll();
@@ -103,16 +108,29 @@ async function boot(req: BootRequest): Promise<void> {
     inputLimit: req.inputLimit,
     onEvent: (event) => post({ type: "event", event }),
     onInputTaken: (bytes) => post({ type: "input-taken", bytes }),
-    rebuild: () => buildVm(config, host, { console: output }),
+    rebuild: () => buildVm(config, host, { console: output, jitProfile: profiler?.jit }),
     snapshots,
+    profiler,
   });
+  await profiler?.start(vm.board.machine.retired());
   post({ type: "booted", status: runner.status(), config });
   for (const m of early.splice(0)) handle(m);
   injectFaults();
   const outcome = await runner.done;
   disks.closeAll();
+  if (profiler !== undefined && req.profile !== undefined)
+    writeProfile(req.profile, await profiler.finish(runner.current.board.machine.retired()));
   post({ type: "ended", outcome });
   port!.close();
+}
+
+/** The --profile report, written before the run reports its end (the process exits after that). */
+function writeProfile(file: string, report: ProfileReport): void {
+  try {
+    writeFileSync(file, `${JSON.stringify(report, null, 1)}\n`);
+  } catch (e) {
+    post({ type: "log", text: `virtus: --profile ${file}: ${(e as Error).message}` });
+  }
 }
 
 function handle(m: ToWorker): void {

@@ -6,6 +6,7 @@ import { vsTimerDeadline } from "../cpu/hext.ts";
 import { runSlice } from "../cpu/interpreter.ts";
 import { Clint, type Clock } from "../devices/clint.ts";
 import { Jit } from "../jit/jit.ts";
+import type { JitProfile } from "../jit/profile.ts";
 import { GuestMemory } from "../memory/guest-memory.ts";
 import { expectBoolean, expectNumber, expectVersion, type Stateful } from "../snapshot/state.ts";
 import { VIRT_MEMMAP } from "./memory-map.ts";
@@ -40,6 +41,8 @@ export interface MachineOptions {
   jitHot?: number;
   /** Live JIT blocks at most (jit/jit.ts MAX_LIVE_BLOCKS; tests lower it). */
   jitMaxBlocks?: number;
+  /** Count the JIT's work into this profile (jit/profile.ts; `virtus run --profile`). */
+  jitProfile?: JitProfile;
   /** Decoded pages kept at most (memory/code-cache.ts; tests lower it to exercise eviction). */
   maxCodePages?: number;
   /** Implement the H extension (hypervisor): misa.H, the hypervisor and VS CSRs, V=1 (`--cpu h=on`). */
@@ -123,7 +126,8 @@ export class Machine {
     this.mem = new GuestMemory(opts.ramSize, opts.maxCodePages);
     const n = opts.harts ?? 1;
     const env = { time: () => this.clock.now() };
-    this.jit = opts.jit === false ? undefined : new Jit(this.mem, opts.jitHot, opts.jitMaxBlocks);
+    this.jit =
+      opts.jit === false ? undefined : new Jit(this.mem, opts.jitHot, opts.jitMaxBlocks, opts.jitProfile);
     for (let i = 0; i < n; i++) {
       const h = new Hart(i, this.mem, this.bus, env);
       h.jit = this.jit;

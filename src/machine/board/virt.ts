@@ -21,6 +21,7 @@ import { FdtBuilder, type FdtNode } from "../fdt/builder.ts";
 import type { FdtContext, FdtDevice } from "../fdt/device.ts";
 import { unitName } from "../fdt/device.ts";
 import { BuiltinSbi, type BuiltinSbiOptions } from "../firmware/sbi.ts";
+import type { JitProfile } from "../jit/profile.ts";
 import { MAX_HARTS } from "../memory/layout.ts";
 import { StateError, type Stateful } from "../snapshot/state.ts";
 import { EmptyVirtioSlot, VIRTIO_MMIO_SIZE, virtioMmioFdt } from "../virtio/empty-slot.ts";
@@ -59,6 +60,8 @@ export interface VirtOptions {
   jit?: boolean;
   /** Executions before code is translated (MachineOptions.jitHot; default the JIT's own). */
   jitHot?: number;
+  /** Count the JIT's work into this profile (MachineOptions.jitProfile). */
+  jitProfile?: JitProfile;
   /** Kernel command line for /chosen bootargs. */
   bootargs?: string;
   /** Guest-physical range of an initrd already in RAM, for /chosen linux,initrd-start/end. */
@@ -168,6 +171,7 @@ export class VirtMachine {
       clock: opts.clock,
       jit: opts.jit,
       jitHot: opts.jitHot,
+      jitProfile: opts.jitProfile,
       hExt: opts.hExt,
     });
     this.machine = m;

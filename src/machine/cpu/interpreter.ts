@@ -8,7 +8,7 @@ import { S_MSTATUS, S_VIRT } from "./csr-slots.ts";
 import { execOp } from "./exec/index.ts";
 import { type Hart, TRAP } from "./hart.ts";
 import { lt, ltu, sll, sra, srl } from "./int64.ts";
-import { type BlockFn, SLOT_NEVER } from "./tier.ts";
+import { type BlockFn, SLOT_NEVER, type TierProfile } from "./tier.ts";
 import { checkExecTriggers, execTriggerSet } from "./triggers.ts";
 
 /**
@@ -96,6 +96,13 @@ function execute(h: Hart, budget: number): void {
   const maxBlock = jit === undefined ? 0 : jit.maxBlock;
   const exitHot = hot >>> EXIT_HOT_SHIFT;
   let afterBlock = false; // pc is where a block just returned
+  // With a profile (cpu/tier.ts TierProfile): where the interpreter's current stretch of
+  // instructions began, whether a block is running (a trap then comes from its helper), whether a
+  // block's return waits to be classified until its pc's page is fetched.
+  const prof = jit?.profile;
+  let since = h.icount;
+  let inBlock = false;
+  let exitPending = false;
   const hartLinear = h.linear;
   const tlbSet = h.tlb.linear + tb * 16; // linear address of the current TLB set (16-byte entries)
   const pcw = h.pcWords;
@@ -117,6 +124,10 @@ function execute(h: Hart, budget: number): void {
         dec = code.page((at - ramLinear) >>> 12);
         pageLo = pcLo & ~0xfff;
         pageHi = pcHi;
+        if (exitPending) {
+          exitPending = false;
+          (prof as TierProfile).exitAt(hartLinear, dec, pcLo, limit - icount);
+        }
       }
       const s = (pcLo & 0xffe) << 1; // slot (pc/2) * SLOT_WORDS (4)
       if (jit !== undefined) {
@@ -139,7 +150,16 @@ function execute(h: Hart, budget: number): void {
             const id = j - hot - 1;
             jit.enter(h, icount);
             jit.link(h.id, pcLo, pcHi, tlbSet, id);
+            if (prof !== undefined) {
+              prof.interpInsns += icount - since;
+              inBlock = true;
+            }
             const n = (blocks as readonly BlockFn[])[id](hartLinear, tlbSet, limit - icount, pcLo, pcHi, 0);
+            if (prof !== undefined) {
+              inBlock = false;
+              since = icount + n;
+              exitPending = prof.returned(n, hartLinear, dec, pageLo, pageHi, pcw[0], pcw[1], limit - since);
+            }
             if (n !== 0) {
               icount += n;
               pcLo = pcw[0];
@@ -683,11 +703,18 @@ function execute(h: Hart, budget: number): void {
     h.pcLo = pcLo;
     h.pcHi = pcHi;
     h.icount = icount;
+    if (prof !== undefined) prof.interpInsns += icount - since;
   } catch (e) {
     if (e !== TRAP) throw e;
     x[0] = 0;
     x[1] = 0;
+    if (prof !== undefined) {
+      // A trap in a block's helper (the block counted what it retired), or in fetching the pc a block returned at.
+      if (inBlock) since = h.icount;
+      if (exitPending) prof.fetchFaulted();
+    }
     h.takeTrap();
+    if (prof !== undefined) prof.interpInsns += h.icount - since;
   }
 }
 

@@ -30,6 +30,35 @@ export type BlockFn = (
   acc: number,
 ) => number;
 
+/**
+ * With a profile (`virtus run --profile`; jit/profile.ts implements it):
+ * what the interpreter reports of the boundary with compiled code.
+ */
+export interface TierProfile {
+  /** Instructions the interpreter retired (it adds each stretch between calls into blocks). */
+  interpInsns: number;
+  /**
+   * A call into compiled code retired `n` and left pc at (pcLo, pcHi) with
+   * `left` of the slice's budget; `dec` is the decoded page of the virtual
+   * page (pageLo, pageHi). True when the return is to be classified once
+   * the interpreter has pc's page (exitAt).
+   */
+  returned(
+    n: number,
+    hartLinear: number,
+    dec: Int32Array,
+    pageLo: number,
+    pageHi: number,
+    pcLo: number,
+    pcHi: number,
+    left: number,
+  ): boolean;
+  /** Classifies the pending return at pcLo, in its decoded page `dec`. */
+  exitAt(hartLinear: number, dec: Int32Array, pcLo: number, left: number): void;
+  /** The pending return's pc could not be fetched (a trap). */
+  fetchFaulted(): void;
+}
+
 export interface Tier<H> {
   /** Executions of a slot before a block is compiled there. */
   readonly hot: number;
@@ -47,4 +76,6 @@ export interface Tier<H> {
   flushJumpCache(hartId: number): void;
   /** Forgets the hart's chained jumps to pcs in the 2^shift-byte region around (vaLo, vaHi). */
   flushJumpCacheRegion(hartId: number, vaLo: number, vaHi: number, shift: number): void;
+  /** Counters of `virtus run --profile`; undefined, and no cost, otherwise. */
+  readonly profile: TierProfile | undefined;
 }

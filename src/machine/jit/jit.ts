@@ -8,6 +8,7 @@ import { inRegion } from "../mmu/tlb.ts";
 import { BLOCK_IMPORTS, BLOCK_PARAMS, emitBlock, jcIndex } from "./emit.ts";
 import { EMITTERS } from "./emitters.ts";
 import { MAX_BLOCK, planBlock } from "./plan.ts";
+import type { JitProfile } from "./profile.ts";
 import { I32, moduleBytes } from "./wasm.ts";
 
 /**
@@ -67,10 +68,16 @@ export class Jit implements Tier<Hart> {
   /** Live blocks at most (MAX_LIVE_BLOCKS unless a test lowers it). */
   readonly maxBlocks: number;
 
-  constructor(mem: GuestMemory, hot = JIT_HOT, maxBlocks = MAX_LIVE_BLOCKS) {
+  /** Counters of `virtus run --profile` (profile.ts); undefined, and no cost, otherwise. */
+  readonly profile: JitProfile | undefined;
+
+  constructor(mem: GuestMemory, hot = JIT_HOT, maxBlocks = MAX_LIVE_BLOCKS, profile?: JitProfile) {
     this.hot = hot;
     this.maxBlocks = maxBlocks;
-    this.imports = { env: { memory: mem.memory, table: this.table, exec: this.exec } };
+    this.profile = profile;
+    profile?.attach(hot, mem.i32);
+    const exec = profile === undefined ? this.exec : this.profiledExec;
+    this.imports = { env: { memory: mem.memory, table: this.table, exec } };
     mem.code.onDrop = (page) => this.release(page);
     for (let i = 0; i < MAX_HARTS; i++) {
       const jc = new Int32Array(mem.buffer, JC_LINEAR + i * JC_STRIDE, JC_STRIDE / 4);
@@ -109,6 +116,7 @@ export class Jit implements Tier<Hart> {
   /** Compiles the block at byte offset `off` of decoded page `dec`; its id, or -1 when no block can start there (or none may be added). */
   compile(dec: Int32Array, off: number): number {
     if (this.free.length === 0 && this.fns.length >= this.maxBlocks) return -1;
+    const t0 = this.profile?.now() ?? 0;
     const insns = planBlock(dec, off);
     if (insns.length === 0) return -1;
     const block = emitBlock(insns, off, EMITTERS);
@@ -130,6 +138,7 @@ export class Jit implements Tier<Hart> {
     if (id >= this.table.length) this.table.grow(Math.max(id + 1 - this.table.length, this.table.length));
     this.table.set(id, fn);
     this.compiled++;
+    this.profile?.blockCompiled(id, insns.length, this.profile.now() - t0);
     return id;
   }
 
@@ -173,6 +182,26 @@ export class Jit implements Tier<Hart> {
     h.icount = this.icount0 + retired;
     h.insnBits = raw;
     execOp(h, op, insn);
+  };
+
+  /** The `exec` import with a profile: counts the op, and what the block retired before a trap in it. */
+  private readonly profiledExec = (
+    op: number,
+    insn: number,
+    raw: number,
+    pcLo: number,
+    pcHi: number,
+    retired: number,
+  ): void => {
+    const p = this.profile as JitProfile;
+    p.helper(op);
+    try {
+      this.exec(op, insn, raw, pcLo, pcHi, retired);
+    } catch (e) {
+      p.blockInsns += retired;
+      p.count("helper-trap");
+      throw e;
+    }
   };
 }
 

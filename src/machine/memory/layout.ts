@@ -12,6 +12,7 @@
  *   0x100  f0..f31   32 x i64 (binary32 values NaN-boxed)
  *   0x200  pc        i64
  *   0x208  CSR slots i64 each, indexed by CsrSlot (csr.ts)
+ *   0xff8  i32: the kind of the last exit from compiled code, with a profile (jit/profile.ts)
  */
 import { TLB_BYTES } from "../mmu/tlb.ts";
 
@@ -21,6 +22,7 @@ export const HART_X = 0x000;
 export const HART_F = 0x100;
 export const HART_PC = 0x200;
 export const HART_CSR = 0x208;
+export const HART_EXIT_KIND = 0xff8;
 /** Where the hart TLBs start in linear memory, and the bytes each takes. */
 export const TLB_LINEAR = 0x10000;
 export const TLB_STRIDE = TLB_BYTES;

@@ -1,0 +1,245 @@
+import { INSTRUCTIONS } from "../../isa/table.ts";
+import type { TierProfile } from "../cpu/tier.ts";
+import { OP_MASK, OP_NOP } from "../memory/code-cache.ts";
+import { HART_EXIT_KIND } from "../memory/layout.ts";
+
+/**
+ * The JIT's profile counters (issue 15 item 6; `virtus run --profile FILE`,
+ * `npm run bench:profile`). Off unless a Jit is built with one: the
+ * interpreter and the Jit test one local or field for undefined at each
+ * return from compiled code and each compile, and generated code is the
+ * same as without a profile except that each way out of a block also
+ * stores what kind of exit it took (EXIT_KIND_*) in the hart's block.
+ *
+ * Instructions are counted on both sides of the boundary, independently:
+ * blocks by what they report retired (plus what a block retired before a
+ * helper trapped), the interpreter by the retired count between the
+ * points where it calls a block; their sum is the hart's retired count.
+ */
+
+/** What a block stores at HART_EXIT_KIND as it leaves (profile mode only): the exit's instruction kind. */
+export const EXIT_KIND_NONE = 0;
+/** A jal, or a taken conditional branch, to a pc outside the block. */
+export const EXIT_KIND_DIRECT = 1;
+/** A jalr. */
+export const EXIT_KIND_INDIRECT = 2;
+/** The block's end: the next instruction cannot be translated, the page or the longest block ends. */
+export const EXIT_KIND_END = 3;
+/** A load or store whose inline TLB probe missed: TLB miss, MMIO, misaligned, a store into code. */
+export const EXIT_KIND_MEMORY = 4;
+/** A loop back to the block's start without the budget for another pass. */
+export const EXIT_KIND_LOOP_BUDGET = 5;
+
+/** Why compiled code returned to the interpreter, as the interpreter classifies it. */
+export const EXIT_CAUSES = [
+  /** The slice's budget ran out (or too little was left for the next block). */
+  "budget",
+  /** A direct jump or branch to a pc where a block exists, which the jump cache did not know. */
+  "jc-miss-direct",
+  /** The same for a jalr (indirect jump, return). */
+  "jc-miss-indirect",
+  /** The same for a block that ended by running into the next block's first instruction. */
+  "jc-miss-end",
+  /** A jump-cache miss whose jump kind the block did not say (compiled without a profile). */
+  "jc-miss",
+  /** Nothing compiled at the target yet (below the threshold; the first visits of a stop op too). */
+  "not-compiled",
+  /** The next instruction is one no block translates, once its slot has tried to compile (which: stopOps). */
+  "stop",
+  /** A load or store that needs the interpreter's slow path (TLB miss, MMIO, misaligned, code page). */
+  "memory",
+  /** A host helper (an instruction run through the interpreter's exec functions) trapped. */
+  "helper-trap",
+  /** The target's fetch faulted or the slice ended on a trap before the next instruction ran. */
+  "other",
+] as const;
+export type ExitCause = (typeof EXIT_CAUSES)[number];
+const CAUSE = Object.fromEntries(EXIT_CAUSES.map((c, i) => [c, i])) as Record<ExitCause, number>;
+
+/** Powers of two of a block's instruction count: bucket i holds blocks of 2^i .. 2^(i+1) - 1 instructions. */
+export const SIZE_BUCKETS = 8;
+
+/** A profile's counters as plain data (what the JSON file and the control command carry). */
+export interface JitProfileData {
+  /** Instructions retired by compiled blocks (chained ones included). */
+  blockInsns: number;
+  /** Instructions retired by the interpreter. */
+  interpInsns: number;
+  /** Calls from the interpreter into compiled code (each may chain through many blocks). */
+  entries: number;
+  /** Entries that retired nothing (FP off, a rounding mode inline FP does not handle). */
+  refused: number;
+  /** Returns to the interpreter by cause (EXIT_CAUSES). */
+  exits: Record<ExitCause, number>;
+  /** For exits of cause "stop": the instruction at the pc, by name ("op N" when unnamed). */
+  stopOps: Record<string, number>;
+  /** Host helper calls by instruction name. */
+  helperOps: Record<string, number>;
+  compiled: number;
+  /** Blocks compiled by instruction count: "1", "2-3", "4-7", … */
+  blockSizes: Record<string, number>;
+  /** Instructions of all blocks compiled (mean size = this / compiled). */
+  compiledInsns: number;
+  /** Host milliseconds spent compiling (planner, emitter, V8's module compile and instantiation). */
+  compileMs: number;
+}
+
+/** An op number's instruction name (op n is INSTRUCTIONS[n - 1]). */
+export function opName(op: number): string {
+  if (op === OP_NOP) return "nop";
+  return INSTRUCTIONS[op - 1]?.[0] ?? `op ${op}`;
+}
+
+export class JitProfile implements TierProfile {
+  blockInsns = 0;
+  interpInsns = 0;
+  entries = 0;
+  refused = 0;
+  readonly exits = new Float64Array(EXIT_CAUSES.length);
+  /** By op number. */
+  readonly stopOps = new Map<number, number>();
+  readonly helperOps = new Map<number, number>();
+  compiled = 0;
+  compiledInsns = 0;
+  readonly sizes = new Float64Array(SIZE_BUCKETS);
+  compileMs = 0;
+  /** Instruction count of each live block, by id (for the budget test of an exit). */
+  private readonly lens: number[] = [];
+  readonly now: () => number;
+  // From the Jit that counts into this profile (attach): its threshold and linear memory.
+  private hot = 0;
+  private i32: Int32Array = new Int32Array(0);
+
+  constructor(now: () => number = () => performance.now()) {
+    this.now = now;
+  }
+
+  /** The Jit counting into this profile: its threshold (slot words above it are blocks) and memory. */
+  attach(hot: number, i32: Int32Array): void {
+    this.hot = hot;
+    this.i32 = i32;
+  }
+
+  returned(
+    n: number,
+    hartLinear: number,
+    dec: Int32Array,
+    pageLo: number,
+    pageHi: number,
+    pcLo: number,
+    pcHi: number,
+    left: number,
+  ): boolean {
+    this.entries++;
+    this.blockInsns += n;
+    if (n === 0) {
+      this.refused++;
+      return false;
+    }
+    if (left <= 0) {
+      this.count("budget");
+      return false;
+    }
+    if ((pcLo & ~0xfff) !== pageLo || pcHi !== pageHi) return true;
+    this.exitAt(hartLinear, dec, pcLo, left);
+    return false;
+  }
+
+  exitAt(hartLinear: number, dec: Int32Array, pcLo: number, left: number): void {
+    this.classify(dec, (pcLo & 0xffe) << 1, this.hot, left, this.i32[(hartLinear + HART_EXIT_KIND) >>> 2]);
+  }
+
+  fetchFaulted(): void {
+    this.count("other");
+  }
+
+  /** A block of `len` instructions was compiled as `id`, taking `ms`. */
+  blockCompiled(id: number, len: number, ms: number): void {
+    this.lens[id] = len;
+    this.compiled++;
+    this.compiledInsns += len;
+    this.sizes[Math.min(SIZE_BUCKETS - 1, 31 - Math.clz32(len))]++;
+    this.compileMs += ms;
+  }
+
+  helper(op: number): void {
+    this.helperOps.set(op, (this.helperOps.get(op) ?? 0) + 1);
+  }
+
+  count(cause: ExitCause): void {
+    this.exits[CAUSE[cause]]++;
+  }
+
+  /**
+   * Classifies a return from compiled code at the slot `s` of decoded page
+   * `dec` (the pc it returned at), with `left` instructions of the slice's
+   * budget left, `hot` the Jit's threshold and `kind` what the last block
+   * stored at HART_EXIT_KIND. A slot where compiling failed (its count
+   * below zero, cpu/tier.ts SLOT_NEVER) holds an instruction no block translates.
+   */
+  classify(dec: Int32Array, s: number, hot: number, left: number, kind: number): void {
+    const j = dec[s + 3];
+    if (kind === EXIT_KIND_MEMORY) return this.count("memory");
+    if (kind === EXIT_KIND_LOOP_BUDGET || left <= 0) return this.count("budget");
+    if (j > hot) {
+      // A block starts here: either the chain stopped for budget (the block refused) or the jump cache missed.
+      if (left < (this.lens[j - hot - 1] ?? 0)) return this.count("budget");
+      if (kind === EXIT_KIND_DIRECT) return this.count("jc-miss-direct");
+      if (kind === EXIT_KIND_INDIRECT) return this.count("jc-miss-indirect");
+      return this.count(kind === EXIT_KIND_END ? "jc-miss-end" : "jc-miss");
+    }
+    if (j < 0) {
+      const op = dec[s + 1] & OP_MASK;
+      this.stopOps.set(op, (this.stopOps.get(op) ?? 0) + 1);
+      return this.count("stop");
+    }
+    this.count("not-compiled");
+  }
+
+  /** The counters as plain data. */
+  data(): JitProfileData {
+    const byName = (m: Map<number, number>) => {
+      const out: Record<string, number> = {};
+      for (const [op, n] of [...m].sort((a, b) => b[1] - a[1])) out[opName(op)] = (out[opName(op)] ?? 0) + n;
+      return out;
+    };
+    const exits = Object.fromEntries(EXIT_CAUSES.map((c, i) => [c, this.exits[i]])) as Record<
+      ExitCause,
+      number
+    >;
+    const blockSizes: Record<string, number> = {};
+    this.sizes.forEach((n, i) => {
+      const lo = 1 << i;
+      const label = i === SIZE_BUCKETS - 1 ? `${lo}+` : lo === 1 ? "1" : `${lo}-${2 * lo - 1}`;
+      blockSizes[label] = n;
+    });
+    return {
+      blockInsns: this.blockInsns,
+      interpInsns: this.interpInsns,
+      entries: this.entries,
+      refused: this.refused,
+      exits,
+      stopOps: byName(this.stopOps),
+      helperOps: byName(this.helperOps),
+      compiled: this.compiled,
+      blockSizes,
+      compiledInsns: this.compiledInsns,
+      compileMs: this.compileMs,
+    };
+  }
+
+  /** Starts counting afresh (a new profile segment); live blocks keep their sizes. */
+  reset(): void {
+    this.blockInsns = 0;
+    this.interpInsns = 0;
+    this.entries = 0;
+    this.refused = 0;
+    this.exits.fill(0);
+    this.stopOps.clear();
+    this.helperOps.clear();
+    this.compiled = 0;
+    this.compiledInsns = 0;
+    this.sizes.fill(0);
+    this.compileMs = 0;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The categories of a VM thread's CPU profile (src/vm/cpu-profile.ts), on a
+ * made-up V8 profile whose stacks are the shapes a real one has: compiled
+ * blocks under the interpreter, a helper called from a block (through V8's
+ * wrapper), the JIT compiling, a page walk, a device, GC and idle time.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type CpuProfile, categorize, summarizeCpuProfile } from "../../src/vm/cpu-profile.ts";
+
+const SRC = "file:///work/src";
+const f = (functionName: string, file = "") => ({ functionName, url: file === "" ? "" : `${SRC}/${file}` });
+const wasm = { functionName: "wasm-function[0]", url: "wasm://wasm/1a2b3c" };
+
+/** A profile from stacks (root first) and each one's sample times in microseconds. */
+function profileOf(stacks: { frames: { functionName: string; url: string }[]; us: number[] }[]): CpuProfile {
+  const nodes: CpuProfile["nodes"] = [{ id: 1, callFrame: f("(root)"), children: [] }];
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  for (const { frames, us } of stacks) {
+    let parent = nodes[0];
+    for (const frame of frames) {
+      let child = (parent.children ?? [])
+        .map((id) => nodes.find((n) => n.id === id)!)
+        .find((n) => n.callFrame.functionName === frame.functionName && n.callFrame.url === frame.url);
+      if (child === undefined) {
+        child = { id: nodes.length + 1, callFrame: frame, children: [] };
+        nodes.push(child);
+        parent.children!.push(child.id);
+      }
+      parent = child;
+    }
+    for (const t of us) {
+      samples.push(parent.id);
+      timeDeltas.push(t);
+    }
+  }
+  return { nodes, startTime: 0, endTime: 1, samples, timeDeltas };
+}
+
+const loop = [
+  f("loop", "vm/runner.ts"),
+  f("run", "machine/board/machine.ts"),
+  f("runSlice", "machine/cpu/interpreter.ts"),
+];
+const execute = f("execute", "machine/cpu/interpreter.ts");
+
+test("each sample's stack goes to the category of its innermost boundary", () => {
+  const cat = (...rootFirst: { functionName: string; url: string }[]) => categorize([...rootFirst].reverse());
+  assert.equal(cat(...loop, execute, wasm), "compiled");
+  assert.equal(cat(...loop, execute, f("js-to-wasm:iiiiii:i")), "entry");
+  assert.equal(
+    cat(
+      ...loop,
+      execute,
+      wasm,
+      f("wasm-to-js:iiiiii:"),
+      f("exec", "machine/jit/jit.ts"),
+      f("execOp", "machine/cpu/exec/index.ts"),
+    ),
+    "helpers",
+  );
+  assert.equal(
+    cat(...loop, execute, wasm, f("exec", "machine/jit/jit.ts"), f("execOp", "machine/cpu/exec/index.ts")),
+    "helpers",
+  );
+  assert.equal(cat(...loop, execute, f("compile", "machine/jit/jit.ts"), f("Module")), "compile");
+  assert.equal(cat(...loop, execute, f("classify", "machine/jit/profile.ts")), "profiler");
+  assert.equal(
+    cat(...loop, execute, f("load", "machine/cpu/hart.ts"), f("walk", "machine/mmu/walk.ts")),
+    "mmu",
+  );
+  assert.equal(
+    cat(...loop, execute, f("store", "machine/cpu/hart.ts"), f("write", "machine/devices/uart16550.ts")),
+    "devices",
+  );
+  assert.equal(cat(...loop, execute, f("takeTrap", "machine/cpu/hart.ts")), "interpreter");
+  assert.equal(cat(...loop, execute), "interpreter");
+  assert.equal(cat(f("(garbage collector)")), "gc");
+  assert.equal(cat(f("(idle)")), "idle");
+  assert.equal(cat(f("poll", "machine/virtio/net.ts")), "devices");
+  assert.equal(cat(...loop.slice(0, 2)), "other");
+});
+
+test("a profile's sample times add up by category, and its hottest functions come first", () => {
+  const p = profileOf([
+    { frames: [...loop, execute, wasm], us: [500, 500, 500] },
+    { frames: [...loop, execute, { ...wasm, functionName: "wasm-function[7]" }], us: [500] },
+    { frames: [...loop, execute], us: [500, 1000] },
+    { frames: [...loop, execute, f("compile", "machine/jit/jit.ts")], us: [250] },
+    { frames: [f("(garbage collector)")], us: [750] },
+  ]);
+  const s = summarizeCpuProfile(p);
+  assert.equal(s.samples, 8);
+  assert.equal(s.ms.compiled, 2);
+  assert.equal(s.ms.interpreter, 1.5);
+  assert.equal(s.ms.compile, 0.25);
+  assert.equal(s.ms.gc, 0.75);
+  assert.equal(s.ms.helpers, 0);
+  assert.deepEqual(
+    s.top.map((t) => [t.fn, t.category, t.ms]),
+    [
+      ["compiled blocks (wasm)", "compiled", 2],
+      ["execute (machine/cpu/interpreter.ts)", "interpreter", 1.5],
+      ["(garbage collector)", "gc", 0.75],
+      ["compile (machine/jit/jit.ts)", "compile", 0.25],
+    ],
+  );
+});

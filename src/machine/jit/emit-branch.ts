@@ -1,5 +1,6 @@
 import { type BlockEmitter, forOps, type OpEmitters } from "./emit.ts";
 import { branchImm, jalImm } from "./plan.ts";
+import { EXIT_KIND_DIRECT, EXIT_KIND_INDIRECT } from "./profile.ts";
 import { Op } from "./wasm.ts";
 
 /**
@@ -24,7 +25,7 @@ const branch = (e: BlockEmitter) => {
   else if (e.forwardTarget(k) >= 0) e.forwardEdge(k, e.forwardTarget(k));
   else {
     e.pcConst(off + imm);
-    e.exitWith(k + 1);
+    e.exitWith(k + 1, EXIT_KIND_DIRECT);
   }
   e.ifClose();
 };
@@ -40,7 +41,7 @@ export const BRANCH_EMITTERS: OpEmitters = {
     if (off + imm === e.start) e.backEdge(e.k);
     else {
       e.pcConst(off + imm);
-      e.exitWith(e.k + 1);
+      e.exitWith(e.k + 1, EXIT_KIND_DIRECT);
     }
     e.jumped();
   },
@@ -52,7 +53,7 @@ export const BRANCH_EMITTERS: OpEmitters = {
       e.c.set(e.reg(e.rd));
     }
     e.c.get(e.t);
-    e.exitWith(e.k + 1);
+    e.exitWith(e.k + 1, EXIT_KIND_INDIRECT);
     e.jumped();
   },
   ...forOps([5 /* beq */, 6 /* bne */, 7 /* blt */, 8 /* bge */, 9 /* bltu */, 10 /* bgeu */], branch),

@@ -1,7 +1,15 @@
 import { MSTATUS_FS } from "../cpu/constants.ts";
 import { S_FCSR, S_MSTATUS } from "../cpu/csr-slots.ts";
 import { OP_NOP } from "../memory/code-cache.ts";
-import { HART_CSR, HART_PC, HART_X, JC_LINEAR, JC_SHIFT, JC_STRIDE } from "../memory/layout.ts";
+import {
+  HART_CSR,
+  HART_EXIT_KIND,
+  HART_PC,
+  HART_X,
+  JC_LINEAR,
+  JC_SHIFT,
+  JC_STRIDE,
+} from "../memory/layout.ts";
 import { TLB_FOLD, TLB_MASK } from "../mmu/tlb.ts";
 import {
   forwardTargets,
@@ -14,6 +22,7 @@ import {
   rs2Of,
   targetOf,
 } from "./plan.ts";
+import { EXIT_KIND_END, EXIT_KIND_LOOP_BUDGET, EXIT_KIND_MEMORY, EXIT_KIND_NONE } from "./profile.ts";
 import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
 
 /**
@@ -120,8 +129,9 @@ export function emitBlock(
   insns: Insn[],
   start: number,
   emitters: readonly (OpEmit | undefined)[],
+  profile = false,
 ): BlockCode {
-  const e = new BlockEmitter(insns, start);
+  const e = new BlockEmitter(insns, start, profile);
   e.prologue();
   insns.forEach((ins, k) => {
     e.at(ins, k);
@@ -187,9 +197,13 @@ export class BlockEmitter {
   /** Byte offset of the first instruction in the page. */
   readonly start: number;
 
-  constructor(insns: Insn[], start: number) {
+  /** With a profile (`--profile`): each exit stores its kind at HART_EXIT_KIND (jit/profile.ts). */
+  private readonly profile: boolean;
+
+  constructor(insns: Insn[], start: number, profile = false) {
     this.insns = insns;
     this.start = start;
+    this.profile = profile;
     for (const ins of insns) {
       const { reads, writes } = regsOf(ins);
       for (const r of [...reads, ...writes]) if (!this.cached.includes(r)) this.cached.push(r);
@@ -267,7 +281,7 @@ export class BlockEmitter {
     if (!this.endsWithJump) {
       const last = this.insns[this.insns.length - 1];
       this.pcConst(last.off + last.len);
-      this.exitWith(this.insns.length);
+      this.exitWith(this.insns.length, EXIT_KIND_END);
     }
     if (this.loops) c.op(Op.end);
     c.op(Op.end); // $exit
@@ -321,10 +335,19 @@ export class BlockEmitter {
     return this.c.get(this.page).i64Const(off).op(Op.i64Add);
   }
 
-  /** Leaves the block: exit pc is on the stack; `k` instructions of this pass retired. */
-  exitWith(k: number): void {
+  /**
+   * Leaves the block: exit pc is on the stack; `k` instructions of this
+   * pass retired; `kind` what the profile calls this way out (EXIT_KIND_*).
+   */
+  exitWith(k: number, kind = EXIT_KIND_NONE): void {
     this.c.set(this.exitPc).get(this.n).i32Const(k).op(Op.i32Add).set(this.exitN);
+    this.exitKind(kind);
     this.c.op(Op.br).u32(this.exitDepth());
+  }
+
+  /** With a profile, stores the kind of the exit being taken for the interpreter to classify. */
+  private exitKind(kind: number): void {
+    if (this.profile) this.c.get(P_HART).i32Const(kind).mem(Op.i32Store, 2, HART_EXIT_KIND);
   }
 
   /**
@@ -344,7 +367,9 @@ export class BlockEmitter {
       .op(Op.i32LeS);
     c.op(Op.brIf).u32(this.topDepth());
     this.pcConst(this.start);
-    c.set(this.exitPc).get(this.n).set(this.exitN).op(Op.br).u32(this.exitDepth());
+    c.set(this.exitPc).get(this.n).set(this.exitN);
+    this.exitKind(EXIT_KIND_LOOP_BUDGET);
+    c.op(Op.br).u32(this.exitDepth());
   }
 
   /** The instruction a branch at index k jumps to inside the block (forward), else -1. */
@@ -398,7 +423,7 @@ export class BlockEmitter {
       .op(Op.i64And, Op.i64Ne);
     this.ifOpen();
     this.pcConst(this.ins.off);
-    this.exitWith(this.k);
+    this.exitWith(this.k, EXIT_KIND_MEMORY);
     this.ifClose();
     c.get(this.ent)
       .mem(Op.i32Load, 2, bankOff + 8)

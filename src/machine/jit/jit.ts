@@ -119,7 +119,7 @@ export class Jit implements Tier<Hart> {
     const t0 = this.profile?.now() ?? 0;
     const insns = planBlock(dec, off);
     if (insns.length === 0) return -1;
-    const block = emitBlock(insns, off, EMITTERS);
+    const block = emitBlock(insns, off, EMITTERS, this.profile !== undefined);
     this.forwardEdges += block.forwardEdges;
     const bytes = moduleBytes({
       params: BLOCK_PARAMS,

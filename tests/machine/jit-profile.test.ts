@@ -1,0 +1,61 @@
+/**
+ * The JIT's profile counters (src/machine/jit/profile.ts, `virtus run
+ * --profile`): on tests/asm/jit/profile-exits.S, whose returns from compiled
+ * code are known, the counters add up to the retired count and each return
+ * lands in its cause.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { loadElf, runBareMetal } from "../../src/machine/board/bare-metal.ts";
+import { parseElf } from "../../src/machine/board/elf.ts";
+import { Machine } from "../../src/machine/board/machine.ts";
+import { EXIT_CAUSES, JitProfile } from "../../src/machine/jit/profile.ts";
+import { buildElf, haveCrossGcc } from "../support/cross.ts";
+
+const skip = haveCrossGcc() ? false : "riscv64-linux-gnu-gcc is not installed";
+const PASSES = 2000;
+
+function run(slice: number) {
+  const source = readFileSync(join(import.meta.dirname, "../asm/jit/profile-exits.S"), "utf8");
+  const elf = parseElf(buildElf(source));
+  const profile = new JitProfile();
+  const m = new Machine({ ramSize: 4 << 20, jit: true, jitHot: 1, jitProfile: profile });
+  loadElf(m, elf, "profile-exits");
+  const tohost = elf.symbols.get("tohost") as number;
+  const result = runBareMetal(m, tohost, 5_000_000, () => m.run(slice));
+  assert.equal(result.kind, "pass", JSON.stringify(result));
+  return { m, data: profile.data() };
+}
+
+test("instructions in blocks and in the interpreter add up to the retired count", { skip }, () => {
+  for (const slice of [65536, 1000, 200]) {
+    const { m, data } = run(slice);
+    assert.equal(data.blockInsns + data.interpInsns, m.harts[0].icount, `slices of ${slice}`);
+    assert.ok(
+      data.blockInsns > 0.9 * m.harts[0].icount,
+      `blocks ran ${data.blockInsns} of ${m.harts[0].icount}`,
+    );
+  }
+});
+
+test("each return from compiled code is classified once, by its cause", { skip }, () => {
+  const { data } = run(65536);
+  const total = EXIT_CAUSES.reduce((s, c) => s + data.exits[c], 0);
+  assert.equal(total, data.entries - data.refused, JSON.stringify(data.exits));
+  const near = (n: number, what: string) =>
+    assert.ok(n >= PASSES - 10 && n <= PASSES + 10, `${what}: ${n} (${JSON.stringify(data.exits)})`);
+  // Every pass of loop_stop returns before the CSR write; of loop_mem, at the misaligned load.
+  near(data.exits.stop, "stops");
+  near(data.stopOps.csrrw, "stops before csrrw");
+  near(data.exits.memory, "memory exits");
+  // loop_spin's 900,000 instructions in one self-looping block end only with the slices' budget.
+  assert.ok(data.exits.budget >= 900_000 / 65536, `budget exits: ${data.exits.budget}`);
+  assert.ok(data.compiled > 0 && data.compiledInsns >= data.compiled);
+  assert.equal(
+    Object.values(data.blockSizes).reduce((s, n) => s + n, 0),
+    data.compiled,
+    "every block in one size bucket",
+  );
+});

@@ -20,9 +20,16 @@
  * so a helper (interpreter code called from a block) counts as a helper.
  */
 
+/** A V8 call frame (the part this reads; lineNumber is 0-based). */
+export interface Frame {
+  functionName: string;
+  url: string;
+  lineNumber?: number;
+}
+
 /** The part of V8's Profiler.Profile this reads. */
 export interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  nodes: { id: number; callFrame: Frame; children?: number[] }[];
   startTime: number;
   endTime: number;
   samples: number[];
@@ -54,19 +61,19 @@ export interface CpuSummary {
   top: { fn: string; category: CpuCategory; ms: number }[];
 }
 
-type Frame = { functionName: string; url: string };
-
+// Modules are matched by path wherever the code runs from: the sources, tsc's dist/, or a
+// bundle whose frames unbundleProfile renamed after their modules.
 const isWasm = (f: Frame) => f.url.startsWith("wasm://") || f.functionName.startsWith("wasm-function");
-const inDir = (f: Frame, dir: string) => f.url.includes(`/src/machine/${dir}/`);
+const inDir = (f: Frame, dir: string) => f.url.includes(`/machine/${dir}/`);
+const isModule = (f: Frame, path: string) => new RegExp(`/${path}\\.[jt]s$`).test(f.url);
 const isJit = (f: Frame) => inDir(f, "jit");
-const isProfiler = (f: Frame) =>
-  f.url.endsWith("/src/machine/jit/profile.ts") || f.url.endsWith("/src/vm/profile.ts");
+const isProfiler = (f: Frame) => isModule(f, "machine/jit/profile") || isModule(f, "vm/profile");
 const isEntry = (f: Frame) => f.functionName.startsWith("js-to-wasm");
 const isImportWrapper = (f: Frame) => f.functionName.startsWith("wasm-to-js");
-const isInterpreter = (f: Frame) => f.url.endsWith("/src/machine/cpu/interpreter.ts");
+const isInterpreter = (f: Frame) => isModule(f, "machine/cpu/interpreter");
 const HART_ACCESS = /^(load|store|resolve|fetch|walk|translate|mmio)/;
 const isMmu = (f: Frame) =>
-  inDir(f, "mmu") || (f.url.endsWith("/src/machine/cpu/hart.ts") && HART_ACCESS.test(f.functionName));
+  inDir(f, "mmu") || (isModule(f, "machine/cpu/hart") && HART_ACCESS.test(f.functionName));
 const isDevice = (f: Frame) => inDir(f, "devices") || inDir(f, "virtio") || inDir(f, "bus");
 
 /** The category of one stack, leaf first. */
@@ -93,8 +100,54 @@ export function categorize(stack: readonly Frame[]): CpuCategory {
   return stack.some(isDevice) ? "devices" : "other";
 }
 
+/**
+ * The modules of a bundle (scripts/bundle.ts: esbuild, not minified, puts
+ * each module's code after a `// src/…/name.ts` line), by first line (0-based).
+ */
+export function bundleModules(text: string): { line: number; module: string }[] {
+  const out: { line: number; module: string }[] = [];
+  text.split("\n").forEach((l, line) => {
+    const m = /^\/\/ ((?:src|node_modules)\/\S+\.[cm]?[jt]s)$/.exec(l);
+    if (m) out.push({ line, module: m[1] });
+  });
+  return out;
+}
+
+/**
+ * The profile with each frame of a bundled file renamed after the module
+ * its line lies in (url `bundle:/src/…`), so categories and names read as
+ * from the sources; `read` gives a script's text by URL (undefined: left).
+ */
+export function unbundleProfile(profile: CpuProfile, read: (url: string) => string | undefined): CpuProfile {
+  const modules = new Map<string, { line: number; module: string }[]>();
+  const moduleAt = (url: string, line: number): string | undefined => {
+    let list = modules.get(url);
+    if (list === undefined) {
+      const text = read(url);
+      list = text === undefined ? [] : bundleModules(text);
+      modules.set(url, list);
+    }
+    let found: string | undefined;
+    for (const m of list) {
+      if (m.line > line) break;
+      found = m.module;
+    }
+    return found;
+  };
+  const nodes = profile.nodes.map((n) => {
+    const f = n.callFrame;
+    if (!/^file:.*\.m?js$/.test(f.url) || f.lineNumber === undefined) return n;
+    const module = moduleAt(f.url, f.lineNumber);
+    return module === undefined ? n : { ...n, callFrame: { ...f, url: `bundle:/${module}` } };
+  });
+  return { ...profile, nodes };
+}
+
 const shortName = (f: Frame) => {
-  const file = f.url.replace(/^.*\/src\//, "").replace(/^wasm:\/\/.*/, "wasm");
+  const file = f.url
+    .replace(/^.*\/(src|dist)\//, "")
+    .replace(/^bundle:\//, "")
+    .replace(/^wasm:\/\/.*/, "wasm");
   return `${f.functionName || "(anonymous)"}${file ? ` (${file})` : ""}`;
 };
 

@@ -6,7 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type CpuProfile, categorize, summarizeCpuProfile } from "../../src/vm/cpu-profile.ts";
+import {
+  type CpuProfile,
+  categorize,
+  summarizeCpuProfile,
+  unbundleProfile,
+} from "../../src/vm/cpu-profile.ts";
 
 const SRC = "file:///work/src";
 const f = (functionName: string, file = "") => ({ functionName, url: file === "" ? "" : `${SRC}/${file}` });
@@ -106,4 +111,33 @@ test("a profile's sample times add up by category, and its hottest functions com
       ["compile (machine/jit/jit.ts)", "compile", 0.25],
     ],
   );
+});
+
+test("frames of a bundle are named after the module their line lies in (esbuild's // src/... lines)", () => {
+  const bundle = [
+    "// src/machine/cpu/interpreter.ts", // line 0
+    "function execute(h) {", // 1
+    "}",
+    "// src/machine/jit/jit.ts", // 3
+    "var Jit = class {", // 4
+    "};",
+  ].join("\n");
+  const url = "file:///x/dist/node/abc/chunk-1.js";
+  const at = (functionName: string, lineNumber: number) => ({ functionName, url, lineNumber });
+  const p = profileOf([
+    { frames: [at("execute", 1), wasm], us: [1000] },
+    { frames: [at("execute", 1), at("compile", 4)], us: [500] },
+    { frames: [at("execute", 1)], us: [250] },
+  ]);
+  const read = (u: string) => (u === url ? bundle : undefined);
+  const s = summarizeCpuProfile(unbundleProfile(p, read));
+  assert.equal(s.ms.compiled, 1);
+  assert.equal(s.ms.compile, 0.5);
+  assert.equal(s.ms.interpreter, 0.25);
+  assert.ok(
+    s.top.some((t) => t.fn === "compile (machine/jit/jit.ts)"),
+    JSON.stringify(s.top),
+  );
+  // Unreadable: the frames stay as they were, and match no module.
+  assert.equal(summarizeCpuProfile(unbundleProfile(p, () => undefined)).ms.other, 0.75);
 });

@@ -67,7 +67,9 @@ const isWasm = (f: Frame) => f.url.startsWith("wasm://") || f.functionName.start
 const inDir = (f: Frame, dir: string) => f.url.includes(`/machine/${dir}/`);
 const isModule = (f: Frame, path: string) => new RegExp(`/${path}\\.[jt]s$`).test(f.url);
 const isJit = (f: Frame) => inDir(f, "jit");
-const isProfiler = (f: Frame) => isModule(f, "machine/jit/profile") || isModule(f, "vm/profile");
+/** The profile's own work: its counters, and the inspector session (starting the sampler logs all code). */
+const isProfiler = (f: Frame) =>
+  isModule(f, "machine/jit/profile") || isModule(f, "vm/profile") || f.url === "node:inspector";
 const isEntry = (f: Frame) => f.functionName.startsWith("js-to-wasm");
 const isImportWrapper = (f: Frame) => f.functionName.startsWith("wasm-to-js");
 const isInterpreter = (f: Frame) => isModule(f, "machine/cpu/interpreter");
@@ -81,13 +83,13 @@ export function categorize(stack: readonly Frame[]): CpuCategory {
   const leaf = stack[0];
   if (leaf.functionName === "(garbage collector)") return "gc";
   if (leaf.functionName === "(idle)") return "idle";
+  // Code under compiled code (nearer the leaf than any interpreter frame) is a host helper.
+  const wasmAt = stack.findIndex((f) => isWasm(f) || isImportWrapper(f));
+  const interpreterAt = stack.findIndex(isInterpreter);
+  if (wasmAt >= 0 && (interpreterAt < 0 || wasmAt < interpreterAt))
+    return wasmAt === 0 && isWasm(leaf) ? "compiled" : "helpers";
   for (let i = 0; i < stack.length; i++) {
     const f = stack[i];
-    if (isWasm(f)) return i === 0 ? "compiled" : "helpers";
-    // A host import called from a block (through V8's wrapper or not).
-    const caller = stack[i + 1];
-    if (isImportWrapper(f) || (caller !== undefined && (isWasm(caller) || isImportWrapper(caller))))
-      return "helpers";
     if (isEntry(f)) return "entry";
     if (isProfiler(f)) return "profiler";
     if (isJit(f)) return "compile";

@@ -69,7 +69,11 @@ test("each sample's stack goes to the category of its innermost boundary", () =>
     cat(...loop, execute, wasm, f("exec", "machine/jit/jit.ts"), f("execOp", "machine/cpu/exec/index.ts")),
     "helpers",
   );
+  // With a profile, the helper import is a wrapper in jit.ts around the exec helper, also in jit.ts.
+  const profiledExec = [wasm, f("profiledExec", "machine/jit/jit.ts"), f("exec", "machine/jit/jit.ts")];
+  assert.equal(cat(...loop, execute, ...profiledExec, f("f64Add", "machine/cpu/fpu/f64.ts")), "helpers");
   assert.equal(cat(...loop, execute, f("compile", "machine/jit/jit.ts"), f("Module")), "compile");
+  assert.equal(cat(...loop.slice(0, 1), { functionName: "post", url: "node:inspector" }), "profiler");
   assert.equal(cat(...loop, execute, f("classify", "machine/jit/profile.ts")), "profiler");
   assert.equal(
     cat(...loop, execute, f("load", "machine/cpu/hart.ts"), f("walk", "machine/mmu/walk.ts")),

@@ -94,6 +94,8 @@ const OPS: FpOp[] = [
   { name: "fadd.d", fmt: F64, kind: "add", word: opFp(0x01) },
   { name: "fsub.d", fmt: F64, kind: "add", word: opFp(0x05) },
   { name: "fmul.d", fmt: F64, kind: "mul", word: opFp(0x09) },
+  { name: "fdiv.d", fmt: F64, kind: "div", word: opFp(0x0d) },
+  { name: "fsqrt.d", fmt: F64, kind: "sqrt", word: opFp(0x2d, 0) },
   { name: "fmadd.d", fmt: F64, kind: "fma", word: r4(0x43, 1) },
   { name: "fmsub.d", fmt: F64, kind: "fma", word: r4(0x47, 1) },
   { name: "fnmsub.d", fmt: F64, kind: "fma", word: r4(0x4b, 1) },

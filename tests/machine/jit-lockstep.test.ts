@@ -21,7 +21,7 @@ import { test } from "node:test";
 import { loadElf } from "../../src/machine/board/bare-metal.ts";
 import { parseElf } from "../../src/machine/board/elf.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
-import { type Case, caseListing, generateCase, L, programSource, Rng } from "../diff/gen.ts";
+import { type Case, caseListing, type GenOptions, generateCase, L, programSource, Rng } from "../diff/gen.ts";
 import { buildProgram } from "../diff/harness.ts";
 import { haveCrossGcc } from "../support/cross.ts";
 
@@ -103,10 +103,21 @@ function withLoops(c: Case, r: Rng, tlb: boolean): Case {
   return { ...c, body };
 }
 
-function cases(seed: number, first: number, count: number, sMode: boolean): Case[] {
+/** The generator's mix: half the cases with FP instructions among the integer ones. */
+const MIXED: GenOptions = { fpRate: 0.5, minItems: 10, maxItems: 30 };
+/**
+ * FP in every case, the f registers often starting as special values
+ * (gen.ts F32_SPECIALS, F64_SPECIALS: NaNs quiet and signalling, +-0,
+ * subnormals, infinities, the largest and smallest normals, values at
+ * and near 2^31, 2^32, 2^63, 2^64), with integer specials (the extreme
+ * integers) for the conversions from integers, every rounding mode.
+ */
+const FP_SPECIAL: GenOptions = { fpRate: 1, specials: 0.4, minItems: 10, maxItems: 30 };
+
+function cases(seed: number, first: number, count: number, sMode: boolean, gen: GenOptions): Case[] {
   const out: Case[] = [];
   for (let i = first; i < first + count; i++) {
-    const c = generateCase(seed, i, { fpRate: 0.5, minItems: 10, maxItems: 30 });
+    const c = generateCase(seed, i, gen);
     out.push(withLoops(c, new Rng(seed ^ 0x5a5a, i), sMode));
   }
   return out;
@@ -192,8 +203,9 @@ async function lockstep(
   seed: number,
   first: number,
   sMode: boolean,
+  gen: GenOptions,
 ): Promise<{ compiled: number; steps: number }> {
-  const list = cases(seed, first, PER_PROGRAM, sMode);
+  const list = cases(seed, first, PER_PROGRAM, sMode, gen);
   const source = programSource(list, { passes: PASSES });
   const path = await buildProgram(sMode ? inSMode(source) : source);
   const elf = parseElf(new Uint8Array(readFileSync(path)));
@@ -232,11 +244,11 @@ async function lockstep(
 }
 
 /** Runs `programs` cases in programs of PER_PROGRAM; checks that the JIT ran them and was compared often. */
-async function lockstepMany(seed: number, programs: number, sMode: boolean): Promise<void> {
+async function lockstepMany(seed: number, programs: number, sMode: boolean, gen = MIXED): Promise<void> {
   let compiled = 0;
   let steps = 0;
   for (let first = 0; first < programs; first += PER_PROGRAM) {
-    const res = await lockstep(seed, first, sMode);
+    const res = await lockstep(seed, first, sMode, gen);
     compiled += res.compiled;
     steps += res.steps;
   }
@@ -257,4 +269,11 @@ test("the same in S-mode under Sv39, with sfence.vma and ASID switches among the
   timeout: 300_000,
 }, async () => {
   await lockstepMany(0x10c5_5a39, 1000, true);
+});
+
+test("FP-heavy programs over special values: registers and fflags agree after every step (1,000 programs)", {
+  skip,
+  timeout: 300_000,
+}, async () => {
+  await lockstepMany(0x10c5_f10a, 1000, false, FP_SPECIAL);
 });

@@ -3,8 +3,9 @@ import { bin, word } from "./emit-base.ts";
 import { type Code, I32, I64, Op } from "./wasm.ts";
 
 /**
- * M: mul, mulw and the divisions inline (mulh, mulhsu and mulhu go to the
- * exec helper: plan.ts kindOf).
+ * M inline: mul and mulw as wasm's; the high halves (mulh, mulhsu, mulhu)
+ * from four 32x32-bit partial products; the divisions with RISC-V's
+ * answers for a zero divisor and overflow.
  */
 
 /** The wasm ops of one integer width, for code shared by the 64- and 32-bit forms. */
@@ -102,7 +103,44 @@ const div32 = (e: BlockEmitter) => {
   e.setRd(e.rd);
 };
 
+const LOW32 = 0xffffffff;
+
+/**
+ * The high 64 bits of rs1 * rs2, unsigned, then corrected for signed
+ * operands: as signed, a negative x is x + 2^64 unsigned, so each adds the
+ * other operand to the high half, which mulh and mulhsu take back.
+ */
+const mulHigh = (e: BlockEmitter) => {
+  const c = e.c;
+  const op = e.ins.op;
+  const s = e.i64Scratch();
+  const [a, b, lh, hl] = [s, s + 1, s + 2, s + 3];
+  e.val(e.rs1).set(a);
+  e.val(e.rs2).set(b);
+  const lo = (x: number) => c.get(x).i64Const(LOW32).op(Op.i64And);
+  const hi = (x: number) => c.get(x).i64Const(32).op(Op.i64ShrU);
+  lo(a);
+  hi(b).op(Op.i64Mul).set(lh);
+  hi(a);
+  lo(b).op(Op.i64Mul).set(hl);
+  // carries out of the middle column: (lo*lo >> 32) + low(lh) + low(hl) < 3 * 2^32
+  lo(a);
+  lo(b).op(Op.i64Mul).i64Const(32).op(Op.i64ShrU);
+  lo(lh).op(Op.i64Add);
+  lo(hl).op(Op.i64Add).i64Const(32).op(Op.i64ShrU);
+  hi(a);
+  hi(b).op(Op.i64Mul, Op.i64Add);
+  hi(lh).op(Op.i64Add);
+  hi(hl).op(Op.i64Add);
+  if (op !== 67 /* mulhu */) {
+    c.get(a).i64Const(63).op(Op.i64ShrS).get(b).op(Op.i64And, Op.i64Sub);
+    if (op === 65 /* mulh */) c.get(b).i64Const(63).op(Op.i64ShrS).get(a).op(Op.i64And, Op.i64Sub);
+  }
+  e.setRd(e.rd);
+};
+
 export const M_EMITTERS: OpEmitters = {
+  ...forOps([65 /* mulh */, 66 /* mulhsu */, 67 /* mulhu */], mulHigh),
   64 /* mul */: (e) => bin(e, Op.i64Mul),
   72 /* mulw */: (e) => word(e, Op.i32Mul),
   ...forOps([68 /* div */, 69 /* divu */, 70 /* rem */, 71 /* remu */], div64),

@@ -2,10 +2,7 @@ import { type BlockEmitter, forOps, type OpEmitters } from "./emit.ts";
 import { bin, binImm, word, zext32 } from "./emit-base.ts";
 import { Op } from "./wasm.ts";
 
-/**
- * Zba, Zbb and Zbs inline, each a few wasm ops (orc.b and rev8 go to the
- * exec helper: plan.ts kindOf).
- */
+/** Zba, Zbb and Zbs inline, each a few wasm ops. */
 
 /** sh1add..sh3add (shift = op - add.uw) and their .uw forms (shift = op - sh3add). */
 const shAdd = (e: BlockEmitter) => {
@@ -78,7 +75,39 @@ const singleBit = (e: BlockEmitter) => {
   e.setRd(e.rd);
 };
 
+const BYTES_LOW7 = 0x7f7f7f7f7f7f7f7fn;
+const BYTES_HIGH = -0x7f7f7f7f7f7f7f80n; // 0x8080808080808080
+
+/**
+ * orc.b: per byte, the high bit set iff the byte is non-zero
+ * (((x & 0x7f..) + 0x7f..) | x) & 0x80.., no carry crossing bytes), then
+ * that bit spread over the byte: (bit >> 7) * 0xff.
+ */
+const orCombine = (e: BlockEmitter) => {
+  e.val(e.rs1).i64Const(BYTES_LOW7).op(Op.i64And).i64Const(BYTES_LOW7).op(Op.i64Add);
+  e.val(e.rs1).op(Op.i64Or).i64Const(BYTES_HIGH).op(Op.i64And);
+  e.c.i64Const(7).op(Op.i64ShrU).i64Const(0xff).op(Op.i64Mul);
+  e.setRd(e.rd);
+};
+
+/** rev8: swap adjacent bytes, then adjacent halfwords, then the words (a rotation by 32). */
+const reverseBytes = (e: BlockEmitter) => {
+  const c = e.c;
+  const t = e.t;
+  const swap = (shift: number, mask: bigint) => {
+    c.get(t).i64Const(shift).op(Op.i64ShrU).i64Const(mask).op(Op.i64And);
+    c.get(t).i64Const(mask).op(Op.i64And).i64Const(shift).op(Op.i64Shl, Op.i64Or).set(t);
+  };
+  e.val(e.rs1).set(t);
+  swap(8, 0x00ff00ff00ff00ffn);
+  swap(16, 0x0000ffff0000ffffn);
+  c.get(t).i64Const(32).op(Op.i64Rotl);
+  e.setRd(e.rd);
+};
+
 export const ZB_EMITTERS: OpEmitters = {
+  129 /* orc.b */: orCombine,
+  130 /* rev8 */: reverseBytes,
   99 /* add.uw */: (e) => {
     zext32(e, e.rs1);
     e.val(e.rs2).op(Op.i64Add);

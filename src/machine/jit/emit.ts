@@ -12,10 +12,11 @@ import {
 } from "../memory/layout.ts";
 import { TLB_FOLD, TLB_MASK } from "../mmu/tlb.ts";
 import {
+  FP_DYN,
   forwardTargets,
   fpInline,
   type Insn,
-  isFpMem,
+  isFp,
   rdOf,
   regsOf,
   rs1Of,
@@ -67,6 +68,10 @@ export const BLOCK_IMPORTS = [{ name: "exec", params: 6 }];
 /** Entries in a hart's jump cache (JC_STRIDE / 16 bytes). */
 export const JC_ENTRIES = JC_STRIDE / 16;
 const H_EXEC = 0;
+const FCSR = HART_CSR + 8 * S_FCSR;
+const MSTATUS = HART_CSR + 8 * S_MSTATUS;
+/** A bit of BlockEmitter.fpFlags above fflags': an f register was written. */
+const FP_WRITTEN = 0x100;
 
 /** The block function's parameters, by index. */
 export const P_HART = 0;
@@ -76,8 +81,10 @@ const P_PCLO = 3;
 const P_PCHI = 4;
 const P_ACC = 5;
 
-/** Scratch f64 locals for inline FP (emit-fp.ts). */
+/** Scratch f64 locals for inline FP (emit-fp*.ts). */
 export const FP_SCRATCH = 8;
+/** Scratch i64 locals (BlockEmitter.i64Scratch). */
+export const I64_SCRATCH = 4;
 
 /** Hands out a function's locals after its parameters, each group typed, in declaration order. */
 export class Locals {
@@ -162,6 +169,14 @@ export class BlockEmitter {
   readonly t = this.locals.add(I64);
   /** First of FP_SCRATCH f64 scratch locals (emit-fp.ts). */
   readonly fp0 = this.locals.add(F64, FP_SCRATCH);
+  /**
+   * i32, in blocks with FP ops: the fflags their inline code raised (bits
+   * 0-4) and FP_WRITTEN, written to fcsr and mstatus when the block leaves
+   * or calls the helper (flushFp), instead of at every instruction.
+   */
+  readonly fpFlags: number;
+  /** First of I64_SCRATCH i64 scratch locals, allocated by the first i64Scratch() (-1: none yet). */
+  private scratch64 = -1;
   /** Guest register -> its local (0: not cached). */
   private readonly regs: number[] = [];
   private readonly cached: number[] = [];
@@ -208,12 +223,10 @@ export class BlockEmitter {
       const { reads, writes } = regsOf(ins);
       for (const r of [...reads, ...writes]) if (!this.cached.includes(r)) this.cached.push(r);
       for (const r of writes) this.written.add(r);
-      if (isFpMem(ins.op)) this.usesFp = true;
-      if (fpInline(ins.op, (ins.insn >>> 12) & 7)) {
-        this.usesFp = true;
-        if (((ins.insn >>> 12) & 7) === 7) this.dynamicRm = true;
-      }
+      if (isFp(ins.op)) this.usesFp = true;
+      if (fpInline(ins.op, (ins.insn >>> 12) & 7) === FP_DYN) this.dynamicRm = true;
     }
+    this.fpFlags = this.usesFp ? this.locals.add(I32) : -1;
     const first = this.locals.add(I64, this.cached.length);
     this.cached.forEach((r, i) => {
       this.regs[r] = first + i;
@@ -232,17 +245,12 @@ export class BlockEmitter {
     c.get(P_BUDGET).i32Const(this.insns.length).op(Op.i32LtS, Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
     if (this.usesFp) {
       // mstatus.FS = Off: the interpreter raises the illegal-instruction trap.
-      c.get(P_HART)
-        .mem(Op.i64Load, 3, HART_CSR + 8 * S_MSTATUS)
-        .i64Const(MSTATUS_FS);
+      c.get(P_HART).mem(Op.i64Load, 3, MSTATUS).i64Const(MSTATUS_FS);
       c.op(Op.i64And, Op.i64Eqz, Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
     }
     if (this.dynamicRm) {
       // Inline FP assumes round-to-nearest-even (emit-fp.ts); other modes run interpreted.
-      c.get(P_HART)
-        .mem(Op.i32Load, 2, HART_CSR + 8 * S_FCSR)
-        .i32Const(0xe0)
-        .op(Op.i32And);
+      c.get(P_HART).mem(Op.i32Load, 2, FCSR).i32Const(0xe0).op(Op.i32And);
       c.op(Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
     }
     // page = (pcHi:pcLo) & ~0xfff
@@ -286,6 +294,7 @@ export class BlockEmitter {
     if (this.loops) c.op(Op.end);
     c.op(Op.end); // $exit
     this.flushWritten();
+    this.flushFp();
     c.get(P_HART).get(this.exitPc).mem(Op.i64Store, 3, HART_PC);
     this.chain();
   }
@@ -312,6 +321,12 @@ export class BlockEmitter {
   ifClose(): void {
     this.ifs--;
     this.c.op(Op.end);
+  }
+
+  /** The first of I64_SCRATCH i64 scratch locals, for emitters that need more than `t`. */
+  i64Scratch(): number {
+    if (this.scratch64 < 0) this.scratch64 = this.locals.add(I64, I64_SCRATCH);
+    return this.scratch64;
   }
 
   /** Pushes guest register r's value. */
@@ -433,16 +448,35 @@ export class BlockEmitter {
     c.op(Op.i32And, Op.i32Add);
   }
 
-  /** Marks mstatus.FS dirty. */
+  /** Notes that FP state was written: mstatus.FS becomes Dirty when the block leaves (flushFp). */
   fpDirty(): void {
-    this.c
-      .get(P_HART)
-      .get(P_HART)
-      .mem(Op.i64Load, 3, HART_CSR + 8 * S_MSTATUS);
-    this.c
-      .i64Const(BigInt(MSTATUS_FS) | (1n << 63n))
+    this.raiseFp(() => this.c.i32Const(FP_WRITTEN));
+  }
+
+  /** ORs the i32 that `emitBits` pushes (fflags bits, FP_WRITTEN) into the block's pending FP flags. */
+  raiseFp(emitBits: () => void): void {
+    this.c.get(this.fpFlags);
+    emitBits();
+    this.c.op(Op.i32Or).set(this.fpFlags);
+  }
+
+  /**
+   * Pending FP flags into the hart, as the interpreter's accrue() and
+   * fpDirty() would have done: fflags |= the flags raised, and FS = Dirty
+   * (with SD) if any were raised or an f register was written.
+   */
+  private flushFp(reset = false): void {
+    if (this.fpFlags < 0) return;
+    const c = this.c;
+    c.get(this.fpFlags).op(Op.if, VOID);
+    c.get(P_HART).get(P_HART).mem(Op.i32Load, 2, FCSR).get(this.fpFlags).i32Const(0x1f);
+    c.op(Op.i32And, Op.i32Or).mem(Op.i32Store, 2, FCSR);
+    c.get(P_HART).get(P_HART).mem(Op.i64Load, 3, MSTATUS);
+    c.i64Const(BigInt(MSTATUS_FS) | (1n << 63n))
       .op(Op.i64Or)
-      .mem(Op.i64Store, 3, HART_CSR + 8 * S_MSTATUS);
+      .mem(Op.i64Store, 3, MSTATUS);
+    if (reset) c.i32Const(0).set(this.fpFlags);
+    c.op(Op.end);
   }
 
   /** Writes the registers the block writes back to the hart. */
@@ -459,6 +493,7 @@ export class BlockEmitter {
     const c = this.c;
     const { op, insn, raw, off } = this.ins;
     this.flushWritten();
+    this.flushFp(true);
     c.i32Const(op).i32Const(insn).i32Const(raw);
     c.get(P_PCLO).i32Const(~0xfff).op(Op.i32And).i32Const(off).op(Op.i32Add).get(P_PCHI);
     c.get(P_ACC).get(this.n).op(Op.i32Add).i32Const(this.k).op(Op.i32Add).op(Op.call).u32(H_EXEC);

@@ -3,6 +3,8 @@ import type { OpEmit, OpEmitters } from "./emit.ts";
 import { BASE_EMITTERS } from "./emit-base.ts";
 import { BRANCH_EMITTERS } from "./emit-branch.ts";
 import { FP_EMITTERS } from "./emit-fp.ts";
+import { FP_CVT_EMITTERS } from "./emit-fp-cvt.ts";
+import { FP_SIGN_EMITTERS } from "./emit-fp-sign.ts";
 import { M_EMITTERS } from "./emit-m.ts";
 import { MEM_EMITTERS } from "./emit-mem.ts";
 import { ZB_EMITTERS } from "./emit-zb.ts";
@@ -31,4 +33,6 @@ export const EMITTERS = emitterTable([
   M_EMITTERS,
   ZB_EMITTERS,
   FP_EMITTERS,
+  FP_SIGN_EMITTERS,
+  FP_CVT_EMITTERS,
 ]);

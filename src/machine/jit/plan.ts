@@ -45,16 +45,20 @@ export const branchImm = (insn: number) =>
   (((insn >>> 25) & 0x3f) << 5) |
   (((insn >>> 8) & 0xf) << 1);
 
+/** F and D instructions, loads and stores included. */
+export const isFp = (op: number) => op >= 139 /* flw */ && op <= 200 /* fmv.d.x */;
+
+/**
+ * Inline: RV64I, M, Zba/Zbb/Zbs and F/D (whose emitters fall back to the
+ * exec helper, from inside the block, in the cases they cannot prove).
+ */
 export function kindOf(op: number): number {
   if (op === OP_NOP) return Kind.inline;
   if (op === 3 /* jal */ || op === 4 /* jalr */) return Kind.end;
   if (op >= 1 /* lui */ && op <= 49 /* sraw */) return Kind.inline;
-  if (op >= 65 /* mulh */ && op <= 67 /* mulhu */) return Kind.helper;
   if (op >= 64 /* mul */ && op <= 76 /* remuw */) return Kind.inline;
-  if (op === 129 /* orc.b */ || op === 130 /* rev8 */) return Kind.helper;
   if (op >= 99 /* add.uw */ && op <= 138 /* bseti */) return Kind.inline;
-  if (isFpMem(op)) return Kind.inline;
-  if (op >= 141 /* fmadd.s */ && op <= 200 /* fmv.d.x */) return Kind.helper;
+  if (isFp(op)) return Kind.inline;
   return Kind.stop;
 }
 
@@ -128,13 +132,38 @@ export function targetOf(ins: Insn): number {
   return -1;
 }
 
+/** fpInline's answers: no inline code (the helper runs it), inline, inline when frm is RNE. */
+export const FP_HELPER = 0;
+export const FP_INLINE = 1;
+export const FP_DYN = 2;
+
 /**
- * Whether FP op `op` with rounding-mode field `rm` has an inline fast path
- * (emit-fp.ts); the block must then check frm if rm is dyn.
+ * Whether FP op `op` with funct3 `rm` has inline code (the emit-fp*.ts
+ * files; each still takes its unusual operands to the helper), and whether
+ * that code needs frm = RNE (checked once at block entry): arithmetic in
+ * RNE, static or dyn; conversions to integers also in RTZ, RDN and RUP
+ * (wasm's trunc, floor, ceil), and the exact int32 -> binary64 ones in any
+ * valid mode; sign injection, moves, compares, min/max and fclass (no
+ * rounding) always.
  */
-export function fpInline(op: number, rm: number): boolean {
-  if (rm !== 0 && rm !== 7) return false;
-  const double = op >= 171 /* fmadd.d */ && op <= 177 /* fmul.d */;
-  const single = op >= 141 /* fmadd.s */ && op <= 149 /* fsqrt.s */;
-  return double || single;
+export function fpInline(op: number, rm: number): number {
+  if (op < 141 /* fmadd.s */ || op > 200 /* fmv.d.x */) return FP_HELPER;
+  if (!ROUNDS[op]) return FP_INLINE;
+  if (rm === 7) return FP_DYN;
+  if (rm === 0) return FP_INLINE;
+  const toInt =
+    (op >= 155 /* fcvt.w.s */ && op <= 158) /* fcvt.lu.s */ ||
+    (op >= 191 /* fcvt.w.d */ && op <= 194) /* fcvt.lu.d */;
+  if (toInt && rm <= 3) return FP_INLINE;
+  if ((op === 195 /* fcvt.d.w */ || op === 196) /* fcvt.d.wu */ && rm <= 4) return FP_INLINE;
+  return FP_HELPER;
 }
+
+/** Per op: whether it has a rounding-mode field (the instruction table's `rm` operand). */
+const ROUNDS = (() => {
+  const u = new Uint8Array(INSTRUCTIONS.length + 1);
+  INSTRUCTIONS.forEach(([, , , , operands], i) => {
+    u[i + 1] = operands.split(",").includes("rm") ? 1 : 0;
+  });
+  return u;
+})();

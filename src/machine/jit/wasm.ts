@@ -58,6 +58,7 @@ export const Op = {
   i32GtS: 0x4a,
   i32GtU: 0x4b,
   i32LeS: 0x4c,
+  i32LeU: 0x4d,
   i32GeS: 0x4e,
   i32GeU: 0x4f,
   i64Eqz: 0x50,
@@ -114,12 +115,26 @@ export const Op = {
   f64Eq: 0x61,
   f64Ne: 0x62,
   f64Lt: 0x63,
+  f64Gt: 0x64,
+  f64Le: 0x65,
+  f64Ge: 0x66,
+  f64Abs: 0x99,
   f64Neg: 0x9a,
+  f64Ceil: 0x9b,
+  f64Floor: 0x9c,
+  f64Trunc: 0x9d,
+  f64Nearest: 0x9e,
   f64Sqrt: 0x9f,
   f64Add: 0xa0,
   f64Sub: 0xa1,
   f64Mul: 0xa2,
   f64Div: 0xa3,
+  f64Min: 0xa4,
+  f64Max: 0xa5,
+  f32ConvertI64S: 0xb4,
+  f32ConvertI64U: 0xb5,
+  f64ConvertI64S: 0xb9,
+  f64ConvertI64U: 0xba,
   f32DemoteF64: 0xb6,
   f64PromoteF32: 0xbb,
   i32ReinterpretF32: 0xbc,
@@ -127,6 +142,9 @@ export const Op = {
   f32ReinterpretI32: 0xbe,
   f64ReinterpretI64: 0xbf,
 } as const;
+
+/** Saturating float-to-int truncations: the 0xfc prefix, then this index (Code.truncSat). */
+export const TruncSat = { i32F64S: 2, i32F64U: 3, i64F64S: 6, i64F64U: 7 } as const;
 
 /** A growable byte buffer with the encodings function bodies need. */
 export class Code {
@@ -225,6 +243,11 @@ export class Code {
   i64Const(v: bigint | number): this {
     this.byte(Op.i64Const);
     return typeof v === "number" ? this.sNum(v) : this.s64(v);
+  }
+
+  /** A saturating truncation (TruncSat): NaN gives 0, out-of-range values the nearest bound. */
+  truncSat(index: number): this {
+    return this.byte(0xfc).u32(index);
   }
 
   get(local: number): this {

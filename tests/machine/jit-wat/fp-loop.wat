@@ -5,7 +5,7 @@
   (import "env" "table" (table $env.table 0 funcref))
   (import "env" "exec" (func $env.exec (type $t1)))
   (func $f0 (type $t0) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (result i32)
-    (local $l6 i64) (local $l7 i32) (local $l8 i64) (local $l9 i32) (local $l10 i64) (local $l11 i32) (local $l12 i64) (local $l13 f64) (local $l14 f64) (local $l15 f64) (local $l16 f64) (local $l17 f64) (local $l18 f64) (local $l19 f64) (local $l20 f64) (local $l21 i64) (local $l22 i64)
+    (local $l6 i64) (local $l7 i32) (local $l8 i64) (local $l9 i32) (local $l10 i64) (local $l11 i32) (local $l12 i64) (local $l13 f64) (local $l14 f64) (local $l15 f64) (local $l16 f64) (local $l17 f64) (local $l18 f64) (local $l19 f64) (local $l20 f64) (local $l21 i32) (local $l22 i64) (local $l23 i64)
     local.get $p2
     i32.const 6
     i32.lt_s
@@ -42,14 +42,14 @@
     local.set $l6
     local.get $p0
     i64.load offset=64
-    local.set $l21
+    local.set $l22
     local.get $p0
     i64.load offset=88
-    local.set $l22
+    local.set $l23
     block $B3
       loop $L4
         local.get $p0
-        local.get $l21
+        local.get $l22
         i64.const 0
         i64.add
         local.set $l10
@@ -94,83 +94,68 @@
         i32.add
         i64.load align=1
         i64.store offset=264
-        local.get $p0
-        local.get $p0
-        i64.load offset=520
-        i64.const -9223372036854751232
-        i64.or
-        i64.store offset=520
+        local.get $l21
+        i32.const 256
+        i32.or
+        local.set $l21
         block $B6
           block $B7
             local.get $p0
             f64.load offset=272
             local.set $l13
-            local.get $l13
-            i64.reinterpret_f64
-            i64.const 52
-            i64.shr_u
-            i32.wrap_i64
-            i32.const 2047
-            i32.and
-            i32.const 1
-            i32.sub
-            i32.const 2046
-            i32.ge_u
-            br_if $B7
             local.get $p0
             f64.load offset=264
             local.set $l14
-            local.get $l14
-            i64.reinterpret_f64
-            i64.const 52
-            i64.shr_u
-            i32.wrap_i64
-            i32.const 2047
-            i32.and
-            i32.const 1
-            i32.sub
-            i32.const 2046
-            i32.ge_u
-            br_if $B7
             local.get $l13
             local.get $l14
+            f64.add
+            local.set $l15
+            local.get $l15
+            local.get $l15
+            f64.sub
+            f64.const 0x0p+0 (;=0;)
+            f64.ne
+            br_if $B7
+            local.get $l15
+            local.get $l13
+            f64.sub
+            local.set $l17
+            local.get $l13
+            local.get $l15
+            local.get $l17
+            f64.sub
+            f64.sub
+            local.get $l14
+            local.get $l17
+            f64.sub
             f64.add
             local.set $l16
-            local.get $l16
-            i64.reinterpret_f64
-            i64.const 52
-            i64.shr_u
-            i32.wrap_i64
-            i32.const 2047
-            i32.and
-            i32.const 2
-            i32.sub
-            i32.const 2045
-            i32.ge_u
-            br_if $B7
-            local.get $l16
-            local.get $l13
-            f64.sub
-            local.set $l20
-            local.get $l13
-            local.get $l16
-            local.get $l20
-            f64.sub
-            f64.sub
-            local.get $l14
-            local.get $l20
-            f64.sub
-            f64.add
-            local.set $l17
             local.get $p0
-            local.get $l16
+            local.get $l15
             f64.store offset=272
+            local.get $l21
+            i32.const 256
+            i32.or
+            local.set $l21
+            local.get $l21
+            local.get $l16
+            f64.const 0x0p+0 (;=0;)
+            f64.ne
+            i32.or
+            local.set $l21
+            br $B6
+          end
+          local.get $p0
+          local.get $l23
+          i64.store offset=88
+          local.get $l21
+          if $I8
             local.get $p0
             local.get $p0
             i32.load offset=696
-            local.get $l17
-            f64.const 0x0p+0 (;=0;)
-            f64.ne
+            local.get $l21
+            i32.const 31
+            i32.and
             i32.or
             i32.store offset=696
             local.get $p0
@@ -179,11 +164,9 @@
             i64.const -9223372036854751232
             i64.or
             i64.store offset=520
-            br $B6
+            i32.const 0
+            local.set $l21
           end
-          local.get $p0
-          local.get $l22
-          i64.store offset=88
           i32.const 175
           i32.const 34697555
           i32.const 34697555
@@ -200,133 +183,140 @@
           i32.add
           call $env.exec
         end
-        block $B8
-          block $B9
+        block $B9
+          block $B10
             local.get $p0
             f64.load offset=264
             local.set $l13
-            local.get $l13
-            i64.reinterpret_f64
-            i64.const 52
-            i64.shr_u
-            i32.wrap_i64
-            i32.const 2047
-            i32.and
-            i32.const 1
-            i32.sub
-            i32.const 2046
-            i32.ge_u
-            br_if $B9
             local.get $p0
             f64.load offset=272
             local.set $l14
-            local.get $l14
-            i64.reinterpret_f64
-            i64.const 52
-            i64.shr_u
-            i32.wrap_i64
-            i32.const 2047
-            i32.and
-            i32.const 1
-            i32.sub
-            i32.const 2046
-            i32.ge_u
-            br_if $B9
-            local.get $l13
-            i64.reinterpret_f64
-            i64.const 52
-            i64.shr_u
-            i32.wrap_i64
-            i32.const 2047
-            i32.and
-            i32.const 543
-            i32.sub
-            i32.const 961
-            i32.ge_u
-            br_if $B9
-            local.get $l14
-            i64.reinterpret_f64
-            i64.const 52
-            i64.shr_u
-            i32.wrap_i64
-            i32.const 2047
-            i32.and
-            i32.const 543
-            i32.sub
-            i32.const 961
-            i32.ge_u
-            br_if $B9
             local.get $l13
             local.get $l14
             f64.mul
-            local.set $l16
-            local.get $l16
-            i64.reinterpret_f64
-            i64.const 52
-            i64.shr_u
-            i32.wrap_i64
-            i32.const 2047
-            i32.and
-            i32.const 2
-            i32.sub
-            i32.const 2045
-            i32.ge_u
-            br_if $B9
-            f64.const 0x1.0000002p+27 (;=1.34218e+08;)
-            local.get $l13
-            f64.mul
-            local.set $l19
-            local.get $l19
-            local.get $l19
-            local.get $l13
-            f64.sub
-            f64.sub
-            local.set $l18
-            local.get $l13
-            local.get $l18
-            f64.sub
-            local.set $l19
-            f64.const 0x1.0000002p+27 (;=1.34218e+08;)
-            local.get $l14
-            f64.mul
-            local.set $l17
-            local.get $l17
-            local.get $l17
-            local.get $l14
-            f64.sub
-            f64.sub
-            local.set $l20
-            local.get $l14
-            local.get $l20
-            f64.sub
-            local.set $l17
-            local.get $l18
-            local.get $l20
-            f64.mul
-            local.get $l16
-            f64.sub
-            local.get $l18
-            local.get $l17
-            f64.mul
-            f64.add
-            local.get $l19
-            local.get $l20
-            f64.mul
-            f64.add
-            local.get $l19
-            local.get $l17
-            f64.mul
-            f64.add
-            local.set $l15
+            local.tee $l15
+            f64.const 0x0p+0 (;=0;)
+            f64.eq
+            if $I11
+              local.get $l13
+              f64.const 0x0p+0 (;=0;)
+              f64.eq
+              local.get $l14
+              f64.const 0x0p+0 (;=0;)
+              f64.eq
+              i32.or
+              i32.eqz
+              br_if $B10
+            else
+              local.get $l13
+              i64.reinterpret_f64
+              i64.const 52
+              i64.shr_u
+              i32.wrap_i64
+              i32.const 2047
+              i32.and
+              i32.const 543
+              i32.sub
+              i32.const 961
+              i32.ge_u
+              local.get $l14
+              i64.reinterpret_f64
+              i64.const 52
+              i64.shr_u
+              i32.wrap_i64
+              i32.const 2047
+              i32.and
+              i32.const 543
+              i32.sub
+              i32.const 961
+              i32.ge_u
+              i32.or
+              local.get $l15
+              i64.reinterpret_f64
+              i64.const 52
+              i64.shr_u
+              i32.wrap_i64
+              i32.const 2047
+              i32.and
+              i32.const 2
+              i32.sub
+              i32.const 2045
+              i32.ge_u
+              i32.or
+              br_if $B10
+              f64.const 0x1.0000002p+27 (;=1.34218e+08;)
+              local.get $l13
+              f64.mul
+              local.set $l18
+              local.get $l18
+              local.get $l18
+              local.get $l13
+              f64.sub
+              f64.sub
+              local.set $l17
+              local.get $l13
+              local.get $l17
+              f64.sub
+              local.set $l18
+              f64.const 0x1.0000002p+27 (;=1.34218e+08;)
+              local.get $l14
+              f64.mul
+              local.set $l20
+              local.get $l20
+              local.get $l20
+              local.get $l14
+              f64.sub
+              f64.sub
+              local.set $l19
+              local.get $l14
+              local.get $l19
+              f64.sub
+              local.set $l20
+              local.get $l17
+              local.get $l19
+              f64.mul
+              local.get $l15
+              f64.sub
+              local.get $l17
+              local.get $l20
+              f64.mul
+              f64.add
+              local.get $l18
+              local.get $l19
+              f64.mul
+              f64.add
+              local.get $l18
+              local.get $l20
+              f64.mul
+              f64.add
+              local.set $l16
+              local.get $l21
+              local.get $l16
+              f64.const 0x0p+0 (;=0;)
+              f64.ne
+              i32.or
+              local.set $l21
+            end
             local.get $p0
-            local.get $l16
+            local.get $l15
             f64.store offset=280
+            local.get $l21
+            i32.const 256
+            i32.or
+            local.set $l21
+            br $B9
+          end
+          local.get $p0
+          local.get $l23
+          i64.store offset=88
+          local.get $l21
+          if $I12
             local.get $p0
             local.get $p0
             i32.load offset=696
-            local.get $l15
-            f64.const 0x0p+0 (;=0;)
-            f64.ne
+            local.get $l21
+            i32.const 31
+            i32.and
             i32.or
             i32.store offset=696
             local.get $p0
@@ -335,11 +325,9 @@
             i64.const -9223372036854751232
             i64.or
             i64.store offset=520
-            br $B8
+            i32.const 0
+            local.set $l21
           end
-          local.get $p0
-          local.get $l22
-          i64.store offset=88
           i32.const 177
           i32.const 304148947
           i32.const 304148947
@@ -356,7 +344,7 @@
           i32.add
           call $env.exec
         end
-        local.get $l21
+        local.get $l22
         i64.const 8
         i64.add
         local.set $l10
@@ -381,7 +369,7 @@
         i64.const -4089
         i64.and
         i64.ne
-        if $I10
+        if $I13
           local.get $l6
           i64.const 28
           i64.add
@@ -402,14 +390,14 @@
         local.get $p0
         i64.load offset=280
         i64.store align=1
-        local.get $l22
+        local.get $l23
         i64.const -1
         i64.add
-        local.set $l22
-        local.get $l22
+        local.set $l23
+        local.get $l23
         i64.const 0
         i64.ne
-        if $I11
+        if $I14
           local.get $l7
           i32.const 6
           i32.add
@@ -439,14 +427,31 @@
       end
     end
     local.get $p0
-    local.get $l22
+    local.get $l23
     i64.store offset=88
+    local.get $l21
+    if $I15
+      local.get $p0
+      local.get $p0
+      i32.load offset=696
+      local.get $l21
+      i32.const 31
+      i32.and
+      i32.or
+      i32.store offset=696
+      local.get $p0
+      local.get $p0
+      i64.load offset=520
+      i64.const -9223372036854751232
+      i64.or
+      i64.store offset=520
+    end
     local.get $p0
     local.get $l8
     i64.store offset=512
     local.get $l9
     i32.eqz
-    if $I12
+    if $I16
       local.get $p5
       return
     end
@@ -478,7 +483,7 @@
     local.get $p1
     i32.eq
     i32.and
-    if $I13
+    if $I17
       local.get $p0
       local.get $p1
       local.get $p2

@@ -66,12 +66,14 @@ const exitsOf = (j: JitProfileData) => Object.values(j.exits).reduce((a, b) => a
 /** Returns to JavaScript: how often, and why. */
 export function exitsTable(segments: readonly ProfileSegment[]): string {
   const lines = [
-    `| workload | insns per entry | exits per M insns | entries retiring nothing | ${EXIT_COLUMNS.map(([, h]) => h).join(" | ")} | stops before |`,
-    `| --- | ---: | ---: | ---: | ${EXIT_COLUMNS.map(() => "---:").join(" | ")} | --- |`,
+    `| workload | insns per entry | insns per block run | exits per M insns | entries retiring nothing | ${EXIT_COLUMNS.map(([, h]) => h).join(" | ")} | stops before |`,
+    `| --- | ---: | ---: | ---: | ---: | ${EXIT_COLUMNS.map(() => "---:").join(" | ")} | --- |`,
   ];
   for (const s of segments) {
     const j = s.jit;
     const exits = exitsOf(j);
+    // Blocks run: entries from JavaScript that retired something, and chained calls.
+    const runs = j.entries - j.refused + j.chains;
     const cols = EXIT_COLUMNS.map(([causes]) =>
       pct(
         causes.reduce((a, c) => a + j.exits[c], 0),
@@ -79,7 +81,7 @@ export function exitsTable(segments: readonly ProfileSegment[]): string {
       ),
     );
     lines.push(
-      `| ${s.name} | ${j.entries > 0 ? (j.blockInsns / j.entries).toFixed(0) : "–"} | ${s.retired > 0 ? ((exits * 1e6) / s.retired).toFixed(0) : "–"} | ${pct(j.refused, j.entries)} | ${cols.join(" | ")} | ${topOf(j.stopOps, j.exits.stop, 3)} |`,
+      `| ${s.name} | ${j.entries > 0 ? (j.blockInsns / j.entries).toFixed(0) : "–"} | ${runs > 0 ? (j.blockInsns / runs).toFixed(1) : "–"} | ${s.retired > 0 ? ((exits * 1e6) / s.retired).toFixed(0) : "–"} | ${pct(j.refused, j.entries)} | ${cols.join(" | ")} | ${topOf(j.stopOps, j.exits.stop, 3)} |`,
     );
   }
   return lines.join("\n");

@@ -50,6 +50,9 @@ test("each return from compiled code is classified once, by its cause", { skip }
   near(data.exits.stop, "stops");
   near(data.stopOps.csrrw, "stops before csrrw");
   near(data.exits.memory, "memory exits");
+  // Each pass of both loops chains from the block after the stop to the loop's head through the
+  // jump cache at least once (a block cut short before code not yet decoded adds a chain).
+  assert.ok(data.chains >= 2 * PASSES - 20 && data.chains <= 4 * PASSES, `chains: ${data.chains}`);
   // loop_spin's 900,000 instructions in one self-looping block end only with the slices' budget.
   assert.ok(data.exits.budget >= 900_000 / 65536, `budget exits: ${data.exits.budget}`);
   assert.ok(data.compiled > 0 && data.compiledInsns >= data.compiled);

@@ -2,6 +2,7 @@ import { MSTATUS_FS } from "../cpu/constants.ts";
 import { S_FCSR, S_MSTATUS } from "../cpu/csr-slots.ts";
 import { OP_NOP } from "../memory/code-cache.ts";
 import {
+  HART_CHAINS,
   HART_CSR,
   HART_EXIT_KIND,
   HART_PC,
@@ -531,6 +532,13 @@ export class BlockEmitter {
       .op(Op.i32WrapI64)
       .get(P_TLB)
       .op(Op.i32Eq, Op.i32And, Op.if, VOID);
+    if (this.profile)
+      c.get(P_HART)
+        .get(P_HART)
+        .mem(Op.i32Load, 2, HART_CHAINS)
+        .i32Const(1)
+        .op(Op.i32Add)
+        .mem(Op.i32Store, 2, HART_CHAINS);
     c.get(P_HART).get(P_TLB).get(P_BUDGET).get(exitN).op(Op.i32Sub);
     c.get(exitPc).op(Op.i32WrapI64).get(exitPc).i64Const(32).op(Op.i64ShrU, Op.i32WrapI64);
     c.get(P_ACC).get(exitN).op(Op.i32Add);

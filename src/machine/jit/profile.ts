@@ -1,7 +1,7 @@
 import { INSTRUCTIONS } from "../../isa/table.ts";
 import type { TierProfile } from "../cpu/tier.ts";
 import { OP_MASK, OP_NOP } from "../memory/code-cache.ts";
-import { HART_EXIT_KIND } from "../memory/layout.ts";
+import { HART_CHAINS, HART_EXIT_KIND } from "../memory/layout.ts";
 
 /**
  * The JIT's profile counters (issue 15 item 6; `virtus run --profile FILE`,
@@ -67,6 +67,8 @@ export interface JitProfileData {
   interpInsns: number;
   /** Calls from the interpreter into compiled code (each may chain through many blocks). */
   entries: number;
+  /** Calls from block to block through the jump cache, without a return to JavaScript. */
+  chains: number;
   /** Entries that retired nothing (FP off, a rounding mode inline FP does not handle). */
   refused: number;
   /** Returns to the interpreter by cause (EXIT_CAUSES). */
@@ -94,6 +96,7 @@ export class JitProfile implements TierProfile {
   blockInsns = 0;
   interpInsns = 0;
   entries = 0;
+  chains = 0;
   refused = 0;
   readonly exits = new Float64Array(EXIT_CAUSES.length);
   /** By op number. */
@@ -132,6 +135,9 @@ export class JitProfile implements TierProfile {
   ): boolean {
     this.entries++;
     this.blockInsns += n;
+    const chains = (hartLinear + HART_CHAINS) >>> 2;
+    this.chains += this.i32[chains];
+    this.i32[chains] = 0;
     if (n === 0) {
       this.refused++;
       return false;
@@ -217,6 +223,7 @@ export class JitProfile implements TierProfile {
       blockInsns: this.blockInsns,
       interpInsns: this.interpInsns,
       entries: this.entries,
+      chains: this.chains,
       refused: this.refused,
       exits,
       stopOps: byName(this.stopOps),
@@ -233,6 +240,7 @@ export class JitProfile implements TierProfile {
     this.blockInsns = 0;
     this.interpInsns = 0;
     this.entries = 0;
+    this.chains = 0;
     this.refused = 0;
     this.exits.fill(0);
     this.stopOps.clear();

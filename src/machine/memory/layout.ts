@@ -13,6 +13,7 @@
  *   0x200  pc        i64
  *   0x208  CSR slots i64 each, indexed by CsrSlot (csr.ts)
  *   0xff8  i32: the kind of the last exit from compiled code, with a profile (jit/profile.ts)
+ *   0xffc  i32: chained calls between blocks since the last return, with a profile
  */
 import { TLB_BYTES } from "../mmu/tlb.ts";
 
@@ -23,6 +24,7 @@ export const HART_F = 0x100;
 export const HART_PC = 0x200;
 export const HART_CSR = 0x208;
 export const HART_EXIT_KIND = 0xff8;
+export const HART_CHAINS = 0xffc;
 /** Where the hart TLBs start in linear memory, and the bytes each takes. */
 export const TLB_LINEAR = 0x10000;
 export const TLB_STRIDE = TLB_BYTES;

@@ -34,12 +34,27 @@ function report(res: DiffResult, fpRate: number): string {
   return out.join("\n");
 }
 
-async function check(t: { skip(msg: string): void }, seed: number, count: number, fpRate: number) {
+async function check(
+  t: { skip(msg: string): void },
+  seed: number,
+  count: number,
+  fpRate: number,
+  specials?: number,
+) {
   if (missing) {
     t.skip(`differential JIT tests need qemu-riscv64 and the riscv64 cross compiler: ${missing}`);
     return;
   }
-  const res = await runDiff({ seed, count, fpRate, perProgram: 150, passes: PASSES, jit: true, jitHot: 1 });
+  const res = await runDiff({
+    seed,
+    count,
+    fpRate,
+    specials,
+    perProgram: 150,
+    passes: PASSES,
+    jit: true,
+    jitHot: 1,
+  });
   assert.equal(res.ran, count, report(res, fpRate));
   assert.ok(res.mismatches.length === 0 && res.errors.length === 0, report(res, fpRate));
   // The JIT was not bypassed: it compiled blocks, and blocks starting in the cases' own code
@@ -57,6 +72,12 @@ test("FP + integer sequences match qemu-riscv64 under the JIT (1,000 cases)", {
   timeout: 120_000,
 }, async (t) => {
   await check(t, 0x11f0_0002, 1000, 1);
+});
+
+test("FP sequences over special values (NaNs, +-0, subnormals, infinities, conversion limits) match qemu-riscv64 under the JIT (1,000 cases)", {
+  timeout: 120_000,
+}, async (t) => {
+  await check(t, 0x11f0_0004, 1000, 1, 0.5);
 });
 
 test("each pass starts from the same state: 3 passes dump what 2 passes dump (qemu)", {

@@ -71,6 +71,16 @@ const PROGRAMS: Record<string, number[]> = {
     encodeR(0x09, 2, 1, 7, 3, OP_FP), // fmul.d ft3, ft1, ft2
     encodeS(8, 3, S0, 3, 0x27), // fsd ft3, 8(s0)
   ]),
+  // Conversions, sign injection, a compare and a move, all inline (issue 15 item 3).
+  "fp-convert": counted([
+    encodeI(0, S0, 3, 1, LOAD_FP), // fld ft1, 0(s0)
+    encodeR(0x61, 0, 1, 1, A0, OP_FP), // fcvt.w.d a0, ft1, rtz
+    encodeR(0x69, 0, A0, 0, 2, OP_FP), // fcvt.d.w ft2, a0
+    encodeR(0x11, 2, 2, 1, 3, OP_FP), // fsgnjn.d ft3, ft2, ft2 (fneg.d)
+    encodeR(0x51, 1, 3, 2, A2, OP_FP), // feq.d a2, ft3, ft1
+    encodeR(0x71, 0, 3, 0, A3, OP_FP), // fmv.x.d a3, ft3
+    encodeS(8, 3, S0, 3, 0x27), // fsd ft3, 8(s0)
+  ]),
 };
 
 /** Modules the JIT builds, captured at WebAssembly.Module (however the JIT is organized, it makes modules). */

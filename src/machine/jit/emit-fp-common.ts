@@ -183,16 +183,20 @@ export class FpOp {
 
 /**
  * The emitter of an F/D op: `body` when fpInline says the op has inline
- * code for its rounding mode (it may branch to the slow path with
- * FpOp.slowIf), else the exec helper.
+ * code for its rounding mode, else the exec helper. With `slow`, the body
+ * may branch to a slow path (FpOp.slowIf) that runs the helper.
  */
-export function fpEmitter(body: (o: FpOp) => void): (e: BlockEmitter) => void {
+export function fpEmitter(body: (o: FpOp) => void, slow = true): (e: BlockEmitter) => void {
   return (e) => {
     if (fpInline(e.ins.op, (e.ins.insn >>> 12) & 7) === FP_HELPER) {
       e.helper();
       return;
     }
     const o = new FpOp(e);
+    if (!slow) {
+      body(o);
+      return;
+    }
     const c = e.c;
     c.op(Op.block, VOID, Op.block, VOID); // $done, $slow
     body(o);
@@ -203,7 +207,5 @@ export function fpEmitter(body: (o: FpOp) => void): (e: BlockEmitter) => void {
   };
 }
 
-/** The emitter of an F/D op whose inline code never needs the helper. */
-export function fpEmitterNoSlow(body: (o: FpOp) => void): (e: BlockEmitter) => void {
-  return (e) => body(new FpOp(e));
-}
+/** The emitter of an F/D op whose inline code is complete (no slow path). */
+export const fpEmitterNoSlow = (body: (o: FpOp) => void) => fpEmitter(body, false);

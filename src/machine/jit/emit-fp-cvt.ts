@@ -1,5 +1,5 @@
 import { forOps, type OpEmitters } from "./emit.ts";
-import { FLAG_NV, FLAG_NX, fpEmitter, MIN32 } from "./emit-fp-common.ts";
+import { FLAG_NV, FLAG_NX, fpEmitter, fpEmitterNoSlow, MIN32 } from "./emit-fp-common.ts";
 import { Op, TruncSat } from "./wasm.ts";
 
 /**
@@ -28,7 +28,7 @@ const TO_INT = [
 /** wasm's rounding to an integral value, by rm: RNE (and dyn, checked RNE at block entry), RTZ, RDN, RUP. */
 const ROUND = [Op.f64Nearest, Op.f64Trunc, Op.f64Floor, Op.f64Ceil];
 
-const toInt = fpEmitter((o) => {
+const toInt = fpEmitterNoSlow((o) => {
   const c = o.c;
   const double = o.op >= 191 /* fcvt.w.d */;
   const t = TO_INT[o.op - (double ? 191 /* fcvt.w.d */ : 155) /* fcvt.w.s */];
@@ -64,7 +64,7 @@ const FROM_INT = [
   { word: false, signed: false },
 ];
 
-const fromInt = fpEmitter((o) => {
+const fromInt = fpEmitterNoSlow((o) => {
   const c = o.c;
   const e = o.e;
   const double = o.op >= 195 /* fcvt.d.w */;

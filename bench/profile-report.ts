@@ -21,6 +21,7 @@ const TIME_COLUMNS: CpuCategory[] = [
   "devices",
   "gc",
   "idle",
+  "profiler",
 ];
 
 /** Instructions and time shares, one row per segment. */

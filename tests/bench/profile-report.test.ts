@@ -40,7 +40,7 @@ test("the shares table: instructions in blocks and time by category, as percenta
   const row = sharesTable([segment()]).split("\n")[2];
   assert.equal(
     row,
-    "| gzip | 1.0 | 90.0% | 1.5 | 60.0% | 0.0% | 0.0% | 0.0% | 30.0% | 0.0% | 0.0% | 0.0% | 0.0% | 10.0% |",
+    "| gzip | 1.0 | 90.0% | 1.5 | 60.0% | 0.0% | 0.0% | 0.0% | 30.0% | 0.0% | 0.0% | 0.0% | 0.0% | 0.0% | 10.0% |",
   );
 });
 

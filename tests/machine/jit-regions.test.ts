@@ -28,7 +28,7 @@ interface Entry {
 
 /**
  * Records every entry into compiled code from the interpreter by wrapping
- * each function as the Jit compiles it (Jit.compile and Jit.fns are public;
+ * each function as the Jit installs it (Jit.onInstall and Jit.fns are public;
  * chained calls between compiled functions go through the table, unwrapped,
  * so an entry covers the whole chain it ran).
  */
@@ -37,17 +37,13 @@ function recordEntries(m: Machine): Entry[] {
   assert.ok(jit !== undefined);
   const entries: Entry[] = [];
   const pcw = m.harts[0].pcWords;
-  const compile = jit.compile.bind(jit);
-  jit.compile = (...args: Parameters<typeof compile>) => {
-    const id = compile(...args);
-    if (id < 0) return id;
+  jit.onInstall = (id) => {
     const fn = jit.fns[id];
     jit.fns[id] = (...call: Parameters<typeof fn>) => {
       const n = fn(...call);
       entries.push({ from: call[3] >>> 0, to: pcw[0] >>> 0, retired: n });
       return n;
     };
-    return id;
   };
   return entries;
 }

@@ -5,7 +5,7 @@ import { Hart } from "../cpu/hart.ts";
 import { vsTimerDeadline } from "../cpu/hext.ts";
 import { runSlice } from "../cpu/interpreter.ts";
 import { Clint, type Clock } from "../devices/clint.ts";
-import { Jit } from "../jit/jit.ts";
+import { JIT_YIELD_INSNS, Jit } from "../jit/jit.ts";
 import type { JitProfile } from "../jit/profile.ts";
 import { GuestMemory } from "../memory/guest-memory.ts";
 import { expectBoolean, expectNumber, expectVersion, type Stateful } from "../snapshot/state.ts";
@@ -43,6 +43,12 @@ export interface MachineOptions {
   jitMaxBlocks?: number;
   /** Count the JIT's work into this profile (jit/profile.ts; `virtus run --profile`). */
   jitProfile?: JitProfile;
+  /**
+   * Compile blocks on V8's background threads and install them when the
+   * host's event loop runs (jit/jit.ts flush); only for hosts that yield to
+   * it between runs. Default false: modules compile synchronously.
+   */
+  jitAsync?: boolean;
   /** Decoded pages kept at most (memory/code-cache.ts; tests lower it to exercise eviction). */
   maxCodePages?: number;
   /** Implement the H extension (hypervisor): misa.H, the hypervisor and VS CSRs, V=1 (`--cpu h=on`). */
@@ -127,7 +133,9 @@ export class Machine {
     const n = opts.harts ?? 1;
     const env = { time: () => this.clock.now() };
     this.jit =
-      opts.jit === false ? undefined : new Jit(this.mem, opts.jitHot, opts.jitMaxBlocks, opts.jitProfile);
+      opts.jit === false
+        ? undefined
+        : new Jit(this.mem, opts.jitHot, opts.jitMaxBlocks, opts.jitProfile, opts.jitAsync);
     for (let i = 0; i < n; i++) {
       const h = new Hart(i, this.mem, this.bus, env);
       h.jit = this.jit;
@@ -215,7 +223,8 @@ export class Machine {
    */
   run(maxInsns: number): StopReason {
     this.mem.untouched = false;
-    const end = this.retired() + maxInsns;
+    const start = this.retired();
+    const end = start + maxInsns;
     const harts = this.harts;
     // Slices can end without retiring anything (a hart whose trap vector itself faults), so
     // rounds are bounded too: a guest in such a storm cannot keep the host from returning.
@@ -224,6 +233,8 @@ export class Machine {
       if (this.cursor === 0 && this.sliceLeft === 0) {
         if (this.stopRequested) return "stopped";
         if (this.retired() >= end || rounds-- <= 0) return "budget";
+        // Blocks compiling in the background install from the host's event loop: let it run soon.
+        if (this.jit?.compiling() === true && this.retired() - start >= JIT_YIELD_INSNS) return "budget";
       }
       const h = harts[this.cursor];
       if (this.sliceLeft === 0) {

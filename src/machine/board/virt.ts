@@ -62,6 +62,8 @@ export interface VirtOptions {
   jitHot?: number;
   /** Count the JIT's work into this profile (MachineOptions.jitProfile). */
   jitProfile?: JitProfile;
+  /** Compile in the background, installing from the event loop (MachineOptions.jitAsync). */
+  jitAsync?: boolean;
   /** Kernel command line for /chosen bootargs. */
   bootargs?: string;
   /** Guest-physical range of an initrd already in RAM, for /chosen linux,initrd-start/end. */
@@ -172,6 +174,7 @@ export class VirtMachine {
       jit: opts.jit,
       jitHot: opts.jitHot,
       jitProfile: opts.jitProfile,
+      jitAsync: opts.jitAsync,
       hExt: opts.hExt,
     });
     this.machine = m;

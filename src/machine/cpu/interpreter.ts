@@ -8,7 +8,7 @@ import { S_MSTATUS, S_VIRT } from "./csr-slots.ts";
 import { execOp } from "./exec/index.ts";
 import { type Hart, TRAP } from "./hart.ts";
 import { lt, ltu, sll, sra, srl } from "./int64.ts";
-import { type BlockFn, SLOT_NEVER, type TierProfile } from "./tier.ts";
+import type { BlockFn, TierProfile } from "./tier.ts";
 import { checkExecTriggers, execTriggerSet } from "./triggers.ts";
 
 /**
@@ -140,8 +140,8 @@ function execute(h: Hart, budget: number): void {
           if (j === hot && dec[s + 1] !== 0) {
             // Hot: compile, and run the block at once, so the slots after this one (just as hot
             // in straight-line code) are not reached by the interpreter and compiled one by one.
-            const id = jit.compile(dec, pcLo & 0xfff);
-            j = id < 0 ? SLOT_NEVER : hot + 1 + id;
+            // (With batched or background compiling, the block may come later: j is then a count.)
+            j = jit.compile(dec, pcLo & 0xfff);
             dec[s + 3] = j;
           }
           if (j > hot && limit - icount >= maxBlock) {

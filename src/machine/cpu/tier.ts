@@ -66,7 +66,13 @@ export interface Tier<H> {
   readonly maxBlock: number;
   /** Compiled blocks by id. */
   readonly fns: readonly BlockFn[];
-  /** Compiles the block at byte offset `off` of decoded page `dec`; its id, or -1 when none can start there. */
+  /**
+   * The slot at byte offset `off` of decoded page `dec` is hot: returns its
+   * new word, a compiled block's (above hot), SLOT_NEVER when no block can
+   * start there, or a count (at most hot) while its block is being
+   * compiled. The tier also writes the words of other slots whose blocks
+   * it installs (several are compiled together, or later: jit/jit.ts).
+   */
   compile(dec: Int32Array, off: number): number;
   /** The hart and its retired count as blocks start running from the interpreter. */
   enter(h: H, icount: number): void;

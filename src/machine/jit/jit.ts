@@ -1,15 +1,15 @@
 import { execOp } from "../cpu/exec/index.ts";
 import type { Hart } from "../cpu/hart.ts";
-import type { BlockFn, Tier } from "../cpu/tier.ts";
+import { type BlockFn, SLOT_NEVER, type Tier } from "../cpu/tier.ts";
 import { SLOT_WORDS } from "../memory/code-cache.ts";
 import type { GuestMemory } from "../memory/guest-memory.ts";
 import { JC_LINEAR, JC_STRIDE, MAX_HARTS } from "../memory/layout.ts";
 import { inRegion } from "../mmu/tlb.ts";
-import { BLOCK_IMPORTS, BLOCK_PARAMS, emitBlock, jcIndex } from "./emit.ts";
+import { batchBytes, JIT_BATCH, type Pending } from "./batch.ts";
+import { emitBlock, jcIndex } from "./emit.ts";
 import { EMITTERS } from "./emitters.ts";
 import { MAX_BLOCK, planBlock } from "./plan.ts";
 import type { JitProfile } from "./profile.ts";
-import { I32, moduleBytes } from "./wasm.ts";
 
 /**
  * Executions of a slot before a block is compiled there (the slot word's
@@ -31,6 +31,14 @@ export const JIT_HOT = 10000;
  */
 export const MAX_LIVE_BLOCKS = 32768;
 /**
+ * While blocks compile in the background, Machine.run returns after this
+ * many instructions, so that the host's event loop (which installs them)
+ * runs within a millisecond or two rather than at the end of a long run.
+ */
+export const JIT_YIELD_INSNS = 100_000;
+/** Modules compiling in the background at once, at most (async): more waits for the host's event loop. */
+const MAX_IN_FLIGHT = 4;
+/**
  * An empty jump-cache word: pc -1 is odd, so no exit pc matches, and set -1
  * is no TLB set. (All zeros would match a jump to pc 0 in U-mode, set 0, and
  * run block 0 instead of taking the fetch fault.)
@@ -38,11 +46,11 @@ export const MAX_LIVE_BLOCKS = 32768;
 const JC_EMPTY = -1;
 
 /**
- * The translation cache (design 2.4): hot guest code -> WebAssembly, one
- * module per block, cached by physical address in the decoded-instruction
- * pages, so a write that drops a decoded page (a store into code, DMA,
- * fence.i) drops its blocks with it. One per machine: harts share the code.
- * The interpreter reaches it through cpu/tier.ts.
+ * The translation cache (design 2.4): hot guest code -> WebAssembly, several
+ * blocks to a module (batch.ts), cached by physical address in the
+ * decoded-instruction pages, so a write that drops a decoded page (a store
+ * into code, DMA, fence.i) drops its blocks with it. One per machine: harts
+ * share the code. The interpreter reaches it through cpu/tier.ts.
  */
 export class Jit implements Tier<Hart> {
   readonly fns: BlockFn[] = [];
@@ -62,18 +70,34 @@ export class Jit implements Tier<Hart> {
   private hart: Hart | undefined;
   private icount0 = 0;
 
+  /** Called with each block's id as it is installed (tests wrap fns[id] to watch it run). */
+  onInstall: ((id: number) => void) | undefined;
+
   /** Executions of a slot before a block is compiled there. */
   readonly hot: number;
 
   /** Live blocks at most (MAX_LIVE_BLOCKS unless a test lowers it). */
   readonly maxBlocks: number;
+  /** Compile modules on V8's background threads, installing them from the host's event loop (jitAsync). */
+  readonly async: boolean;
+  /** Blocks emitted and waiting for their module; batches being compiled (async); blocks in those. */
+  private batch: Pending[] = [];
+  private readonly inFlight: Pending[][] = [];
+  private sending = 0;
 
   /** Counters of `virtus run --profile` (profile.ts); undefined, and no cost, otherwise. */
   readonly profile: JitProfile | undefined;
 
-  constructor(mem: GuestMemory, hot = JIT_HOT, maxBlocks = MAX_LIVE_BLOCKS, profile?: JitProfile) {
+  constructor(
+    mem: GuestMemory,
+    hot = JIT_HOT,
+    maxBlocks = MAX_LIVE_BLOCKS,
+    profile?: JitProfile,
+    async = false,
+  ) {
     this.hot = hot;
     this.maxBlocks = maxBlocks;
+    this.async = async;
     this.profile = profile;
     profile?.attach(hot, mem.i32);
     const exec = profile === undefined ? this.exec : this.profiledExec;
@@ -113,33 +137,130 @@ export class Jit implements Tier<Hart> {
       if (inRegion(jc[e], jc[e + 1], vaLo, vaHi, shift)) jc.fill(JC_EMPTY, e, e + 4);
   }
 
-  /** Compiles the block at byte offset `off` of decoded page `dec`; its id, or -1 when no block can start there (or none may be added). */
+  /**
+   * The interpreter found the slot at byte offset `off` of decoded page `dec`
+   * hot: plans and emits a block starting there and queues it for the next
+   * module. Returns the slot's new JIT word: a compiled block's (above hot)
+   * when its module is ready now, SLOT_NEVER when no block can start there
+   * (or none may be added), else a count up to hot, so that the slot asks
+   * again after `hot >> 3` more executions if the block is still waiting:
+   * then its batch is compiled at once (sync) or sent off (async).
+   */
   compile(dec: Int32Array, off: number): number {
-    if (this.free.length === 0 && this.fns.length >= this.maxBlocks) return -1;
+    // A slot inside a waiting block (its start, or one it covers) asks again while the block waits.
+    const waiting = this.pendingAt(dec, off);
+    if (waiting !== undefined) {
+      if (this.batch.includes(waiting)) this.flush();
+      return this.slotWord(dec, off);
+    }
+    if (this.liveBlocks() + this.batch.length + this.sending >= this.maxBlocks) return SLOT_NEVER;
+    if (this.batch.length >= JIT_BATCH) return this.slotWord(dec, off); // async, MAX_IN_FLIGHT sent: later
     const t0 = this.profile?.now() ?? 0;
     const insns = planBlock(dec, off);
-    if (insns.length === 0) return -1;
-    const block = emitBlock(insns, off, EMITTERS, this.profile !== undefined);
-    this.forwardEdges += block.forwardEdges;
-    const bytes = moduleBytes({
-      params: BLOCK_PARAMS,
-      results: [I32],
-      imports: BLOCK_IMPORTS,
-      table: true,
-      functions: [{ locals: block.locals, body: block.body }],
+    if (insns.length === 0) return SLOT_NEVER;
+    const code = emitBlock(insns, off, EMITTERS, this.profile !== undefined);
+    this.forwardEdges += code.forwardEdges;
+    const last = insns[insns.length - 1];
+    const ms = this.profile === undefined ? 0 : this.profile.now() - t0;
+    this.batch.push({ dec, off, end: last.off + last.len, len: insns.length, ms, code, cancelled: false });
+    // The block's other slots run as often as its first: they would turn hot too while it waits.
+    // One count behind it, the first asks again before they do.
+    const behind = this.waitWord() - 1;
+    for (let i = 1; i < insns.length; i++) {
+      const k = (insns[i].off << 1) + 3;
+      if (dec[k] > behind && dec[k] <= this.hot) dec[k] = behind;
+    }
+    if (this.batch.length >= JIT_BATCH || (this.async && this.inFlight.length === 0)) this.flush();
+    return this.slotWord(dec, off);
+  }
+
+  /** The word for a slot whose block was queued: its block's if installed, else a wait below hot. */
+  private slotWord(dec: Int32Array, off: number): number {
+    const j = dec[(off << 1) + 3];
+    return j > this.hot ? j : this.waitWord();
+  }
+
+  /**
+   * A queued block's first slot counts again from here, an eighth of hot
+   * below it (with a threshold below 8, it asks again at its next execution:
+   * code that runs three times runs compiled the third time).
+   */
+  private waitWord(): number {
+    return this.hot - (this.hot >>> 3);
+  }
+
+  /** The queued or compiling block that holds slot `off` of `dec`, if any. */
+  private pendingAt(dec: Int32Array, off: number): Pending | undefined {
+    const holds = (p: Pending) => p.dec === dec && off >= p.off && off < p.end;
+    for (const p of this.batch) if (holds(p)) return p;
+    for (const b of this.inFlight) for (const p of b) if (holds(p)) return p;
+    return undefined;
+  }
+
+  /** Whether blocks are compiling in the background (async), to be installed from the event loop. */
+  compiling(): boolean {
+    return this.inFlight.length > 0;
+  }
+
+  /** Compiled blocks alive now. */
+  liveBlocks(): number {
+    return this.fns.length - this.free.length;
+  }
+
+  /**
+   * Compiles the queued blocks into one module: at once (sync), or on V8's
+   * background threads (async), installed when the host's event loop next
+   * runs. The interpreter runs their code meanwhile, so a block is used
+   * only from its installation on; with exact retired counts either tier
+   * gives the same result.
+   */
+  flush(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    if (!this.async) {
+      const t0 = this.profile?.now() ?? 0;
+      const mod = new WebAssembly.Module(batchBytes(batch));
+      this.install(batch, mod, this.profile === undefined ? 0 : this.profile.now() - t0);
+      return;
+    }
+    if (this.inFlight.length >= MAX_IN_FLIGHT) {
+      this.batch = batch; // the host has not run its event loop for a while: wait for it
+      return;
+    }
+    this.inFlight.push(batch);
+    this.sending += batch.length;
+    // A rejection is a translator bug: left unhandled, it stops the host loudly.
+    void WebAssembly.compile(batchBytes(batch)).then((mod) => {
+      this.inFlight.splice(this.inFlight.indexOf(batch), 1);
+      this.sending -= batch.length;
+      this.install(batch, mod, 0);
+      // What queued while this batch compiled goes next, as one module.
+      if (this.inFlight.length === 0) this.flush();
     });
-    const instance = new WebAssembly.Instance(
-      new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>),
-      this.imports,
-    );
-    const fn = instance.exports.f0 as BlockFn;
-    const id = this.free.length > 0 ? (this.free.pop() as number) : this.fns.length;
-    this.fns[id] = fn;
-    if (id >= this.table.length) this.table.grow(Math.max(id + 1 - this.table.length, this.table.length));
-    this.table.set(id, fn);
-    this.compiled++;
-    this.profile?.blockCompiled(id, insns.length, this.profile.now() - t0);
-    return id;
+  }
+
+  /**
+   * Gives the blocks of a compiled batch ids and makes their slots call them
+   * (those whose page is still held). `ms`: the module's compile time on
+   * this thread, shared among its blocks in the profile.
+   */
+  private install(batch: readonly Pending[], mod: WebAssembly.Module, ms: number): void {
+    const t0 = this.profile?.now() ?? 0;
+    const exports = new WebAssembly.Instance(mod, this.imports).exports;
+    const share = this.profile === undefined ? 0 : (ms + this.profile.now() - t0) / batch.length;
+    batch.forEach((p, i) => {
+      if (p.cancelled) return;
+      const fn = exports[`f${i}`] as BlockFn;
+      const id = this.free.length > 0 ? (this.free.pop() as number) : this.fns.length;
+      this.fns[id] = fn;
+      if (id >= this.table.length) this.table.grow(Math.max(id + 1 - this.table.length, this.table.length));
+      this.table.set(id, fn);
+      p.dec[(p.off << 1) + 3] = this.hot + 1 + id;
+      this.compiled++;
+      this.profile?.blockCompiled(id, p.len, p.ms + share);
+      this.onInstall?.(id);
+    });
   }
 
   /** Records, for the exec helper, the hart and retired count as blocks start running from the interpreter. */
@@ -150,12 +271,17 @@ export class Jit implements Tier<Hart> {
 
   /** The blocks of a dropped decoded page are unreachable now: reuse their ids (after forgetting every chain). */
   private release(page: Int32Array): void {
+    for (const p of this.batch) if (p.dec === page) p.cancelled = true;
+    for (const b of this.inFlight) for (const p of b) if (p.dec === page) p.cancelled = true;
+    this.batch = this.batch.filter((p) => !p.cancelled);
     let any = false;
     for (let s = 3; s < page.length; s += SLOT_WORDS) {
       const j = page[s];
       if (j > this.hot) {
         const id = j - this.hot - 1;
         this.fns[id] = UNUSED;
+        // Unreferenced, its module can go once its other blocks do (no jump-cache entry names it: below).
+        this.table.set(id, null);
         this.free.push(id);
         any = true;
       }

@@ -1,0 +1,176 @@
+/**
+ * How the JIT compiles and installs blocks (jit/jit.ts, jit/batch.ts): hot
+ * slots queue their blocks, which are compiled several to a WebAssembly
+ * module, at once (sync) or on V8's background threads while the
+ * interpreter runs on (async, installed from the event loop); a block whose
+ * decoded page is dropped while it waits is never installed. Programs are
+ * machine words (no toolchain), each checked against the interpreter.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { setImmediate as yieldNow } from "node:timers/promises";
+import { encodeB, encodeI, encodeJal } from "../../src/isa/encode.ts";
+import { Machine, type MachineOptions } from "../../src/machine/board/machine.ts";
+import { JIT_BATCH } from "../../src/machine/jit/batch.ts";
+
+const RAM_BASE = 0x8000_0000;
+const [A0, A1, A2] = [10, 11, 12];
+const addi = (rd: number, rs1: number, imm: number) => encodeI(imm, rs1, 0, rd, 0x13);
+const jal = (rd: number, off: number) => encodeJal(off, rd);
+const SPIN = 0x0000006f; // j .
+
+/**
+ * A loop of two blocks on two pages, 3,000 times: at RAM_BASE `addi a0, a0, 3`
+ * and a jump to the next page, where `addi a2, a2, 1`, the count and the
+ * branch back end the loop. The hart then spins at LOOP_END.
+ */
+const PAGE0 = [
+  addi(A1, 0, 1000),
+  addi(A1, A1, 2000),
+  addi(A0, A0, 3), // loop: offset 8
+  jal(0, 0x1000 - 12),
+];
+const PAGE1 = [
+  addi(A2, A2, 1), // RAM_BASE + 0x1000
+  addi(A1, A1, -1),
+  encodeB(-(0x1000 + 8 - 8), 0, A1, 1), // bne a1, zero, loop
+  SPIN,
+];
+const LOOP = RAM_BASE + 8;
+const LOOP_END = RAM_BASE + 0x1000 + 12;
+
+function machine(opts: Partial<MachineOptions>): Machine {
+  const m = new Machine({ ramSize: 1 << 20, ...opts });
+  m.mem.writePhys(RAM_BASE, new Uint8Array(new Int32Array(PAGE0).buffer));
+  m.mem.writePhys(RAM_BASE + 0x1000, new Uint8Array(new Int32Array(PAGE1).buffer));
+  m.harts[0].setPc(RAM_BASE | 0, 0);
+  return m;
+}
+
+/** Counts the calls into each block from the interpreter (blocks wrapped as the Jit installs them). */
+function countEntries(m: Machine): number[] {
+  const jit = m.jit;
+  assert.ok(jit !== undefined);
+  const calls: number[] = [];
+  jit.onInstall = (id) => {
+    const fn = jit.fns[id];
+    calls[id] = 0;
+    jit.fns[id] = (...args: Parameters<typeof fn>) => {
+      calls[id]++;
+      return fn(...args);
+    };
+  };
+  return calls;
+}
+
+/** The id of the block installed at guest physical `paddr`, or undefined (tiering word: jit/jit.ts). */
+function blockAt(m: Machine, paddr: number): number | undefined {
+  const jit = m.jit;
+  const off = paddr - RAM_BASE;
+  const page = m.mem.code.pages[off >>> 12];
+  if (jit === undefined || page === undefined) return undefined;
+  const word = page[((off & 0xfff) << 1) + 3];
+  return word > jit.hot ? word - jit.hot - 1 : undefined;
+}
+
+/** Both blocks of the loop are installed and were entered from the interpreter. */
+function assertLoopRanCompiled(m: Machine, calls: number[]): void {
+  for (const at of [LOOP, RAM_BASE + 0x1000]) {
+    const id = blockAt(m, at);
+    assert.ok(id !== undefined, `no block at 0x${at.toString(16)}`);
+    assert.ok(calls[id] > 0, `the block at 0x${at.toString(16)} never ran: ${JSON.stringify(calls)}`);
+  }
+}
+
+function assertFinished(m: Machine, what: string): void {
+  const h = m.harts[0];
+  assert.equal(h.pcLo >>> 0, LOOP_END, `${what}: the hart is not at the loop's end`);
+  assert.equal(h.x[2 * A0], 9000, `${what}: a0`);
+  assert.equal(h.x[2 * A2], 3000, `${what}: a2`);
+  assert.equal(h.x[2 * A1], 0, `${what}: a1`);
+}
+
+/** Modules the JIT builds (sync) and compiles (async), with their function counts. */
+const modules: number[] = [];
+const RealModule = WebAssembly.Module;
+const realCompile = WebAssembly.compile;
+const exportsOf = (mod: WebAssembly.Module) => WebAssembly.Module.exports(mod).length;
+before(() => {
+  WebAssembly.Module = class extends RealModule {
+    constructor(bytes: BufferSource) {
+      super(bytes);
+      modules.push(exportsOf(this));
+    }
+  } as typeof WebAssembly.Module;
+  WebAssembly.compile = async (bytes: BufferSource) => {
+    const mod = await realCompile(bytes);
+    modules.push(exportsOf(mod));
+    return mod;
+  };
+});
+after(() => {
+  WebAssembly.Module = RealModule;
+  WebAssembly.compile = realCompile;
+});
+
+test("blocks that turn hot together share one module, and each of them runs", () => {
+  const interp = machine({ jit: false });
+  interp.run(20_000);
+  assertFinished(interp, "interpreter");
+  modules.length = 0;
+  const m = machine({ jitHot: 50 });
+  const calls = countEntries(m);
+  m.run(20_000);
+  assertFinished(m, "JIT");
+  // The loop's two blocks, then the final `j .`'s alone.
+  assert.deepEqual(modules, [2, 1], "modules and their functions");
+  assertLoopRanCompiled(m, calls);
+  assert.equal(m.harts[0].icount, interp.harts[0].icount, "retired count");
+});
+
+test("a full batch compiles at once", () => {
+  // An outer loop (100 times) through JIT_BATCH + 1 blocks of `addi a0, a0, 1; jal next`: with
+  // threshold 1 all of them queue in the second pass, and the first JIT_BATCH make one module.
+  const n = JIT_BATCH + 1;
+  const words = [addi(A1, 0, 100)];
+  for (let i = 0; i < n; i++) words.push(addi(A0, A0, 1), jal(0, 4));
+  words.push(addi(A1, A1, -1), encodeB(-4 * (2 * n + 1), 0, A1, 1), SPIN);
+  modules.length = 0;
+  const m = new Machine({ ramSize: 1 << 20, jitHot: 1 });
+  m.mem.writePhys(RAM_BASE, new Uint8Array(new Int32Array(words).buffer));
+  m.harts[0].setPc(RAM_BASE | 0, 0);
+  m.run(50_000);
+  assert.equal(m.harts[0].x[2 * A0], 100 * n, "a0");
+  assert.equal(m.harts[0].pcLo >>> 0, RAM_BASE + 4 * (words.length - 1), "the hart is not at the end");
+  assert.equal(modules[0], JIT_BATCH, `modules: ${JSON.stringify(modules)}`);
+});
+
+test("async: the interpreter runs on while blocks compile; they are installed from the event loop", async () => {
+  modules.length = 0;
+  const m = machine({ jitHot: 50, jitAsync: true });
+  const calls = countEntries(m);
+  m.run(2_000); // both blocks turn hot in the first 100 iterations
+  assert.equal(m.harts[0].icount, 2_000, "the interpreter ran the whole budget");
+  assert.equal(m.jit?.compiled, 0, "nothing is installed before the event loop runs");
+  for (let i = 0; i < 200 && blockAt(m, RAM_BASE + 0x1000) === undefined; i++) await yieldNow();
+  m.run(20_000);
+  assertFinished(m, "async JIT");
+  assertLoopRanCompiled(m, calls);
+});
+
+test("async: a block whose page is dropped while it compiles is not installed", async () => {
+  const m = machine({ jitHot: 50, jitAsync: true });
+  const calls = countEntries(m);
+  m.run(2_000); // both blocks are compiling by now (the second asked again while the first compiled)
+  // Rewrite page 1 with the same code: its decoded page (and the block compiling there) is dropped.
+  m.mem.writePhys(RAM_BASE + 0x1000, new Uint8Array(new Int32Array(PAGE1).buffer));
+  for (let i = 0; i < 200 && blockAt(m, LOOP) === undefined; i++) await yieldNow();
+  for (let i = 0; i < 20; i++) await yieldNow();
+  assert.ok(blockAt(m, LOOP) !== undefined, "page 0's block is installed");
+  assert.equal(m.jit?.compiled, 1, "page 1's block was not");
+  m.run(20_000);
+  assertFinished(m, "after the drop");
+  assert.ok(calls[blockAt(m, LOOP) ?? -1] > 0, "page 0's block ran");
+  for (let i = 0; i < 200 && blockAt(m, RAM_BASE + 0x1000) === undefined; i++) await yieldNow();
+  assert.ok(blockAt(m, RAM_BASE + 0x1000) !== undefined, "page 1's block was compiled again");
+});

@@ -1,4 +1,5 @@
 import { decode } from "./decoder.generated.ts";
+import { immB, immI, immJ, immS } from "./imm.ts";
 import { RVC_EXPANSION } from "./rvc.ts";
 import { INSTRUCTIONS } from "./table.ts";
 
@@ -95,8 +96,8 @@ export function disassemble(
   const rs1 = (insn >>> 15) & 31;
   const rs2 = (insn >>> 20) & 31;
   const rs3 = insn >>> 27;
-  const iimm = insn >> 20;
-  const simm = ((insn >> 25) << 5) | ((insn >>> 7) & 31);
+  const iimm = immI(insn);
+  const simm = immS(insn);
   const target = (off: number) => `0x${(pc + off).toString(16)}`;
   const parts = operands
     ? operands.split(",").map((o) => {
@@ -136,19 +137,9 @@ export function disassemble(
           case "(rs1)":
             return `(${XREG[rs1]})`;
           case "bimm":
-            return target(
-              ((insn >> 31) << 12) |
-                (((insn >>> 7) & 1) << 11) |
-                (((insn >>> 25) & 0x3f) << 5) |
-                (((insn >>> 8) & 0xf) << 1),
-            );
+            return target(immB(insn));
           case "jimm":
-            return target(
-              ((insn >> 31) << 20) |
-                (insn & 0xff000) |
-                (((insn >>> 20) & 1) << 11) |
-                (((insn >>> 21) & 0x3ff) << 1),
-            );
+            return target(immJ(insn));
           default:
             return o;
         }

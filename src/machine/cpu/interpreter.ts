@@ -1,4 +1,5 @@
 import { decode } from "../../isa/decoder.generated.ts";
+import { NOP, OP_FLAGS, PURE } from "../../isa/facts.ts";
 import { RVC_EXPANSION } from "../../isa/rvc.ts";
 
 import { OP_MASK, OP_NOP, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
@@ -750,16 +751,16 @@ let lastRaw = 0;
 /**
  * First execution of a slot: fetch (may fault; a 32-bit instruction may
  * straddle into the next page), expand RVC, decode, and cache the result
- * unless it straddles a page (its upper half lives elsewhere). ALU ops and
- * fence that write x0 become OP_NOP. Leaves the words in lastInsn/lastRaw.
+ * unless it straddles a page (its upper half lives elsewhere). Pure ops
+ * (isa/table.ts facts) that write x0, and fence, become OP_NOP. Leaves the words in lastInsn/lastRaw.
  */
 function decodeSlot(h: Hart, dec: Int32Array, s: number, pcLo: number): number {
   const raw = h.fetch();
   const compressed = (raw & 3) !== 3;
   const insn = compressed ? RVC_EXPANSION[raw] : raw;
   let op = insn === 0 ? 0 : decode(insn);
-  const pureAlu = (op >= 1 /* lui */ && op <= 2) /* auipc */ || (op >= 22 /* addi */ && op <= 49) /* sraw */;
-  if ((pureAlu && ((insn >>> 7) & 31) === 0) || op === 50 /* fence */) op = OP_NOP;
+  const facts = OP_FLAGS[op];
+  if ((facts & PURE && ((insn >>> 7) & 31) === 0) || facts & NOP) op = OP_NOP;
   const opw = op | OPW_VALID | (compressed ? OPW_COMPRESSED : 0);
   if (op !== 0 && (compressed || (pcLo & 0xfff) !== 0xffe)) {
     dec[s] = insn;

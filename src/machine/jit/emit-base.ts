@@ -45,22 +45,22 @@ const setLess = (e: BlockEmitter, cmp: number, imm?: number) => {
 
 export const BASE_EMITTERS: OpEmitters = {
   1 /* lui */: (e) => {
-    e.c.i64Const(e.ins.insn & 0xfffff000);
+    e.c.i64Const(e.imm);
     e.setRd(e.rd);
   },
   2 /* auipc */: (e) => {
-    e.pcConst(e.ins.off + (e.ins.insn & 0xfffff000));
+    e.pcConst(e.ins.off + e.imm);
     e.setRd(e.rd);
   },
-  22 /* addi */: (e) => binImm(e, Op.i64Add, e.immI),
-  23 /* slti */: (e) => setLess(e, Op.i64LtS, e.immI),
-  24 /* sltiu */: (e) => setLess(e, Op.i64LtU, e.immI),
-  25 /* xori */: (e) => binImm(e, Op.i64Xor, e.immI),
-  26 /* ori */: (e) => binImm(e, Op.i64Or, e.immI),
-  27 /* andi */: (e) => binImm(e, Op.i64And, e.immI),
-  28 /* slli */: (e) => binImm(e, Op.i64Shl, e.shamt),
-  29 /* srli */: (e) => binImm(e, Op.i64ShrU, e.shamt),
-  30 /* srai */: (e) => binImm(e, Op.i64ShrS, e.shamt),
+  22 /* addi */: (e) => binImm(e, Op.i64Add, e.imm),
+  23 /* slti */: (e) => setLess(e, Op.i64LtS, e.imm),
+  24 /* sltiu */: (e) => setLess(e, Op.i64LtU, e.imm),
+  25 /* xori */: (e) => binImm(e, Op.i64Xor, e.imm),
+  26 /* ori */: (e) => binImm(e, Op.i64Or, e.imm),
+  27 /* andi */: (e) => binImm(e, Op.i64And, e.imm),
+  28 /* slli */: (e) => binImm(e, Op.i64Shl, e.imm),
+  29 /* srli */: (e) => binImm(e, Op.i64ShrU, e.imm),
+  30 /* srai */: (e) => binImm(e, Op.i64ShrS, e.imm),
   31 /* add */: (e) => bin(e, Op.i64Add),
   32 /* sub */: (e) => bin(e, Op.i64Sub),
   33 /* sll */: (e) => bin(e, Op.i64Shl), // wasm takes the count mod 64, as RISC-V does
@@ -71,10 +71,10 @@ export const BASE_EMITTERS: OpEmitters = {
   38 /* sra */: (e) => bin(e, Op.i64ShrS),
   39 /* or */: (e) => bin(e, Op.i64Or),
   40 /* and */: (e) => bin(e, Op.i64And),
-  41 /* addiw */: (e) => word(e, Op.i32Add, e.immI),
-  42 /* slliw */: (e) => word(e, Op.i32Shl, e.shamt & 31),
-  43 /* srliw */: (e) => word(e, Op.i32ShrU, e.shamt & 31),
-  44 /* sraiw */: (e) => word(e, Op.i32ShrS, e.shamt & 31),
+  41 /* addiw */: (e) => word(e, Op.i32Add, e.imm),
+  42 /* slliw */: (e) => word(e, Op.i32Shl, e.imm),
+  43 /* srliw */: (e) => word(e, Op.i32ShrU, e.imm),
+  44 /* sraiw */: (e) => word(e, Op.i32ShrS, e.imm),
   45 /* addw */: (e) => word(e, Op.i32Add),
   46 /* subw */: (e) => word(e, Op.i32Sub),
   47 /* sllw */: (e) => word(e, Op.i32Shl),

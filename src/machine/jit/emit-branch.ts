@@ -1,5 +1,4 @@
 import { type BlockEmitter, forOps, type OpEmitters } from "./emit.ts";
-import { branchImm, jalImm } from "./plan.ts";
 import { EXIT_KIND_DIRECT, EXIT_KIND_INDIRECT } from "./profile.ts";
 import { Op } from "./wasm.ts";
 
@@ -15,8 +14,7 @@ const BRANCH_CMP = [Op.i64Eq, Op.i64Ne, 0, 0, Op.i64LtS, Op.i64GeS, Op.i64LtU, O
 
 const branch = (e: BlockEmitter) => {
   const { off, insn } = e.ins;
-  const k = e.k;
-  const imm = branchImm(insn);
+  const { k, imm } = e;
   e.val(e.rs1);
   e.val(e.rs2);
   e.c.op(BRANCH_CMP[(insn >>> 12) & 7]);
@@ -32,8 +30,8 @@ const branch = (e: BlockEmitter) => {
 
 export const BRANCH_EMITTERS: OpEmitters = {
   3 /* jal */: (e) => {
-    const { off, len, insn } = e.ins;
-    const imm = jalImm(insn);
+    const { off, len } = e.ins;
+    const imm = e.imm;
     if (e.rd !== 0) {
       e.pcConst(off + len);
       e.c.set(e.reg(e.rd));
@@ -47,7 +45,7 @@ export const BRANCH_EMITTERS: OpEmitters = {
   },
   4 /* jalr */: (e) => {
     const { off, len } = e.ins;
-    e.val(e.rs1).i64Const(e.immI).op(Op.i64Add).i64Const(-2).op(Op.i64And).set(e.t);
+    e.val(e.rs1).i64Const(e.imm).op(Op.i64Add).i64Const(-2).op(Op.i64And).set(e.t);
     if (e.rd !== 0) {
       e.pcConst(off + len);
       e.c.set(e.reg(e.rd));

@@ -1,15 +1,59 @@
 import { HART_F } from "../memory/layout.ts";
-import { TLB_LOAD, TLB_STORE } from "../mmu/tlb.ts";
-import { type BlockEmitter, forOps, type OpEmitters, P_HART } from "./emit.ts";
+import { TLB_FOLD, TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
+import { type BlockEmitter, forOps, type OpEmitters, P_HART, P_TLB } from "./emit.ts";
+import { EXIT_KIND_MEMORY } from "./profile.ts";
 import { Op } from "./wasm.ts";
 
 /**
- * Integer and FP loads and stores: the address, the inline TLB probe
- * (emit.ts BlockEmitter.probe: a miss, a misaligned access, MMIO or a store
- * to a page with code leaves the block before the instruction), then one
- * wasm access to the host address. FP data goes through the f registers in
+ * Integer and FP loads and stores: the address, the inline TLB probe (a
+ * miss, a misaligned access, MMIO or a store to a page with code leaves the
+ * block before the instruction: none is in the TLB bank), then one wasm
+ * access to the host address. FP data goes through the f registers in
  * memory.
  */
+
+/** Sets `va` to rs1 + imm. */
+function address(e: BlockEmitter, imm: number): void {
+  e.val(e.rs1).i64Const(imm).op(Op.i64Add).set(e.va);
+}
+
+/**
+ * The inline TLB probe of a `size`-byte access at the address in `va` by
+ * the current instruction: leaves the host address on the stack, or leaves
+ * the block before the instruction on a miss (mmu/tlb.ts: 16-byte entries,
+ * tag i64 then linear page offset; a misaligned address keeps its low bits
+ * and so matches no tag).
+ */
+function probe(e: BlockEmitter, bank: number, size: number): void {
+  const c = e.c;
+  const bankOff = bank * 16;
+  // index = (page ^ page >>> TLB_BITS) & TLB_MASK (mmu/tlb.ts tlbIndex), page = va >>> 12
+  c.get(e.va)
+    .i64Const(12)
+    .op(Op.i64ShrU, Op.i32WrapI64)
+    .tee(e.ent)
+    .get(e.ent)
+    .i32Const(TLB_FOLD - 12)
+    .op(Op.i32ShrU, Op.i32Xor)
+    .i32Const(TLB_MASK)
+    .op(Op.i32And)
+    .i32Const(4) // 16-byte entries
+    .op(Op.i32Shl);
+  c.get(P_TLB).op(Op.i32Add).tee(e.ent).mem(Op.i64Load, 3, bankOff);
+  c.get(e.va)
+    .i64Const(~0xfff | (size - 1))
+    .op(Op.i64And, Op.i64Ne);
+  e.ifOpen();
+  e.pcConst(e.ins.off);
+  e.exitWith(e.k, EXIT_KIND_MEMORY);
+  e.ifClose();
+  c.get(e.ent)
+    .mem(Op.i32Load, 2, bankOff + 8)
+    .get(e.va)
+    .op(Op.i32WrapI64)
+    .i32Const(0xfff);
+  c.op(Op.i32And, Op.i32Add);
+}
 
 /** wasm loads by funct3: lb, lh, lw, ld, lbu, lhu, lwu. */
 const LOADS = [
@@ -26,16 +70,16 @@ const STORES = [Op.i64Store8, Op.i64Store16, Op.i64Store32, Op.i64Store];
 
 const load = (e: BlockEmitter) => {
   const f3 = (e.ins.insn >>> 12) & 7;
-  e.address(e.immI);
-  e.probe(TLB_LOAD, 1 << (f3 & 3));
+  address(e, e.imm);
+  probe(e, TLB_LOAD, 1 << (f3 & 3));
   e.c.mem(LOADS[f3], 0, 0);
   e.setRd(e.rd);
 };
 
 const store = (e: BlockEmitter) => {
   const f3 = (e.ins.insn >>> 12) & 7;
-  e.address(e.immS);
-  e.probe(TLB_STORE, 1 << f3);
+  address(e, e.imm);
+  probe(e, TLB_STORE, 1 << f3);
   e.val(e.rs2);
   e.c.mem(STORES[f3], 0, 0);
 };
@@ -44,8 +88,8 @@ const store = (e: BlockEmitter) => {
 const fpLoad = (e: BlockEmitter) => {
   const double = e.ins.op === 169 /* fld */;
   e.c.get(P_HART);
-  e.address(e.immI);
-  e.probe(TLB_LOAD, double ? 8 : 4);
+  address(e, e.imm);
+  probe(e, TLB_LOAD, double ? 8 : 4);
   if (double) e.c.mem(Op.i64Load, 0, 0);
   else e.c.mem(Op.i64Load32U, 0, 0).i64Const(-0x100000000n).op(Op.i64Or); // NaN-boxed
   e.c.mem(Op.i64Store, 3, HART_F + 8 * e.rd);
@@ -54,8 +98,8 @@ const fpLoad = (e: BlockEmitter) => {
 
 const fpStore = (e: BlockEmitter) => {
   const double = e.ins.op === 170 /* fsd */;
-  e.address(e.immS);
-  e.probe(TLB_STORE, double ? 8 : 4);
+  address(e, e.imm);
+  probe(e, TLB_STORE, double ? 8 : 4);
   e.c.get(P_HART).mem(Op.i64Load, 3, HART_F + 8 * e.rs2);
   e.c.mem(double ? Op.i64Store : Op.i64Store32, 0, 0);
 };

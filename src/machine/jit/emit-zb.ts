@@ -1,3 +1,4 @@
+import { OP_REGS, READS_RS2 } from "../../isa/facts.ts";
 import { type BlockEmitter, forOps, type OpEmitters } from "./emit.ts";
 import { bin, binImm, word, zext32 } from "./emit-base.ts";
 import { Op } from "./wasm.ts";
@@ -56,10 +57,10 @@ const signExtend = (bits: number) => (e: BlockEmitter) => {
   e.setRd(e.rd);
 };
 
-/** Zbs: the bit is rs2 for the odd ops (bclr 131, ...), shamt for the immediate forms. */
+/** Zbs: the bit is rs2 or, in the immediate forms, shamt. */
 const singleBit = (e: BlockEmitter) => {
   const op = e.ins.op;
-  const bit = () => (op & 1 ? e.val(e.rs2) : e.c.i64Const(e.shamt));
+  const bit = () => (OP_REGS[op] & READS_RS2 ? e.val(e.rs2) : e.c.i64Const(e.imm));
   if (op === 133 /* bext */ || op === 134 /* bexti */) {
     e.val(e.rs1);
     bit();
@@ -116,7 +117,7 @@ export const ZB_EMITTERS: OpEmitters = {
   ...forOps([100 /* sh1add */, 101 /* sh2add */, 102 /* sh3add */], shAdd),
   ...forOps([103 /* sh1add.uw */, 104 /* sh2add.uw */, 105 /* sh3add.uw */], shAdd),
   106 /* slli.uw */: (e) => {
-    zext32(e, e.rs1).i64Const(e.shamt).op(Op.i64Shl);
+    zext32(e, e.rs1).i64Const(e.imm).op(Op.i64Shl);
     e.setRd(e.rd);
   },
   ...forOps([107 /* andn */, 108 /* orn */, 109 /* xnor */], inverted),
@@ -132,10 +133,10 @@ export const ZB_EMITTERS: OpEmitters = {
   122 /* zext.h */: (e) => binImm(e, Op.i64And, 0xffff),
   123 /* rol */: (e) => bin(e, Op.i64Rotl),
   125 /* ror */: (e) => bin(e, Op.i64Rotr),
-  126 /* rori */: (e) => binImm(e, Op.i64Rotr, e.shamt),
+  126 /* rori */: (e) => binImm(e, Op.i64Rotr, e.imm),
   124 /* rolw */: (e) => word(e, Op.i32Rotl),
   128 /* rorw */: (e) => word(e, Op.i32Rotr),
-  127 /* roriw */: (e) => word(e, Op.i32Rotr, e.shamt & 31),
+  127 /* roriw */: (e) => word(e, Op.i32Rotr, e.imm),
   ...forOps(
     [
       131 /* bclr */, 132 /* bclri */, 133 /* bext */, 134 /* bexti */, 135 /* binv */, 136 /* binvi */,

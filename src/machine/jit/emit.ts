@@ -1,3 +1,4 @@
+import { immediate } from "../../isa/imm.ts";
 import { MSTATUS_FS } from "../cpu/constants.ts";
 import { S_FCSR, S_MSTATUS } from "../cpu/csr-slots.ts";
 import { OP_NOP } from "../memory/code-cache.ts";
@@ -11,7 +12,6 @@ import {
   JC_SHIFT,
   JC_STRIDE,
 } from "../memory/layout.ts";
-import { TLB_FOLD, TLB_MASK } from "../mmu/tlb.ts";
 import {
   FP_DYN,
   forwardTargets,
@@ -24,7 +24,7 @@ import {
   rs2Of,
   targetOf,
 } from "./plan.ts";
-import { EXIT_KIND_END, EXIT_KIND_LOOP_BUDGET, EXIT_KIND_MEMORY, EXIT_KIND_NONE } from "./profile.ts";
+import { EXIT_KIND_END, EXIT_KIND_LOOP_BUDGET, EXIT_KIND_NONE } from "./profile.ts";
 import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
 
 /**
@@ -76,7 +76,7 @@ const FP_WRITTEN = 0x100;
 
 /** The block function's parameters, by index. */
 export const P_HART = 0;
-const P_TLB = 1;
+export const P_TLB = 1;
 const P_BUDGET = 2;
 const P_PCLO = 3;
 const P_PCHI = 4;
@@ -202,12 +202,8 @@ export class BlockEmitter {
   rd = 0;
   rs1 = 0;
   rs2 = 0;
-  /** I-type immediate. */
-  immI = 0;
-  /** S-type immediate. */
-  immS = 0;
-  /** Shift amount (6 bits). */
-  shamt = 0;
+  /** Its immediate, in the format its operands give (isa/imm.ts immediate). */
+  imm = 0;
 
   private readonly insns: Insn[];
   /** Byte offset of the first instruction in the page. */
@@ -279,9 +275,7 @@ export class BlockEmitter {
     this.rd = rdOf(insn);
     this.rs1 = rs1Of(insn);
     this.rs2 = rs2Of(insn);
-    this.immI = insn >> 20;
-    this.immS = ((insn >> 25) << 5) | ((insn >>> 7) & 31);
-    this.shamt = (insn >>> 20) & 63;
+    this.imm = immediate(ins.op, insn);
   }
 
   /** Falls out past the last instruction (unless it jumped), writes back, stores pc and chains. */
@@ -405,48 +399,6 @@ export class BlockEmitter {
       .op(Op.i32Add)
       .set(this.n);
     this.c.op(Op.br).u32(this.ifs + (this.open.length - 1 - this.open.indexOf(t)));
-  }
-
-  /** Sets `va` to rs1 + imm. */
-  address(imm: number): void {
-    this.val(this.rs1).i64Const(imm).op(Op.i64Add).set(this.va);
-  }
-
-  /**
-   * The TLB probe of a `size`-byte access at the address in `va` by the
-   * current instruction; leaves the host address on the stack, or leaves
-   * the block before the instruction on a miss.
-   */
-  probe(bank: number, size: number): void {
-    const c = this.c;
-    const bankOff = bank * 16;
-    // index = (page ^ page >>> TLB_BITS) & TLB_MASK (mmu/tlb.ts tlbIndex), page = va >>> 12
-    c.get(this.va)
-      .i64Const(12)
-      .op(Op.i64ShrU, Op.i32WrapI64)
-      .tee(this.ent)
-      .get(this.ent)
-      .i32Const(TLB_FOLD - 12)
-      .op(Op.i32ShrU, Op.i32Xor)
-      .i32Const(TLB_MASK)
-      .op(Op.i32And)
-      .i32Const(4) // 16-byte entries
-      .op(Op.i32Shl);
-    c.get(P_TLB).op(Op.i32Add).tee(this.ent).mem(Op.i64Load, 3, bankOff);
-    // A misaligned address keeps its low bits and so matches no tag.
-    c.get(this.va)
-      .i64Const(~0xfff | (size - 1))
-      .op(Op.i64And, Op.i64Ne);
-    this.ifOpen();
-    this.pcConst(this.ins.off);
-    this.exitWith(this.k, EXIT_KIND_MEMORY);
-    this.ifClose();
-    c.get(this.ent)
-      .mem(Op.i32Load, 2, bankOff + 8)
-      .get(this.va)
-      .op(Op.i32WrapI64)
-      .i32Const(0xfff);
-    c.op(Op.i32And, Op.i32Add);
   }
 
   /** Notes that FP state was written: mstatus.FS becomes Dirty when the block leaves (flushFp). */

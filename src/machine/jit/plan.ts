@@ -1,4 +1,23 @@
-import { INSTRUCTIONS } from "../../isa/table.ts";
+import {
+  EXACT,
+  FP_STATE,
+  Imm,
+  JIT_END,
+  JIT_HELPER,
+  JIT_INLINE,
+  JIT_STOP,
+  MEM,
+  OP_FLAGS,
+  OP_IMM,
+  OP_JIT,
+  OP_REGS,
+  RDIR,
+  READS_RS1,
+  READS_RS2,
+  ROUNDS,
+  WRITES_RD,
+} from "../../isa/facts.ts";
+import { immB, immJ } from "../../isa/imm.ts";
 import { OP_MASK, OP_NOP, OPW_COMPRESSED, SLOT_WORDS } from "../memory/code-cache.ts";
 
 /**
@@ -10,8 +29,9 @@ import { OP_MASK, OP_NOP, OPW_COMPRESSED, SLOT_WORDS } from "../memory/code-cach
  * instruction it cannot translate, or at the page's end. The emitter
  * (emit.ts) turns a plan into a wasm function body.
  *
- * Op numbers are literals tagged with their instruction's name, kept
- * current by `npm run gen:isa`, as in the interpreter.
+ * What the JIT does with each op is a fact of the instruction table
+ * (isa/table.ts `jit:T`, read through isa/facts.ts): inline, helper, stop
+ * or end.
  */
 
 /** Longest block, in instructions. */
@@ -27,39 +47,31 @@ export interface Insn {
   len: number;
 }
 
-/** How a block treats an op. */
-export const Kind = { stop: 0, inline: 1, helper: 2, end: 3 } as const;
+/** How a block treats an op (isa/facts.ts OP_JIT). */
+export const Kind = { stop: JIT_STOP, inline: JIT_INLINE, helper: JIT_HELPER, end: JIT_END } as const;
 
-/** flw, fsw, fld, fsd: translated inline, their data through the f registers in memory. */
-export const isFpMem = (op: number) =>
-  op === 139 /* flw */ || op === 140 /* fsw */ || op === 169 /* fld */ || op === 170 /* fsd */;
+/** FP loads and stores: translated inline, their data through the f registers in memory. */
+export const isFpMem = (op: number) => (OP_FLAGS[op] & (MEM | FP_STATE)) === (MEM | FP_STATE);
 
 /** jal's offset (J-type immediate). */
-export const jalImm = (insn: number) =>
-  ((insn >> 31) << 20) | (insn & 0xff000) | (((insn >>> 20) & 1) << 11) | (((insn >>> 21) & 0x3ff) << 1);
+export const jalImm = immJ;
 
 /** A branch's offset (B-type immediate). */
-export const branchImm = (insn: number) =>
-  ((insn >> 31) << 12) |
-  (((insn >>> 7) & 1) << 11) |
-  (((insn >>> 25) & 0x3f) << 5) |
-  (((insn >>> 8) & 0xf) << 1);
+export const branchImm = immB;
 
-/** F and D instructions, loads and stores included. */
-export const isFp = (op: number) => op >= 139 /* flw */ && op <= 200 /* fmv.d.x */;
+/** A conditional branch: its immediate is B-type. */
+const isBranch = (op: number) => OP_IMM[op] === Imm.b;
+
+/** F and D instructions, loads and stores included: an f register among the operands. */
+export const isFp = (op: number) => (OP_FLAGS[op] & FP_STATE) !== 0;
 
 /**
- * Inline: RV64I, M, Zba/Zbb/Zbs and F/D (whose emitters fall back to the
- * exec helper, from inside the block, in the cases they cannot prove).
+ * The table's `jit:` fact. Inline today: RV64I, M, Zba/Zbb/Zbs and F/D
+ * (whose emitters fall back to the exec helper, from inside the block, in
+ * the cases they cannot prove).
  */
 export function kindOf(op: number): number {
-  if (op === OP_NOP) return Kind.inline;
-  if (op === 3 /* jal */ || op === 4 /* jalr */) return Kind.end;
-  if (op >= 1 /* lui */ && op <= 49 /* sraw */) return Kind.inline;
-  if (op >= 64 /* mul */ && op <= 76 /* remuw */) return Kind.inline;
-  if (op >= 99 /* add.uw */ && op <= 138 /* bseti */) return Kind.inline;
-  if (isFp(op)) return Kind.inline;
-  return Kind.stop;
+  return op === OP_NOP ? Kind.inline : OP_JIT[op];
 }
 
 /** The instructions of the block starting at byte offset `start` of a decoded page; empty when none can run. */
@@ -85,41 +97,25 @@ export const rdOf = (i: number) => (i >>> 7) & 31;
 export const rs1Of = (i: number) => (i >>> 15) & 31;
 export const rs2Of = (i: number) => (i >>> 20) & 31;
 
-/**
- * Per op, from the instruction table's operands: bit 0 reads rs1, bit 1
- * reads rs2, bit 2 writes rd (integer registers). In the other formats
- * those fields are immediate bits or function codes: "reading" them would
- * load a register for nothing on every block entry.
- */
-const REG_USE = (() => {
-  const u = new Uint8Array(INSTRUCTIONS.length + 1);
-  INSTRUCTIONS.forEach(([, , , , operands], i) => {
-    const names = operands.split(/[,()]/);
-    u[i + 1] =
-      (names.includes("rs1") ? 1 : 0) | (names.includes("rs2") ? 2 : 0) | (names.includes("rd") ? 4 : 0);
-  });
-  return u;
-})();
-
 /** Integer registers an instruction reads and writes (x0 excluded). */
 export function regsOf(ins: { op: number; insn: number }): { reads: number[]; writes: number[] } {
   const { op, insn } = ins;
   if (op === OP_NOP || kindOf(op) === Kind.helper) return { reads: [], writes: [] }; // helpers: through memory
-  const use = REG_USE[op];
+  const use = OP_REGS[op];
   const reads: number[] = [];
   const rs1 = rs1Of(insn);
   const rs2 = rs2Of(insn);
   const rd = rdOf(insn);
-  if (use & 1 && rs1 !== 0) reads.push(rs1);
-  if (use & 2 && rs2 !== 0) reads.push(rs2);
-  return { reads, writes: use & 4 && rd !== 0 ? [rd] : [] };
+  if (use & READS_RS1 && rs1 !== 0) reads.push(rs1);
+  if (use & READS_RS2 && rs2 !== 0) reads.push(rs2);
+  return { reads, writes: use & WRITES_RD && rd !== 0 ? [rd] : [] };
 }
 
 /** For each instruction: the index of a later instruction of the block its conditional branch targets, else -1. */
 export function forwardTargets(insns: Insn[]): number[] {
   const at = new Map(insns.map((ins, i) => [ins.off, i]));
   return insns.map((ins, k) => {
-    if (ins.op < 5 /* beq */ || ins.op > 10 /* bgeu */) return -1;
+    if (!isBranch(ins.op)) return -1;
     const t = at.get(ins.off + branchImm(ins.insn)) ?? -1;
     return t > k ? t : -1;
   });
@@ -127,8 +123,8 @@ export function forwardTargets(insns: Insn[]): number[] {
 
 /** Byte offset a branch or jal jumps to, or -1. */
 export function targetOf(ins: Insn): number {
-  if (ins.op === 3 /* jal */) return ins.off + jalImm(ins.insn);
-  if (ins.op >= 5 /* beq */ && ins.op <= 10 /* bgeu */) return ins.off + branchImm(ins.insn);
+  if (OP_IMM[ins.op] === Imm.j) return ins.off + jalImm(ins.insn);
+  if (isBranch(ins.op)) return ins.off + branchImm(ins.insn);
   return -1;
 }
 
@@ -140,30 +136,19 @@ export const FP_DYN = 2;
 /**
  * Whether FP op `op` with funct3 `rm` has inline code (the emit-fp*.ts
  * files; each still takes its unusual operands to the helper), and whether
- * that code needs frm = RNE (checked once at block entry): arithmetic in
- * RNE, static or dyn; conversions to integers also in RTZ, RDN and RUP
- * (wasm's trunc, floor, ceil), and the exact int32 -> binary64 ones in any
- * valid mode; sign injection, moves, compares, min/max and fclass (no
- * rounding) always.
+ * that code needs frm = RNE (checked once at block entry), from the
+ * instruction table: ops without a rounding mode always; the others in RNE,
+ * static or dyn, those marked `rdir` (conversions to integers: wasm's
+ * trunc, floor, ceil) also in RTZ, RDN and RUP, and those marked `exact`
+ * (int32 -> binary64) in any valid static mode.
  */
 export function fpInline(op: number, rm: number): number {
-  if (op < 141 /* fmadd.s */ || op > 200 /* fmv.d.x */) return FP_HELPER;
-  if (!ROUNDS[op]) return FP_INLINE;
+  const f = OP_FLAGS[op];
+  if (!(f & FP_STATE)) return FP_HELPER;
+  if (!(f & ROUNDS)) return FP_INLINE;
   if (rm === 7) return FP_DYN;
   if (rm === 0) return FP_INLINE;
-  const toInt =
-    (op >= 155 /* fcvt.w.s */ && op <= 158) /* fcvt.lu.s */ ||
-    (op >= 191 /* fcvt.w.d */ && op <= 194) /* fcvt.lu.d */;
-  if (toInt && rm <= 3) return FP_INLINE;
-  if ((op === 195 /* fcvt.d.w */ || op === 196) /* fcvt.d.wu */ && rm <= 4) return FP_INLINE;
+  if (f & RDIR && rm <= 3) return FP_INLINE;
+  if (f & EXACT && rm <= 4) return FP_INLINE;
   return FP_HELPER;
 }
-
-/** Per op: whether it has a rounding-mode field (the instruction table's `rm` operand). */
-const ROUNDS = (() => {
-  const u = new Uint8Array(INSTRUCTIONS.length + 1);
-  INSTRUCTIONS.forEach(([, , , , operands], i) => {
-    u[i + 1] = operands.split(",").includes("rm") ? 1 : 0;
-  });
-  return u;
-})();

@@ -1,4 +1,4 @@
-import { INSTRUCTIONS } from "../../isa/table.ts";
+import { OP_NAMES } from "../../isa/decoder.generated.ts";
 import type { TierProfile } from "../cpu/tier.ts";
 import { OP_MASK, OP_NOP } from "../memory/code-cache.ts";
 import { HART_CHAINS, HART_EXIT_KIND } from "../memory/layout.ts";
@@ -86,10 +86,10 @@ export interface JitProfileData {
   compileMs: number;
 }
 
-/** An op number's instruction name (op n is INSTRUCTIONS[n - 1]). */
+/** An op number's instruction name ("illegal" for op 0). */
 export function opName(op: number): string {
   if (op === OP_NOP) return "nop";
-  return INSTRUCTIONS[op - 1]?.[0] ?? `op ${op}`;
+  return OP_NAMES[op] ?? `op ${op}`;
 }
 
 export class JitProfile implements TierProfile {

@@ -8,11 +8,18 @@
  * use literal op numbers, each tagged with the instruction's name, and this
  * script keeps the numbers in step with the table.
  *
+ * An op literal it cannot keep current — untagged (a case label of a switch
+ * over an op, or a number compared with a variable named `op`) or a case
+ * tag naming no instruction — is refused with its file and line: the
+ * generator then writes nothing and exits 1, and --check fails, so no tier
+ * can be stale while the check passes.
+ *
  *   node scripts/gen-isa.ts           write the files
- *   node scripts/gen-isa.ts --check   exit 1 if any file is out of date
+ *   node scripts/gen-isa.ts --check   exit 1 if any file is out of date (one line per place)
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import "../src/isa/facts.ts"; // its checks of the facts column run on load
 import { INSTRUCTIONS } from "../src/isa/table.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -101,19 +108,78 @@ function genDecoder(): string {
   ].join("\n");
 }
 
-/** Rewrites every `N /* name *\/` (an op number tagged with its instruction) to the current number. */
-function renumber(src: string, file: string): string {
-  return src.replace(
-    /(?<![\w.])(case\s+)?\d+\s*\/\*\s*([a-z][a-z0-9.]*)\s*\*\//g,
-    (m, kase: string | undefined, name: string) => {
+/** Something gen:isa found at an op literal in a tier's source: one line, with file:line and what to do. */
+interface Finding {
+  message: string;
+  /** Rewriting the file fixes it (a stale tag); otherwise a person must. */
+  fixable: boolean;
+}
+
+const lineOf = (src: string, index: number) => src.slice(0, index).split("\n").length;
+/** An op number literal not followed by a tag (`\b`: all its digits). */
+const UNTAGGED = String.raw`(\d+)\b(?!\s*\/\*)`;
+const CMP = "(?:===|!==|==|!=|>=|<=|<|>)";
+
+/**
+ * Rewrites every `N /* name *\/` (an op number tagged with its instruction)
+ * to the current number, and finds the op literals it cannot keep current:
+ * untagged ones (a case label of a switch over an op, or a number compared
+ * with, added to or masked with a variable named `op`) and case labels
+ * whose tag names no instruction. Literal 0 is "illegal", not a row.
+ */
+function renumber(src: string, file: string): { text: string; findings: Finding[] } {
+  const rel = relative(root, file);
+  const findings: Finding[] = [];
+  const text = src.replace(
+    /(?<![\w.])(case\s+)?(\d+)\s*\/\*\s*([a-z][a-z0-9.]*)\s*\*\//g,
+    (m, kase: string | undefined, n: string, name: string, at: number) => {
       const op = opOf.get(name);
       if (op === undefined) {
-        if (kase) throw new Error(`${file}: unknown instruction ${name} in case label`);
+        if (kase)
+          findings.push({
+            message: `${rel}:${lineOf(src, at)}: case ${n} /* ${name} */ names no instruction of src/isa/table.ts: fix the tag, then run \`npm run gen:isa\``,
+            fixable: false,
+          });
         return m;
       }
+      if (String(op) !== n)
+        findings.push({
+          message: `${rel}:${lineOf(src, at)}: ${n} /* ${name} */ is op ${op} now: run \`npm run gen:isa\``,
+          fixable: true,
+        });
       return `${kase ?? ""}${op} /* ${name} */`;
     },
   );
+  const untagged = (n: string, at: number) => {
+    if (n !== "0")
+      findings.push({
+        message: `${rel}:${lineOf(src, at)}: op literal ${n} has no /* name */ tag, so \`npm run gen:isa\` cannot keep it current: write \`${n} /* instruction */\` or read the fact from src/isa/facts.ts`,
+        fixable: false,
+      });
+  };
+  for (const at of opCaseLabels(src)) untagged(src.slice(at).match(/^case\s+(\d+)/)![1], at);
+  for (const re of [
+    new RegExp(String.raw`\bop\s*(?:${CMP}|[-+&|])\s*${UNTAGGED}`, "g"),
+    new RegExp(String.raw`(?<![\w.])${UNTAGGED}\s*${CMP}\s*(?:[\w.]*\.)?op\b`, "g"),
+  ])
+    for (const m of src.matchAll(re)) untagged(m[1], (m.index ?? 0) + m[0].indexOf(m[1]));
+  return { text, findings };
+}
+
+/** Offsets of untagged `case N` labels whose innermost switch is over an op (`op` or `... & OP_MASK`). */
+function opCaseLabels(src: string): number[] {
+  const out: number[] = [];
+  // Per open brace: null for a plain one, else whether it opens the body of a switch over an op.
+  const braces: (boolean | null)[] = [];
+  const re = /switch\s*\(((?:[^()]|\([^()]*\))*)\)\s*\{|\{|\}|case\s+\d+\b(?!\s*\/\*)/g;
+  for (const m of src.matchAll(re)) {
+    const t = m[0];
+    if (t.startsWith("switch")) braces.push(/\bop\b|OP_MASK/.test(m[1]));
+    else if (t === "{") braces.push(null);
+    else if (t === "}") braces.pop();
+    else if (braces.findLast((b) => b !== null)) out.push(m.index ?? 0);
+  }
+  return out;
 }
 
 const outputs: [string, string][] = [[join(root, "src/isa/decoder.generated.ts"), genDecoder()]];
@@ -126,7 +192,16 @@ const tagged = [
   join(root, "src/machine/cpu/interpreter.ts"),
   ...tsIn("src/machine/jit"),
 ];
-for (const path of tagged) outputs.push([path, renumber(readFileSync(path, "utf8"), path)]);
+const findings: Finding[] = [];
+for (const path of tagged) {
+  const r = renumber(readFileSync(path, "utf8"), path);
+  outputs.push([path, r.text]);
+  findings.push(...r.findings);
+}
+const refused = findings.filter((f) => !f.fixable);
+if (check) for (const f of findings) console.error(f.message);
+else for (const f of refused) console.error(f.message);
+if (!check && refused.length > 0) process.exit(1); // nothing written: a person must fix these first
 let stale = 0;
 for (const [path, text] of outputs) {
   let old = "";
@@ -135,10 +210,8 @@ for (const [path, text] of outputs) {
   } catch {}
   if (old === text) continue;
   stale++;
-  if (check) console.error(`out of date: ${path}`);
-  else writeFileSync(path, text);
+  if (check && path.endsWith("decoder.generated.ts"))
+    console.error(`${relative(root, path)}: out of date with src/isa/table.ts: run \`npm run gen:isa\``);
+  else if (!check) writeFileSync(path, text);
 }
-if (check && stale) {
-  console.error("run `npm run gen:isa` to regenerate");
-  process.exit(1);
-}
+if (check && (stale > 0 || refused.length > 0)) process.exit(1);

@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { OP_NAMES } from "../../src/isa/decoder.generated.ts";
 import { loadElf } from "../../src/machine/board/bare-metal.ts";
 import { parseElf } from "../../src/machine/board/elf.ts";
 import { Machine, type MachineOptions } from "../../src/machine/board/machine.ts";
@@ -183,26 +184,27 @@ describe("the block planner", () => {
       (imm << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc;
     const r = (f7: number, rs2: number, rs1: number, f3: number, rd: number, opc: number) =>
       (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc;
+    const opOf = (name: string) => OP_NAMES.indexOf(name);
     // addi x5, x6, 7 (imm bits 24:20 = 7); ld x5, 7(x6); add x5, x6, x7; sd x7, 8(x6); clz x5, x6; bseti x5, x6, 7
-    assert.deepEqual(regsOf({ op: 22 /* addi */, insn: i(7, 6, 0, 5, 0x13) }), { reads: [6], writes: [5] });
-    assert.deepEqual(regsOf({ op: 14 /* ld */, insn: i(7, 6, 3, 5, 0x03) }), { reads: [6], writes: [5] });
-    assert.deepEqual(regsOf({ op: 31 /* add */, insn: r(0, 7, 6, 0, 5, 0x33) }), {
+    assert.deepEqual(regsOf({ op: opOf("addi"), insn: i(7, 6, 0, 5, 0x13) }), { reads: [6], writes: [5] });
+    assert.deepEqual(regsOf({ op: opOf("ld"), insn: i(7, 6, 3, 5, 0x03) }), { reads: [6], writes: [5] });
+    assert.deepEqual(regsOf({ op: opOf("add"), insn: r(0, 7, 6, 0, 5, 0x33) }), {
       reads: [6, 7],
       writes: [5],
     });
-    assert.deepEqual(regsOf({ op: 21 /* sd */, insn: r(0, 7, 6, 3, 8, 0x23) }), {
+    assert.deepEqual(regsOf({ op: opOf("sd"), insn: r(0, 7, 6, 3, 8, 0x23) }), {
       reads: [6, 7],
       writes: [],
     });
-    assert.deepEqual(regsOf({ op: 110 /* clz */, insn: r(0x30, 0, 6, 1, 5, 0x13) }), {
+    assert.deepEqual(regsOf({ op: opOf("clz"), insn: r(0x30, 0, 6, 1, 5, 0x13) }), {
       reads: [6],
       writes: [5],
     });
-    assert.deepEqual(regsOf({ op: 138 /* bseti */, insn: r(0x14, 7, 6, 1, 5, 0x13) }), {
+    assert.deepEqual(regsOf({ op: opOf("bseti"), insn: r(0x14, 7, 6, 1, 5, 0x13) }), {
       reads: [6],
       writes: [5],
     });
-    assert.deepEqual(regsOf({ op: 137 /* bset */, insn: r(0x14, 7, 6, 1, 5, 0x33) }), {
+    assert.deepEqual(regsOf({ op: opOf("bset"), insn: r(0x14, 7, 6, 1, 5, 0x33) }), {
       reads: [6, 7],
       writes: [5],
     });

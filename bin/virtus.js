@@ -12,8 +12,10 @@ import module from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { currentBundle } from "./bundle.js";
 import { checkNode } from "./check-node.js";
+import { reexecWithOneArena } from "./malloc-arena.js";
 
 checkNode("virtus");
+reexecWithOneArena();
 // V8's code cache on disk (NODE_COMPILE_CACHE, else the OS temp dir): later starts skip type
 // stripping and compiling, which halves the CPU time of a start and saves ~25 MB of RSS. Worker
 // threads (a VM's) take the directory from the environment.

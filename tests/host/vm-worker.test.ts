@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { VmWorker } from "../../src/host/node/vm-worker.ts";
+import { VmWorker, WORKER_YOUNG_GENERATION_MB } from "../../src/host/node/vm-worker.ts";
 import { VirtusError } from "../../src/machine/errors.ts";
 import type { VmReply, VmStatus } from "../../src/vm/commands.ts";
 import { haveCrossGcc } from "../support/cross.ts";
@@ -91,4 +91,25 @@ test("bad input while booting rejects with the worker's VirtusError", { skip }, 
       e.exitCode === 2 &&
       /--kernel \/nonexistent\/kernel: no such file/.test(e.message),
   );
+});
+
+test("a VM's worker has a small young generation unless its caller sets one; other limits are kept", {
+  skip,
+}, async () => {
+  const start = (resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number }) =>
+    VmWorker.start({
+      boot: { type: "boot", config: programConfig("echo-spin", ECHO_SPIN) },
+      onOutput: () => {},
+      resourceLimits,
+    });
+  const plain = await start();
+  assert.equal(plain.heapLimits.maxYoungGenerationSizeMb, WORKER_YOUNG_GENERATION_MB);
+  await plain.quit();
+  const bounded = await start({ maxOldGenerationSizeMb: 200 });
+  assert.equal(bounded.heapLimits.maxYoungGenerationSizeMb, WORKER_YOUNG_GENERATION_MB);
+  assert.equal(bounded.heapLimits.maxOldGenerationSizeMb, 200);
+  await bounded.quit();
+  const own = await start({ maxYoungGenerationSizeMb: 12 });
+  assert.equal(own.heapLimits.maxYoungGenerationSizeMb, 12);
+  await own.quit();
 });

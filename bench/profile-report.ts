@@ -62,13 +62,20 @@ function topOf(counts: Record<string, number>, whole: number, n: number): string
     .join(", ");
 }
 
+/** What the loads and stores that left compiled code were, as shares. */
+function memoryShares(j: JitProfileData): string {
+  const { refills, uncached, misaligned } = j.memory;
+  const all = refills + uncached + misaligned;
+  return all === 0 ? "–" : `${pct(refills, all)} / ${pct(uncached, all)} / ${pct(misaligned, all)}`;
+}
+
 const exitsOf = (j: JitProfileData) => Object.values(j.exits).reduce((a, b) => a + b, 0);
 
 /** Returns to JavaScript: how often, and why. */
 export function exitsTable(segments: readonly ProfileSegment[]): string {
   const lines = [
-    `| workload | insns per entry | insns per block run | exits per M insns | entries retiring nothing | ${EXIT_COLUMNS.map(([, h]) => h).join(" | ")} | stops before |`,
-    `| --- | ---: | ---: | ---: | ---: | ${EXIT_COLUMNS.map(() => "---:").join(" | ")} | --- |`,
+    `| workload | insns per entry | insns per block run | exits per M insns | entries retiring nothing | ${EXIT_COLUMNS.map(([, h]) => h).join(" | ")} | loads/stores leaving: refill / uncached / misaligned | stops before |`,
+    `| --- | ---: | ---: | ---: | ---: | ${EXIT_COLUMNS.map(() => "---:").join(" | ")} | ---: | --- |`,
   ];
   for (const s of segments) {
     const j = s.jit;
@@ -82,7 +89,7 @@ export function exitsTable(segments: readonly ProfileSegment[]): string {
       ),
     );
     lines.push(
-      `| ${s.name} | ${j.entries > 0 ? (j.blockInsns / j.entries).toFixed(0) : "–"} | ${runs > 0 ? (j.blockInsns / runs).toFixed(1) : "–"} | ${s.retired > 0 ? ((exits * 1e6) / s.retired).toFixed(0) : "–"} | ${pct(j.refused, j.entries)} | ${cols.join(" | ")} | ${topOf(j.stopOps, j.exits.stop, 3)} |`,
+      `| ${s.name} | ${j.entries > 0 ? (j.blockInsns / j.entries).toFixed(0) : "–"} | ${runs > 0 ? (j.blockInsns / runs).toFixed(1) : "–"} | ${s.retired > 0 ? ((exits * 1e6) / s.retired).toFixed(0) : "–"} | ${pct(j.refused, j.entries)} | ${cols.join(" | ")} | ${memoryShares(j)} | ${topOf(j.stopOps, j.exits.stop, 3)} |`,
     );
   }
   return lines.join("\n");

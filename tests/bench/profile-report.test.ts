@@ -16,6 +16,8 @@ function segment(): ProfileSegment {
   for (let i = 0; i < 300; i++) p.count("memory");
   for (let i = 0; i < 100; i++) p.count("stop");
   p.stopOps.set(4 /* jalr */, 100);
+  p.memory.refills = 225;
+  p.memory.uncached = 75;
   p.blockCompiled(0, 1, 2);
   p.blockCompiled(1, 20, 3);
   p.blockCompiled(2, 100, 5);
@@ -48,7 +50,7 @@ test("the exits table: instructions per entry, exits per million, entries refuse
   const row = exitsTable([segment()]).split("\n")[2];
   assert.equal(
     row,
-    "| gzip | 900 | 600.0 | 1000 | 0.0% | 60.0% | 0.0% | 0.0% | 10.0% | 30.0% | 0.0% | 0.0% | jalr 100.0% |",
+    "| gzip | 900 | 600.0 | 1000 | 0.0% | 60.0% | 0.0% | 0.0% | 10.0% | 30.0% | 0.0% | 0.0% | 75.0% / 25.0% / 0.0% | jalr 100.0% |",
   );
 });
 

@@ -127,7 +127,7 @@ function execute(h: Hart, budget: number): void {
         pageHi = pcHi;
         if (exitPending) {
           exitPending = false;
-          (prof as TierProfile).exitAt(hartLinear, dec, pcLo, limit - icount);
+          (prof as TierProfile).exitAt(hartLinear, tlbSet, dec, pcLo, limit - icount);
         }
       }
       const s = (pcLo & 0xffe) << 1; // slot (pc/2) * SLOT_WORDS (4)
@@ -159,7 +159,17 @@ function execute(h: Hart, budget: number): void {
             if (prof !== undefined) {
               inBlock = false;
               since = icount + n;
-              exitPending = prof.returned(n, hartLinear, dec, pageLo, pageHi, pcw[0], pcw[1], limit - since);
+              exitPending = prof.returned(
+                n,
+                hartLinear,
+                tlbSet,
+                dec,
+                pageLo,
+                pageHi,
+                pcw[0],
+                pcw[1],
+                limit - since,
+              );
             }
             if (n !== 0) {
               icount += n;

@@ -40,12 +40,14 @@ export interface TierProfile {
   /**
    * A call into compiled code retired `n` and left pc at (pcLo, pcHi) with
    * `left` of the slice's budget; `dec` is the decoded page of the virtual
-   * page (pageLo, pageHi). True when the return is to be classified once
-   * the interpreter has pc's page (exitAt).
+   * page (pageLo, pageHi), tlbSet the linear address of the TLB set the
+   * block ran with. True when the return is to be classified once the
+   * interpreter has pc's page (exitAt).
    */
   returned(
     n: number,
     hartLinear: number,
+    tlbSet: number,
     dec: Int32Array,
     pageLo: number,
     pageHi: number,
@@ -54,7 +56,7 @@ export interface TierProfile {
     left: number,
   ): boolean;
   /** Classifies the pending return at pcLo, in its decoded page `dec`. */
-  exitAt(hartLinear: number, dec: Int32Array, pcLo: number, left: number): void;
+  exitAt(hartLinear: number, tlbSet: number, dec: Int32Array, pcLo: number, left: number): void;
   /** The pending return's pc could not be fetched (a trap). */
   fetchFaulted(): void;
 }

@@ -1,7 +1,10 @@
-import { OP_NAMES } from "../../isa/decoder.generated.ts";
 import type { TierProfile } from "../cpu/tier.ts";
-import { OP_MASK, OP_NOP } from "../memory/code-cache.ts";
+import { OP_MASK } from "../memory/code-cache.ts";
 import { HART_CHAINS, HART_EXIT_KIND } from "../memory/layout.ts";
+import { MemoryExits } from "./profile-memory.ts";
+import { opName, stopKey, stopName } from "./profile-names.ts";
+
+export { opName } from "./profile-names.ts";
 
 /**
  * The JIT's profile counters (issue 15 item 6; `virtus run --profile FILE`,
@@ -73,8 +76,13 @@ export interface JitProfileData {
   refused: number;
   /** Returns to the interpreter by cause (EXIT_CAUSES). */
   exits: Record<ExitCause, number>;
-  /** For exits of cause "stop": the instruction at the pc, by name ("op N" when unnamed). */
+  /** For exits of cause "stop": the instruction at the pc, by name (and CSR: "csrrs time"). */
   stopOps: Record<string, number>;
+  /**
+   * Loads and stores that left compiled code (exits of cause "memory" and entries retiring
+   * nothing before one), by what the interpreter's access found (profile-memory.ts).
+   */
+  memory: { refills: number; uncached: number; misaligned: number; stores: number };
   /** Host helper calls by instruction name. */
   helperOps: Record<string, number>;
   compiled: number;
@@ -86,12 +94,6 @@ export interface JitProfileData {
   compileMs: number;
 }
 
-/** An op number's instruction name ("illegal" for op 0). */
-export function opName(op: number): string {
-  if (op === OP_NOP) return "nop";
-  return OP_NAMES[op] ?? `op ${op}`;
-}
-
 export class JitProfile implements TierProfile {
   blockInsns = 0;
   interpInsns = 0;
@@ -99,8 +101,9 @@ export class JitProfile implements TierProfile {
   chains = 0;
   refused = 0;
   readonly exits = new Float64Array(EXIT_CAUSES.length);
-  /** By op number. */
+  /** By stopKey (op, and CSR for CSR instructions). */
   readonly stopOps = new Map<number, number>();
+  readonly memory = new MemoryExits(() => this.i32);
   readonly helperOps = new Map<number, number>();
   compiled = 0;
   compiledInsns = 0;
@@ -126,6 +129,7 @@ export class JitProfile implements TierProfile {
   returned(
     n: number,
     hartLinear: number,
+    tlbSet: number,
     dec: Int32Array,
     pageLo: number,
     pageHi: number,
@@ -138,8 +142,12 @@ export class JitProfile implements TierProfile {
     const chains = (hartLinear + HART_CHAINS) >>> 2;
     this.chains += this.i32[chains];
     this.i32[chains] = 0;
+    this.memory.settle(this.interpInsns);
     if (n === 0) {
       this.refused++;
+      // Returned at once, at its own first instruction (in `dec`): a load or store that missed?
+      if (this.i32[(hartLinear + HART_EXIT_KIND) >>> 2] === EXIT_KIND_MEMORY)
+        this.memory.left(hartLinear, tlbSet, dec, (pcLo & 0xffe) << 1, this.interpInsns);
       return false;
     }
     if (left <= 0) {
@@ -147,12 +155,15 @@ export class JitProfile implements TierProfile {
       return false;
     }
     if ((pcLo & ~0xfff) !== pageLo || pcHi !== pageHi) return true;
-    this.exitAt(hartLinear, dec, pcLo, left);
+    this.exitAt(hartLinear, tlbSet, dec, pcLo, left);
     return false;
   }
 
-  exitAt(hartLinear: number, dec: Int32Array, pcLo: number, left: number): void {
-    this.classify(dec, (pcLo & 0xffe) << 1, this.hot, left, this.i32[(hartLinear + HART_EXIT_KIND) >>> 2]);
+  exitAt(hartLinear: number, tlbSet: number, dec: Int32Array, pcLo: number, left: number): void {
+    const s = (pcLo & 0xffe) << 1;
+    const kind = this.i32[(hartLinear + HART_EXIT_KIND) >>> 2];
+    if (kind === EXIT_KIND_MEMORY) this.memory.left(hartLinear, tlbSet, dec, s, this.interpInsns);
+    this.classify(dec, s, this.hot, left, kind);
   }
 
   fetchFaulted(): void {
@@ -195,8 +206,8 @@ export class JitProfile implements TierProfile {
       return this.count(kind === EXIT_KIND_END ? "jc-miss-end" : "jc-miss");
     }
     if (j < 0) {
-      const op = dec[s + 1] & OP_MASK;
-      this.stopOps.set(op, (this.stopOps.get(op) ?? 0) + 1);
+      const key = stopKey(dec[s + 1] & OP_MASK, dec[s]);
+      this.stopOps.set(key, (this.stopOps.get(key) ?? 0) + 1);
       return this.count("stop");
     }
     this.count("not-compiled");
@@ -204,11 +215,13 @@ export class JitProfile implements TierProfile {
 
   /** The counters as plain data. */
   data(): JitProfileData {
-    const byName = (m: Map<number, number>) => {
+    const byName = (m: Map<number, number>, name: (key: number) => string) => {
       const out: Record<string, number> = {};
-      for (const [op, n] of [...m].sort((a, b) => b[1] - a[1])) out[opName(op)] = (out[opName(op)] ?? 0) + n;
+      for (const [key, n] of [...m].sort((a, b) => b[1] - a[1])) out[name(key)] = (out[name(key)] ?? 0) + n;
       return out;
     };
+    this.memory.settle(Number.NaN); // the run is over: judge what waits
+    const { refills, uncached, misaligned, stores } = this.memory;
     const exits = Object.fromEntries(EXIT_CAUSES.map((c, i) => [c, this.exits[i]])) as Record<
       ExitCause,
       number
@@ -226,8 +239,9 @@ export class JitProfile implements TierProfile {
       chains: this.chains,
       refused: this.refused,
       exits,
-      stopOps: byName(this.stopOps),
-      helperOps: byName(this.helperOps),
+      stopOps: byName(this.stopOps, stopName),
+      memory: { refills, uncached, misaligned, stores },
+      helperOps: byName(this.helperOps, opName),
       compiled: this.compiled,
       blockSizes,
       compiledInsns: this.compiledInsns,
@@ -244,6 +258,7 @@ export class JitProfile implements TierProfile {
     this.refused = 0;
     this.exits.fill(0);
     this.stopOps.clear();
+    this.memory.reset();
     this.helperOps.clear();
     this.compiled = 0;
     this.compiledInsns = 0;

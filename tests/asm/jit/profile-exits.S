@@ -2,7 +2,9 @@
  * Known returns from compiled code, for tests/machine/jit-profile.test.ts
  * (run with every slot that runs twice compiled). Each pass of loop_stop
  * leaves compiled code once, before a CSR write (no block translates it);
- * each pass of loop_mem once, at a misaligned load (its TLB probe misses).
+ * each pass of loop_mem once, at a misaligned load (its TLB probe misses);
+ * each pass of loop_tlb at least once, at one of two loads whose pages
+ * (4 MiB + 4 KiB apart) share a TLB entry and evict each other.
  * loop_spin runs a self-loop block that only the slice's budget stops.
  */
 #include "test.h"
@@ -32,6 +34,16 @@ mem_insn:
   add s1, s1, t1
   addi s0, s0, -1
   bnez s0, loop_mem
+  li s0, PASSES
+  la s3, data
+  li t2, 0x401000
+  xor s4, s3, t2
+.globl loop_tlb
+loop_tlb:
+  ld t1, 0(s3)
+  ld t3, 0(s4)
+  addi s0, s0, -1
+  bnez s0, loop_tlb
   li s0, 300000
 loop_spin:
   addi s1, s1, 1

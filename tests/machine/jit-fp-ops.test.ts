@@ -270,3 +270,68 @@ describe("inline F/D conversions, sign injection, moves, compares, min/max and f
     });
   });
 });
+
+test("frflags, frrm and frcsr inside a block read the flags the block's own FP ops raised", () => {
+  const csrRead = (csr: number, rd: number) => encodeI(csr, 0, 2, rd, 0x73); // csrrs rd, csr, zero
+  const A3 = 13;
+  const A4 = 14;
+  const A5 = 15;
+  const body = [
+    encodeI(0x300, S1, 3, 0, 0x73), // csrrc zero, mstatus, s1 (FS Dirty -> Clean): ends the block before
+    encodeI(0, A0, 3, 0, 0x07), // fld f0, 0(a0)
+    encodeI(8, A0, 3, 1, 0x07), // fld f1, 8(a0)
+    (0x01 << 25) | (1 << 20) | (0 << 15) | (7 << 12) | (3 << 7) | 0x53, // fadd.d f3, f0, f1 (dyn)
+    csrRead(0x001, A3), // frflags a3
+    csrRead(0x002, A4), // frrm a4
+    csrRead(0x003, A5), // frcsr a5
+    encodeS(0, A3, A1, 3, 0x23), // sd a3, 0(a1)
+    encodeS(8, A4, A1, 3, 0x23), // sd a4, 8(a1)
+    encodeS(16, A5, A1, 3, 0x23), // sd a5, 16(a1)
+    encodeI(0x001, 0, 1, 0, 0x73), // csrrw zero, fflags, zero
+    encodeI(16, A0, 0, A0, 0x13), // addi a0, a0, 16
+    encodeI(24, A1, 0, A1, 0x13), // addi a1, a1, 24
+    encodeI(-1, A2, 0, A2, 0x13), // addi a2, a2, -1
+    encodeB(-14 * 4, 0, A2, 1), // bne a2, zero, loop
+    0x6f, // j .
+  ];
+  const r = new Rng(0xf5c5);
+  const n = 200;
+  const input = new BigUint64Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    // exact sums (no flags), inexact ones (NX) and invalid ones (inf - inf, NV through the helper)
+    const k = i % 3;
+    input[2 * i] = k === 2 ? f64Bits(Number.POSITIVE_INFINITY) : f64Bits(1 + r.range(0, 100));
+    input[2 * i + 1] =
+      k === 2 ? f64Bits(Number.NEGATIVE_INFINITY) : k === 0 ? f64Bits(0.5) : f64Bits(2 ** -60);
+  }
+  const outs: BigUint64Array[] = [];
+  const machines = [false, true].map((jit) => {
+    const m = new Machine({ ramSize: RAM_SIZE, jit, jitHot: jit ? 1 : undefined });
+    m.mem.writePhys(RAM, new Uint8Array(new Uint32Array(body).buffer));
+    m.mem.writePhys(IN, new Uint8Array(input.buffer));
+    const h = m.harts[0];
+    const set = (reg: number, v: number) => {
+      h.x[2 * reg] = lo(v);
+      h.x[2 * reg + 1] = hi(v);
+    };
+    set(A0, IN);
+    set(A1, OUT);
+    set(A2, n);
+    set(S1, 1 << 13);
+    h.c[2 * S_MSTATUS] |= MSTATUS_FS;
+    h.setPc(lo(RAM), hi(RAM));
+    m.run(n * (body.length - 1));
+    assert.equal(h.pcLo >>> 0, RAM + 4 * (body.length - 1), "the loop did not finish");
+    const out = m.mem.readPhys(OUT, n * 24);
+    outs.push(new BigUint64Array(out.buffer, out.byteOffset, n * 3));
+    return m;
+  });
+  assert.deepEqual(Array.from(outs[1]), Array.from(outs[0]));
+  assert.deepEqual(Array.from(machines[1].harts[0].c), Array.from(machines[0].harts[0].c));
+  // The reads saw both: NX (1) for the inexact sums, NV (16) for inf - inf.
+  const flags = new Set(Array.from(outs[0].filter((_, i) => i % 3 === 0)));
+  assert.deepEqual([...flags].sort(), [0n, 1n, 16n]);
+  // The reads ran inside blocks: the helper only ran the invalid sums.
+  const jit = machines[1].jit as Jit;
+  assert.ok(jit.helperCalls <= n / 3 + 2, `${jit.helperCalls} helper calls`);
+});

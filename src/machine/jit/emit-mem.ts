@@ -13,7 +13,7 @@ import { Op } from "./wasm.ts";
  */
 
 /** Sets `va` to rs1 + imm. */
-function address(e: BlockEmitter, imm: number): void {
+export function address(e: BlockEmitter, imm: number): void {
   e.val(e.rs1).i64Const(imm).op(Op.i64Add).set(e.va);
 }
 
@@ -24,7 +24,7 @@ function address(e: BlockEmitter, imm: number): void {
  * tag i64 then linear page offset; a misaligned address keeps its low bits
  * and so matches no tag).
  */
-function probe(e: BlockEmitter, bank: number, size: number): void {
+export function probe(e: BlockEmitter, bank: number, size: number): void {
   const c = e.c;
   const bankOff = bank * 16;
   // index = (page ^ page >>> TLB_BITS) & TLB_MASK (mmu/tlb.ts tlbIndex), page = va >>> 12

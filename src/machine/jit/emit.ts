@@ -18,6 +18,7 @@ import {
   fpInline,
   type Insn,
   isFp,
+  isFpCsrRead,
   rdOf,
   regsOf,
   rs1Of,
@@ -220,7 +221,7 @@ export class BlockEmitter {
       const { reads, writes } = regsOf(ins);
       for (const r of [...reads, ...writes]) if (!this.cached.includes(r)) this.cached.push(r);
       for (const r of writes) this.written.add(r);
-      if (isFp(ins.op)) this.usesFp = true;
+      if (isFp(ins.op) || isFpCsrRead(ins.op, ins.insn)) this.usesFp = true;
       if (fpInline(ins.op, (ins.insn >>> 12) & 7) === FP_DYN) this.dynamicRm = true;
     }
     this.fpFlags = this.usesFp ? this.locals.add(I32) : -1;
@@ -404,6 +405,16 @@ export class BlockEmitter {
   /** Notes that FP state was written: mstatus.FS becomes Dirty when the block leaves (flushFp). */
   fpDirty(): void {
     this.raiseFp(() => this.c.i32Const(FP_WRITTEN));
+  }
+
+  /** Pushes fcsr (an i32) as the interpreter would read it now: with the block's pending fflags. */
+  fcsrNow(): Code {
+    return this.c
+      .get(P_HART)
+      .mem(Op.i32Load, 2, FCSR)
+      .get(this.fpFlags)
+      .i32Const(0x1f)
+      .op(Op.i32And, Op.i32Or);
   }
 
   /** ORs the i32 that `emitBits` pushes (fflags bits, FP_WRITTEN) into the block's pending FP flags. */

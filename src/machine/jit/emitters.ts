@@ -1,7 +1,9 @@
 import { OP_COUNT, OP_NAMES } from "../../isa/decoder.generated.ts";
 import type { OpEmit, OpEmitters } from "./emit.ts";
+import { AMO_EMITTERS } from "./emit-amo.ts";
 import { BASE_EMITTERS } from "./emit-base.ts";
 import { BRANCH_EMITTERS } from "./emit-branch.ts";
+import { CSR_EMITTERS } from "./emit-csr.ts";
 import { FP_EMITTERS } from "./emit-fp.ts";
 import { FP_CVT_EMITTERS } from "./emit-fp-cvt.ts";
 import { FP_SIGN_EMITTERS } from "./emit-fp-sign.ts";
@@ -35,4 +37,6 @@ export const EMITTERS = emitterTable([
   FP_EMITTERS,
   FP_SIGN_EMITTERS,
   FP_CVT_EMITTERS,
+  CSR_EMITTERS,
+  AMO_EMITTERS,
 ]);

@@ -66,12 +66,35 @@ const isBranch = (op: number) => OP_IMM[op] === Imm.b;
 export const isFp = (op: number) => (OP_FLAGS[op] & FP_STATE) !== 0;
 
 /**
- * The table's `jit:` fact. Inline today: RV64I, M, Zba/Zbb/Zbs and F/D
+ * The table's `jit:` fact. Inline today: RV64I, M, the AMOs, Zba/Zbb/Zbs and F/D
  * (whose emitters fall back to the exec helper, from inside the block, in
  * the cases they cannot prove).
  */
 export function kindOf(op: number): number {
   return op === OP_NOP ? Kind.inline : OP_JIT[op];
+}
+
+/**
+ * Reads of the FP CSRs fflags, frm and fcsr (csrrs/csrrc with rs1 = x0,
+ * csrrsi/csrrci with uimm = 0: frflags, frrm, frcsr): no write, no side
+ * effect, readable at every privilege while FS is not Off (which the block
+ * checks at entry). glibc reads frm in strtod and printf (mawk's numbers).
+ */
+export function isFpCsrRead(op: number, insn: number): boolean {
+  if (op !== 59 /* csrrs */ && op !== 60 /* csrrc */ && op !== 62 /* csrrsi */ && op !== 63 /* csrrci */)
+    return false;
+  const csr = insn >>> 20;
+  return rs1Of(insn) === 0 && csr >= 0x001 && csr <= 0x003;
+}
+
+/** Ops the table stops at that are inline in some encodings (kindOfInsn). */
+export const PARTLY_INLINE: ReadonlySet<number> = new Set([
+  59 /* csrrs */, 60 /* csrrc */, 62 /* csrrsi */, 63 /* csrrci */,
+]);
+
+/** kindOf for one instruction: also inline where the encoding makes it so (isFpCsrRead). */
+export function kindOfInsn(op: number, insn: number): number {
+  return isFpCsrRead(op, insn) ? Kind.inline : kindOf(op);
 }
 
 /** The instructions of the block starting at byte offset `start` of a decoded page; empty when none can run. */
@@ -83,7 +106,7 @@ export function planBlock(dec: Int32Array, start: number): Insn[] {
     const opw = dec[s + 1];
     if (opw === 0) break; // not decoded yet (or a page-straddling instruction)
     const op = opw & OP_MASK;
-    const kind = kindOf(op);
+    const kind = kindOfInsn(op, dec[s]);
     if (kind === Kind.stop) break;
     const len = opw & OPW_COMPRESSED ? 2 : 4;
     out.push({ off, op, insn: dec[s], raw: dec[s + 2], len });

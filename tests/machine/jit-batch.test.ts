@@ -174,3 +174,51 @@ test("async: a block whose page is dropped while it compiles is not installed", 
   for (let i = 0; i < 200 && blockAt(m, RAM_BASE + 0x1000) === undefined; i++) await yieldNow();
   assert.ok(blockAt(m, RAM_BASE + 0x1000) !== undefined, "page 1's block was compiled again");
 });
+
+test("blocks that went cold are released, their ids reused, and their code compiled again when it runs again", () => {
+  // Two rounds of three phases: A, a one-block loop (200 times); then B and C, each 50 passes
+  // through N blocks of \`addi a2, a2, 1; jal next\`. Sweeping every 4 installations: B's
+  // installation sweeps once (A's block was used since the last sweep: it stays), C's again
+  // (A's was not: it goes), and round 2 compiles A's block again.
+  const [A3, N] = [13, 6];
+  const words = [addi(A3, 0, 2), addi(A1, 0, 200)];
+  const A = RAM_BASE + 4 * words.length;
+  words.push(addi(A0, A0, 1), addi(A1, A1, -1), encodeB(-8, 0, A1, 1));
+  for (const _phase of ["B", "C"]) {
+    words.push(addi(A1, 0, 50));
+    const start = words.length;
+    for (let i = 0; i < N; i++) words.push(addi(A2, A2, 1), jal(0, 4));
+    words.push(addi(A1, A1, -1));
+    words.push(encodeB(-4 * (words.length - start), 0, A1, 1));
+  }
+  words.push(addi(A3, A3, -1));
+  words.push(encodeB(4 - 4 * words.length, 0, A3, 1), SPIN);
+  const run = (opts: Partial<MachineOptions>) => {
+    const m = new Machine({ ramSize: 1 << 20, ...opts });
+    m.mem.writePhys(RAM_BASE, new Uint8Array(new Int32Array(words).buffer));
+    m.harts[0].setPc(RAM_BASE | 0, 0);
+    return m;
+  };
+  const interp = run({ jit: false });
+  interp.run(50_000);
+  const m = run({ jitHot: 1, jitSweepEvery: 4 });
+  const jit = m.jit;
+  assert.ok(jit !== undefined);
+  let installsAtA = 0;
+  jit.onInstall = (id) => {
+    if (blockAt(m, A) === id) installsAtA++;
+  };
+  m.run(50_000);
+  const [h, hi] = [m.harts[0], interp.harts[0]];
+  assert.equal(h.x[2 * A0], 400, "a0");
+  assert.equal(h.x[2 * A2], 2 * 2 * 50 * N, "a2");
+  assert.deepEqual(Array.from(h.x), Array.from(hi.x), "registers");
+  assert.equal(h.icount, hi.icount, "retired count");
+  assert.equal(h.pcLo >>> 0, RAM_BASE + 4 * (words.length - 1), "the hart is not at the end");
+  assert.ok(jit.released > 0, "nothing was released");
+  assert.equal(installsAtA, 2, "A's block: compiled, released while C compiled, compiled again");
+  assert.ok(
+    jit.fns.length < jit.compiled,
+    "ids were reused: the id space is what is live, not what was compiled",
+  );
+});

@@ -49,6 +49,8 @@ export interface MachineOptions {
    * it between runs. Default false: modules compile synchronously.
    */
   jitAsync?: boolean;
+  /** Blocks installed between sweeps that drop cold code (jit/jit.ts SWEEP_EVERY; tests lower it). */
+  jitSweepEvery?: number;
   /** Decoded pages kept at most (memory/code-cache.ts; tests lower it to exercise eviction). */
   maxCodePages?: number;
   /** Implement the H extension (hypervisor): misa.H, the hypervisor and VS CSRs, V=1 (`--cpu h=on`). */
@@ -135,7 +137,13 @@ export class Machine {
     this.jit =
       opts.jit === false
         ? undefined
-        : new Jit(this.mem, opts.jitHot, opts.jitMaxBlocks, opts.jitProfile, opts.jitAsync);
+        : new Jit(this.mem, {
+            hot: opts.jitHot,
+            maxBlocks: opts.jitMaxBlocks,
+            profile: opts.jitProfile,
+            async: opts.jitAsync,
+            sweepEvery: opts.jitSweepEvery,
+          });
     for (let i = 0; i < n; i++) {
       const h = new Hart(i, this.mem, this.bus, env);
       h.jit = this.jit;

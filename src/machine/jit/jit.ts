@@ -6,6 +6,7 @@ import type { GuestMemory } from "../memory/guest-memory.ts";
 import { JC_LINEAR, JC_STRIDE, MAX_HARTS } from "../memory/layout.ts";
 import { inRegion } from "../mmu/tlb.ts";
 import { batchBytes, JIT_BATCH, type Pending } from "./batch.ts";
+import { BlockUse } from "./cold.ts";
 import { emitBlock, jcIndex } from "./emit.ts";
 import { EMITTERS } from "./emitters.ts";
 import { MAX_BLOCK, planBlock } from "./plan.ts";
@@ -39,6 +40,27 @@ export const JIT_YIELD_INSNS = 100_000;
 /** Modules compiling in the background at once, at most (async): more waits for the host's event loop. */
 const MAX_IN_FLIGHT = 4;
 /**
+ * Blocks installed between two sweeps for cold code (cold.ts): a block
+ * that did not run during as many installations is released. The default
+ * guest's boot compiles ~700 blocks at the default threshold, so a boot is
+ * not swept; long-running guests keep what they use.
+ */
+export const SWEEP_EVERY = 2048;
+
+export interface JitOptions {
+  /** Executions of a slot before a block is compiled there (JIT_HOT). */
+  hot?: number;
+  /** Live blocks at most (MAX_LIVE_BLOCKS). */
+  maxBlocks?: number;
+  /** Counters of `virtus run --profile`. */
+  profile?: JitProfile;
+  /** Compile in the background and install from the event loop (MachineOptions.jitAsync). */
+  async?: boolean;
+  /** Installations between sweeps for cold code (SWEEP_EVERY). */
+  sweepEvery?: number;
+}
+
+/**
  * An empty jump-cache word: pc -1 is odd, so no exit pc matches, and set -1
  * is no TLB set. (All zeros would match a jump to pc 0 in U-mode, set 0, and
  * run block 0 instead of taking the fetch fault.)
@@ -70,6 +92,10 @@ export class Jit implements Tier<Hart> {
   private hart: Hart | undefined;
   private icount0 = 0;
 
+  /** Blocks released because they went cold (statistics and tests). */
+  released = 0;
+  private readonly use: BlockUse;
+
   /** Called with each block's id as it is installed (tests wrap fns[id] to watch it run). */
   onInstall: ((id: number) => void) | undefined;
 
@@ -88,16 +114,13 @@ export class Jit implements Tier<Hart> {
   /** Counters of `virtus run --profile` (profile.ts); undefined, and no cost, otherwise. */
   readonly profile: JitProfile | undefined;
 
-  constructor(
-    mem: GuestMemory,
-    hot = JIT_HOT,
-    maxBlocks = MAX_LIVE_BLOCKS,
-    profile?: JitProfile,
-    async = false,
-  ) {
+  constructor(mem: GuestMemory, opts: JitOptions = {}) {
+    const hot = opts.hot ?? JIT_HOT;
     this.hot = hot;
-    this.maxBlocks = maxBlocks;
-    this.async = async;
+    this.maxBlocks = opts.maxBlocks ?? MAX_LIVE_BLOCKS;
+    this.async = opts.async ?? false;
+    this.use = new BlockUse(opts.sweepEvery ?? SWEEP_EVERY);
+    const profile = opts.profile;
     this.profile = profile;
     profile?.attach(hot, mem.i32);
     const exec = profile === undefined ? this.exec : this.profiledExec;
@@ -112,6 +135,7 @@ export class Jit implements Tier<Hart> {
 
   /** Lets generated code chain to block `id` when it reaches (pcLo, pcHi) under TLB set `tlbSet`. */
   link(hartId: number, pcLo: number, pcHi: number, tlbSet: number, id: number): void {
+    this.use.entered(id);
     const jc = this.jumpCaches[hartId];
     const e = jcIndex(pcLo) << 2;
     jc[e] = pcLo;
@@ -249,6 +273,7 @@ export class Jit implements Tier<Hart> {
     const t0 = this.profile?.now() ?? 0;
     const exports = new WebAssembly.Instance(mod, this.imports).exports;
     const share = this.profile === undefined ? 0 : (ms + this.profile.now() - t0) / batch.length;
+    let sweep = false;
     batch.forEach((p, i) => {
       if (p.cancelled) return;
       const fn = exports[`f${i}`] as BlockFn;
@@ -260,7 +285,30 @@ export class Jit implements Tier<Hart> {
       this.compiled++;
       this.profile?.blockCompiled(id, p.len, p.ms + share);
       this.onInstall?.(id);
+      sweep = this.use.installed(id, p.dec, p.off) || sweep;
     });
+    if (sweep) this.sweep();
+  }
+
+  /**
+   * Releases the blocks that did not run since the last sweep (cold.ts):
+   * their slots count again from 0, as if never hot.
+   */
+  private sweep(): void {
+    for (const { id, dec, off } of this.use.unused()) {
+      dec[(off << 1) + 3] = 0;
+      this.drop(id);
+      this.released++;
+    }
+    for (const jc of this.jumpCaches) jc.fill(JC_EMPTY);
+  }
+
+  /** Frees block `id`: its function goes from the table, so its module can be collected once its other blocks go. */
+  private drop(id: number): void {
+    this.fns[id] = UNUSED;
+    this.table.set(id, null);
+    this.free.push(id);
+    this.use.forget(id);
   }
 
   /** Records, for the exec helper, the hart and retired count as blocks start running from the interpreter. */
@@ -278,11 +326,7 @@ export class Jit implements Tier<Hart> {
     for (let s = 3; s < page.length; s += SLOT_WORDS) {
       const j = page[s];
       if (j > this.hot) {
-        const id = j - this.hot - 1;
-        this.fns[id] = UNUSED;
-        // Unreferenced, its module can go once its other blocks do (no jump-cache entry names it: below).
-        this.table.set(id, null);
-        this.free.push(id);
+        this.drop(j - this.hot - 1);
         any = true;
       }
     }

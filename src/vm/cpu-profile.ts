@@ -153,8 +153,16 @@ const shortName = (f: Frame) => {
   return `${f.functionName || "(anonymous)"}${file ? ` (${file})` : ""}`;
 };
 
-/** Sums a profile's sample times by category (a sample's time is its delta from the previous one). */
-export function summarizeCpuProfile(profile: CpuProfile, topN = 12): CpuSummary {
+/**
+ * Sums a profile's sample times by category (a sample's time is its delta
+ * from the previous one), of the samples taken in `span` if given (times
+ * on the profile's clock: startTime plus the deltas so far).
+ */
+export function summarizeCpuProfile(
+  profile: CpuProfile,
+  topN = 12,
+  span?: { from: number; to: number },
+): CpuSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -174,8 +182,14 @@ export function summarizeCpuProfile(profile: CpuProfile, topN = 12): CpuSummary 
   };
   const ms = Object.fromEntries(CPU_CATEGORIES.map((c) => [c, 0])) as Record<CpuCategory, number>;
   const self = new Map<string, { category: CpuCategory; ms: number }>();
+  let at = profile.startTime;
+  let samples = 0;
   profile.samples.forEach((id, i) => {
-    const t = Math.max(0, profile.timeDeltas[i] ?? 0) / 1000;
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (span !== undefined && (at < span.from || at >= span.to)) return;
+    samples++;
+    const t = Math.max(0, delta) / 1000;
     const c = nodeCategory(id);
     ms[c] += t;
     const node = byId.get(id);
@@ -190,5 +204,5 @@ export function summarizeCpuProfile(profile: CpuProfile, topN = 12): CpuSummary 
     .map(([fn, e]) => ({ fn, category: e.category, ms: e.ms }))
     .sort((a, b) => b.ms - a.ms)
     .slice(0, topN);
-  return { ms, samples: profile.samples.length, top };
+  return { ms, samples, top };
 }

@@ -40,28 +40,35 @@ test("profile NAME: the command and ctl's arguments are checked", () => {
   assert.throws(() => ctlRequest("profile", ["a/b"]), /ctl profile: give one NAME/);
 });
 
-/** A sampler whose every profile is one 2 ms sample of compiled code. */
+/**
+ * A sampler on a clock that moves 10 ms at each look: its profile, from
+ * the first look to the last, is one 1 ms sample of compiled code per ms.
+ */
 function fakeSampler() {
+  let clock = 0;
   let running = false;
-  const profile: CpuProfile = {
-    nodes: [
-      { id: 1, callFrame: { functionName: "(root)", url: "" }, children: [2] },
-      { id: 2, callFrame: { functionName: "wasm-function[3]", url: "wasm://wasm/ab" } },
-    ],
-    startTime: 0,
-    endTime: 2000,
-    samples: [2],
-    timeDeltas: [2000],
-  };
+  let started = 0;
   return {
+    now: () => (clock += 10_000),
     async start() {
       assert.equal(running, false, "started twice");
       running = true;
+      started = clock;
     },
-    async stop() {
+    async stop(): Promise<CpuProfile> {
       assert.equal(running, true, "stopped before a start");
       running = false;
-      return profile;
+      const n = (clock - started) / 1000;
+      return {
+        nodes: [
+          { id: 1, callFrame: { functionName: "(root)", url: "" }, children: [2] },
+          { id: 2, callFrame: { functionName: "wasm-function[3]", url: "wasm://wasm/ab" } },
+        ],
+        startTime: started,
+        endTime: clock,
+        samples: new Array(n).fill(2),
+        timeDeltas: new Array(n).fill(1000),
+      };
     },
   };
 }
@@ -93,7 +100,8 @@ test("segments: each counts its own instructions, blocks plus interpreter, and i
   assert.equal(total, vm.board.machine.retired());
   for (const s of report.segments) {
     assert.equal(s.jit.blockInsns + s.jit.interpInsns, s.retired, `${s.name}: blocks + interpreter`);
-    assert.equal(s.cpu?.ms.compiled, 2);
+    // The sampler ran once; each segment got the samples of its own span (10 ms, one look each end).
+    assert.equal(s.cpu?.ms.compiled, 10, `${s.name}: ${JSON.stringify(s.cpu)}`);
   }
   assert.ok(report.segments[1].retired >= 2_000_000);
   // The spin reads the UART's status register each pass: compiled code returns before the MMIO load.

@@ -36,6 +36,7 @@ export function inspectorSampler(): CpuSampler {
       }
       await session.post("Profiler.start");
     },
+    now: () => Number(process.hrtime.bigint() / 1000n), // V8's profile clock: the monotonic one, in µs
     async stop() {
       if (session === undefined) throw new Error("the CPU sampler was not started");
       const { profile } = await session.post("Profiler.stop");

@@ -21,14 +21,20 @@ import type { JitProfile } from "./profile.ts";
  * (~150 us each: our emitter plus V8's compile) for 2.2-2.4 s; at 10,000,
  * 600 blocks run 55% of the boot in 1.9 s; at 30,000, 2.5-2.9 s; the
  * interpreter alone 2.9-3.3 s. CPU-bound loops compile within the first
- * milliseconds either way.
+ * milliseconds either way. Again with blocks batched into modules
+ * (2026-12-04, deterministic boot, CPU time, medians of six alternating
+ * runs): 10,000: 779 blocks, ~3.1 s, VmHWM ~193 MB; 5,000: 1,454 blocks,
+ * ~3.3 s, ~205 MB; 3,000: 2,155 blocks, ~3.5 s, ~212 MB. In the boot V8
+ * still takes 100-140 us a module and 30-50 us a function to validate
+ * (docs/PERFORMANCE.md), so a lower threshold does not pay yet.
  */
 export const JIT_HOT = 10000;
 /**
- * Compiled blocks alive at once, at most: each is a WebAssembly module whose
- * code lives outside the JavaScript heap, so the count is what bounds it. A
- * busy default guest has ~3,700 (boot plus ls -R, find, awk, sort); past the
- * bound a hot slot stays in the interpreter until blocks are released.
+ * Compiled blocks alive at once, at most: their code lives outside the
+ * JavaScript heap, so the count is what bounds it. A busy default guest
+ * has ~3,700 (boot plus ls -R, find, awk, sort); past the bound a hot slot
+ * stays in the interpreter until blocks are released (a page dropped, or a
+ * sweep of cold code: SWEEP_EVERY).
  */
 export const MAX_LIVE_BLOCKS = 32768;
 /**

@@ -36,12 +36,14 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { OP_NAMES } from "../../src/isa/decoder.generated.ts";
 import { encodeB, encodeI, encodeS } from "../../src/isa/encode.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
 import { MSTATUS_FS } from "../../src/machine/cpu/constants.ts";
 import { S_FCSR, S_MCAUSE, S_MEPC, S_MSTATUS, S_MTVAL, S_MTVEC } from "../../src/machine/cpu/csr-slots.ts";
 import type { Jit } from "../../src/machine/jit/jit.ts";
 import { MAX_BLOCK } from "../../src/machine/jit/plan.ts";
+import { JitProfile } from "../../src/machine/jit/profile.ts";
 import {
   addPartner,
   expOf,
@@ -449,11 +451,19 @@ interface Pair {
   op: FpOp;
   interp: Machine;
   jit: Machine;
+  /** The JIT machine's profile: its helper calls by op. */
+  profile: JitProfile;
 }
 
 function newPair(op: FpOp): Pair {
+  const profile = new JitProfile();
   const make = (jit: boolean) => {
-    const m = new Machine({ ramSize: RAM_SIZE, jit, jitHot: jit ? 1 : undefined });
+    const m = new Machine({
+      ramSize: RAM_SIZE,
+      jit,
+      jitHot: jit ? 1 : undefined,
+      jitProfile: jit ? profile : undefined,
+    });
     const words = new Uint32Array(0x1000 / 4);
     words.set(program(op.word(0, 3), 3), (SLOT_RNE * 256) / 4);
     words.set(program(op.word(7, 0), 0), (SLOT_DYN * 256) / 4);
@@ -462,7 +472,7 @@ function newPair(op: FpOp): Pair {
     m.mem.writePhys(CODE, new Uint8Array(words.buffer));
     return m;
   };
-  return { op, interp: make(false), jit: make(true) };
+  return { op, interp: make(false), jit: make(true), profile };
 }
 
 const lo = (v: number) => v | 0;
@@ -545,6 +555,11 @@ function assertSameState(p: Pair, what: string): void {
 
 const FS_DIRTY = BigInt(MSTATUS_FS) | (1n << 63n); // FS = Dirty, and SD
 
+/** The JIT machine's helper calls for the pair's op (the loop's CSR reads run through the helper too). */
+function opCalls(p: Pair): number {
+  return p.profile.helperOps.get(OP_NAMES.indexOf(p.op.name)) ?? 0;
+}
+
 /**
  * Runs `run` on both machines and compares every entry (with each other,
  * and the JIT's with the BigInt reference) and the final state; returns
@@ -552,11 +567,10 @@ const FS_DIRTY = BigInt(MSTATUS_FS) | (1n << 63n); // FS = Dirty, and SD
  */
 function compare(p: Pair, run: Run): number {
   const n = run.table.length / 4;
-  const jit = p.jit.jit as Jit;
-  const calls0 = jit.helperCalls;
+  const calls0 = opCalls(p);
   const want = runOn(p.interp, run);
   const got = runOn(p.jit, run);
-  const calls = jit.helperCalls - calls0;
+  const calls = opCalls(p) - calls0;
   const what = `${p.op.name} rm=${RM_NAMES[rmOf(run.slot)]} frm=${RM_NAMES[run.frm]} ${run.label}`;
   const rm = rmOf(run.slot) === 7 ? run.frm : rmOf(run.slot);
   const fails: string[] = [];
@@ -669,8 +683,7 @@ describe("inline F/D arithmetic in JIT blocks matches the softfloat", () => {
           { slot, frm: 0, flags0: 0, table: table(op, seed, 1, true), label: "", fsClear: MSTATUS_FS },
         ]);
       for (const [what, r] of traps) {
-        const jit = p.jit.jit as Jit;
-        const calls0 = jit.helperCalls;
+        const calls0 = opCalls(p);
         for (let pass = 0; pass < 3; pass++) {
           for (const m of [p.interp, p.jit]) {
             start(m, r);
@@ -684,7 +697,7 @@ describe("inline F/D arithmetic in JIT blocks matches the softfloat", () => {
           assert.equal(h.c[2 * S_MCAUSE], 2, `${op.name} ${what}: not an illegal instruction`);
           assert.equal(h.c[2 * S_MEPC] >>> 0, CODE + r.slot * 256 + OP_AT, `${op.name} ${what}: mepc`);
         }
-        const calls = jit.helperCalls - calls0;
+        const calls = opCalls(p) - calls0;
         if (r.slot === SLOT_DYN || r.fsClear) assert.equal(calls, 0, `${op.name} ${what}: a block ran`);
         else assert.ok(calls > 0, `${op.name} ${what}: the trap was never raised from a block`);
       }

@@ -52,11 +52,19 @@ function canCut(lines: readonly string[], i: number): boolean {
 /**
  * TLB maintenance S-mode code may do anywhere: sfence.vma of everything, of
  * an address (a register's value, the scratch page, the code page running
- * now), of an ASID, and a switch of satp's ASID (0 <-> 1; both map the same).
+ * now), of an ASID, and a switch of satp's ASID (0 <-> 1; both map the same);
+ * and CSR reads, some of which trap.
  */
 function tlbOp(r: Rng): string[] {
   const reg = r.pick(COUNT_REGS);
-  switch (r.int(6)) {
+  switch (r.int(8)) {
+    case 6:
+      // CSR reads run inside blocks through the exec helper: time and cycle (legal from S-mode only as
+      // mcounteren allows), sstatus
+      return [`csrr ${reg}, ${r.pick(["sstatus", "time", "cycle", "instret"])}`];
+    case 7:
+      // an M-mode CSR read from S-mode: the helper raises illegal instruction from inside the block
+      return r.chance(0.3) ? [`csrr ${reg}, mscratch`] : [`csrr ${reg}, sscratch`];
     case 0:
       return ["sfence.vma"];
     case 1:

@@ -1,14 +1,20 @@
 import { type BlockEmitter, forOps, type OpEmitters } from "./emit.ts";
+import { isFpCsrRead } from "./plan.ts";
 import { Op } from "./wasm.ts";
 
 /**
- * Zicsr inline where it is a plain read of FP state (plan.ts isFpCsrRead:
- * frflags, frrm, frcsr and their csrrc/immediate twins): fcsr from the
- * hart with the flags the block has raised but not yet written back. Every
- * other CSR access stops the block, for the interpreter's privilege checks
- * and side effects.
+ * Zicsr in blocks where it only reads (plan.ts isCsrRead): fflags, frm and
+ * fcsr inline, from the hart's fcsr with the flags the block has raised but
+ * not yet written back; any other CSR (time, sstatus, ...) through the exec
+ * helper, whose privilege and counter-enable checks may trap. Writes stop
+ * the block, for the interpreter's side effects (interrupt enables,
+ * translation, FS and frm, which blocks check at entry).
  */
-const readFpCsr = (e: BlockEmitter) => {
+const readCsr = (e: BlockEmitter) => {
+  if (!isFpCsrRead(e.ins.op, e.ins.insn)) {
+    e.helper();
+    return;
+  }
   const c = e.fcsrNow();
   const csr = e.ins.insn >>> 20;
   if (csr === 0x001 /* fflags */) c.i32Const(0x1f).op(Op.i32And);
@@ -20,5 +26,5 @@ const readFpCsr = (e: BlockEmitter) => {
 
 export const CSR_EMITTERS: OpEmitters = forOps(
   [59 /* csrrs */, 60 /* csrrc */, 62 /* csrrsi */, 63 /* csrrci */],
-  readFpCsr,
+  readCsr,
 );

@@ -75,26 +75,37 @@ export function kindOf(op: number): number {
 }
 
 /**
- * Reads of the FP CSRs fflags, frm and fcsr (csrrs/csrrc with rs1 = x0,
- * csrrsi/csrrci with uimm = 0: frflags, frrm, frcsr): no write, no side
- * effect, readable at every privilege while FS is not Off (which the block
- * checks at entry). glibc reads frm in strtod and printf (mawk's numbers).
+ * A CSR read: csrrs/csrrc with rs1 = x0, csrrsi/csrrci with uimm = 0 (no
+ * write, so no side effect on the machine: a read of time, cycle or
+ * sstatus, say). In a block it runs through the exec helper, which raises
+ * its illegal-instruction trap if the privilege or a counter enable says
+ * so; reads of the FP CSRs are inline (isFpCsrRead).
  */
-export function isFpCsrRead(op: number, insn: number): boolean {
+export function isCsrRead(op: number, insn: number): boolean {
   if (op !== 59 /* csrrs */ && op !== 60 /* csrrc */ && op !== 62 /* csrrsi */ && op !== 63 /* csrrci */)
     return false;
-  const csr = insn >>> 20;
-  return rs1Of(insn) === 0 && csr >= 0x001 && csr <= 0x003;
+  return rs1Of(insn) === 0;
 }
 
-/** Ops the table stops at that are inline in some encodings (kindOfInsn). */
+/**
+ * Reads of the FP CSRs fflags, frm and fcsr (frflags, frrm, frcsr): fcsr
+ * and the block's pending flags, readable at every privilege while FS is
+ * not Off (which the block checks at entry). glibc reads frm in strtod and
+ * printf (mawk's numbers).
+ */
+export function isFpCsrRead(op: number, insn: number): boolean {
+  const csr = insn >>> 20;
+  return isCsrRead(op, insn) && csr >= 0x001 && csr <= 0x003;
+}
+
+/** Ops the table stops at that are translated in some encodings (kindOfInsn: CSR reads). */
 export const PARTLY_INLINE: ReadonlySet<number> = new Set([
   59 /* csrrs */, 60 /* csrrc */, 62 /* csrrsi */, 63 /* csrrci */,
 ]);
 
-/** kindOf for one instruction: also inline where the encoding makes it so (isFpCsrRead). */
+/** kindOf for one instruction: also translated where the encoding makes it so (isCsrRead). */
 export function kindOfInsn(op: number, insn: number): number {
-  return isFpCsrRead(op, insn) ? Kind.inline : kindOf(op);
+  return isCsrRead(op, insn) ? Kind.inline : kindOf(op);
 }
 
 /** The instructions of the block starting at byte offset `start` of a decoded page; empty when none can run. */

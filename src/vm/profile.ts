@@ -96,11 +96,14 @@ export class VmProfiler {
   }
 
   private async close(retired: number): Promise<ProfileSegment> {
+    const jit = this.jit.data();
+    // No JIT (`--no-jit`): nothing counted, everything interpreted.
+    if (!this.jit.attached) jit.interpInsns = retired - this.startRetired;
     const segment: ProfileSegment = {
       name: this.name,
       wallMs: this.nowMs() - this.startMs,
       retired: retired - this.startRetired,
-      jit: this.jit.data(),
+      jit,
       cpu: null,
     };
     this.segments.push(segment);

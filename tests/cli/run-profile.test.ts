@@ -49,7 +49,7 @@ test("run --profile FILE: the report at exit counts every instruction, in blocks
   const k = join(dir, "count.elf");
   writeFileSync(k, buildElf(COUNT_AND_POWER_OFF));
   const file = join(dir, "run.json");
-  const r = virtusSync([
+  const args = [
     "run",
     "--kernel",
     k,
@@ -63,7 +63,8 @@ test("run --profile FILE: the report at exit counts every instruction, in blocks
     "100",
     "--profile",
     file,
-  ]);
+  ];
+  const r = virtusSync(args);
   assert.equal(r.code, 0, r.err);
   const report = JSON.parse(readFileSync(file, "utf8")) as ProfileReport;
   assert.equal(report.format, "virtus-profile");
@@ -75,4 +76,12 @@ test("run --profile FILE: the report at exit counts every instruction, in blocks
   assert.ok(boot.jit.blockInsns > 0.9 * boot.retired, "the loop ran compiled");
   assert.ok(boot.jit.compiled >= 1);
   assert.ok(boot.cpu !== null && boot.cpu.samples > 0, "the VM thread was sampled");
+  // Without the JIT, all of it is interpreted.
+  const interpreted = join(dir, "no-jit.json");
+  const n = virtusSync([...args.slice(0, -1), interpreted, "--no-jit"]);
+  assert.equal(n.code, 0, n.err);
+  const [only] = (JSON.parse(readFileSync(interpreted, "utf8")) as ProfileReport).segments;
+  assert.ok(only.retired >= 400_000);
+  assert.equal(only.jit.interpInsns, only.retired);
+  assert.equal(only.jit.blockInsns, 0);
 });

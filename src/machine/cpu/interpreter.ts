@@ -100,7 +100,7 @@ function execute(h: Hart, budget: number): void {
   // With a profile (cpu/tier.ts TierProfile): where the interpreter's current stretch of
   // instructions began, whether a block is running (a trap then comes from its helper), whether a
   // block's return waits to be classified until its pc's page is fetched.
-  const prof = jit?.profile;
+  const prof = h.jit?.profile; // also with V=1, when no block runs: all is interpreted
   let since = h.icount;
   let inBlock = false;
   let exitPending = false;

@@ -120,10 +120,14 @@ export class JitProfile implements TierProfile {
     this.now = now;
   }
 
+  /** Whether a Jit counts into this profile (without one, `--no-jit`, everything is interpreted). */
+  attached = false;
+
   /** The Jit counting into this profile: its threshold (slot words above it are blocks) and memory. */
   attach(hot: number, i32: Int32Array): void {
     this.hot = hot;
     this.i32 = i32;
+    this.attached = true;
   }
 
   returned(

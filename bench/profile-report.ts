@@ -8,6 +8,7 @@ import { CPU_CATEGORIES, type CpuCategory } from "../src/vm/cpu-profile.ts";
 import type { ProfileSegment } from "../src/vm/profile.ts";
 
 const pct = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : "–");
+const perMillion = (n: number, of: number) => (of > 0 ? ((n * 1e6) / of).toFixed(1) : "–");
 const millions = (n: number) => (n / 1e6).toFixed(n >= 1e8 ? 0 : 1);
 
 /** The categories the time table shows, in order; the rest go to "other". */
@@ -74,8 +75,8 @@ const exitsOf = (j: JitProfileData) => Object.values(j.exits).reduce((a, b) => a
 /** Returns to JavaScript: how often, and why. */
 export function exitsTable(segments: readonly ProfileSegment[]): string {
   const lines = [
-    `| workload | insns per entry | insns per block run | exits per M insns | entries retiring nothing | ${EXIT_COLUMNS.map(([, h]) => h).join(" | ")} | loads/stores leaving: refill / uncached / misaligned | stops before |`,
-    `| --- | ---: | ---: | ---: | ---: | ${EXIT_COLUMNS.map(() => "---:").join(" | ")} | ---: | --- |`,
+    `| workload | insns per entry | insns per block run | exits per M insns | entries retiring nothing | ${EXIT_COLUMNS.map(([, h]) => h).join(" | ")} | loads/stores leaving: refill / uncached / misaligned | jump cache emptied (TLB / dropped code) / page flushes, per M insns | stops before |`,
+    `| --- | ---: | ---: | ---: | ---: | ${EXIT_COLUMNS.map(() => "---:").join(" | ")} | ---: | ---: | --- |`,
   ];
   for (const s of segments) {
     const j = s.jit;
@@ -89,7 +90,7 @@ export function exitsTable(segments: readonly ProfileSegment[]): string {
       ),
     );
     lines.push(
-      `| ${s.name} | ${j.entries > 0 ? (j.blockInsns / j.entries).toFixed(0) : "–"} | ${runs > 0 ? (j.blockInsns / runs).toFixed(1) : "–"} | ${s.retired > 0 ? ((exits * 1e6) / s.retired).toFixed(0) : "–"} | ${pct(j.refused, j.entries)} | ${cols.join(" | ")} | ${memoryShares(j)} | ${topOf(j.stopOps, j.exits.stop, 3)} |`,
+      `| ${s.name} | ${j.entries > 0 ? (j.blockInsns / j.entries).toFixed(0) : "–"} | ${runs > 0 ? (j.blockInsns / runs).toFixed(1) : "–"} | ${s.retired > 0 ? ((exits * 1e6) / s.retired).toFixed(0) : "–"} | ${pct(j.refused, j.entries)} | ${cols.join(" | ")} | ${memoryShares(j)} | ${perMillion(j.jcFlushes, s.retired)} / ${perMillion(j.jcDrops, s.retired)} / ${perMillion(j.jcPageFlushes, s.retired)} | ${topOf(j.stopOps, j.exits.stop, 3)} |`,
     );
   }
   return lines.join("\n");

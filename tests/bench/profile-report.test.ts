@@ -12,6 +12,7 @@ function segment(): ProfileSegment {
   p.interpInsns = 100_000;
   p.entries = 1000;
   p.chains = 500;
+  p.jcFlushes = 2;
   for (let i = 0; i < 600; i++) p.count("jc-miss-direct");
   for (let i = 0; i < 300; i++) p.count("memory");
   for (let i = 0; i < 100; i++) p.count("stop");
@@ -50,7 +51,7 @@ test("the exits table: instructions per entry, exits per million, entries refuse
   const row = exitsTable([segment()]).split("\n")[2];
   assert.equal(
     row,
-    "| gzip | 900 | 600.0 | 1000 | 0.0% | 60.0% | 0.0% | 0.0% | 10.0% | 30.0% | 0.0% | 0.0% | 75.0% / 25.0% / 0.0% | jalr 100.0% |",
+    "| gzip | 900 | 600.0 | 1000 | 0.0% | 60.0% | 0.0% | 0.0% | 10.0% | 30.0% | 0.0% | 0.0% | 75.0% / 25.0% / 0.0% | 2.0 / 0.0 / 0.0 | jalr 100.0% |",
   );
 });
 

@@ -67,3 +67,19 @@ test("each return from compiled code is classified once, by its cause", { skip }
     "every block in one size bucket",
   );
 });
+
+test("with page faults and remaps inside compiled code (jit-regions.S): counts add up, flushes are counted", {
+  skip,
+}, () => {
+  const source = readFileSync(join(import.meta.dirname, "../asm/priv/jit-regions.S"), "utf8");
+  const elf = parseElf(buildElf(source));
+  const profile = new JitProfile();
+  const m = new Machine({ ramSize: 8 << 20, jit: true, jitHot: 1, jitProfile: profile });
+  loadElf(m, elf, "jit-regions");
+  const result = runBareMetal(m, elf.symbols.get("tohost") as number, 1_000_000);
+  assert.equal(result.kind, "pass", JSON.stringify(result));
+  const data = profile.data();
+  assert.equal(data.blockInsns + data.interpInsns, m.harts[0].icount);
+  // It remaps code pages with sfence.vma (one page) and changes satp (all).
+  assert.ok(data.jcPageFlushes + data.jcFlushes > 0, JSON.stringify(data));
+});

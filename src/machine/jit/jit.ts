@@ -153,6 +153,7 @@ export class Jit implements Tier<Hart> {
   /** Forgets hart `hartId`'s chained jumps (its translations changed). */
   flushJumpCache(hartId: number): void {
     this.jumpCaches[hartId].fill(JC_EMPTY);
+    if (this.profile !== undefined) this.profile.jcFlushes++;
   }
 
   /**
@@ -165,6 +166,7 @@ export class Jit implements Tier<Hart> {
     const jc = this.jumpCaches[hartId];
     for (let e = 0; e < jc.length; e += 4)
       if (inRegion(jc[e], jc[e + 1], vaLo, vaHi, shift)) jc.fill(JC_EMPTY, e, e + 4);
+    if (this.profile !== undefined) this.profile.jcPageFlushes++;
   }
 
   /**
@@ -307,6 +309,7 @@ export class Jit implements Tier<Hart> {
       this.released++;
     }
     for (const jc of this.jumpCaches) jc.fill(JC_EMPTY);
+    if (this.profile !== undefined) this.profile.jcDrops++;
   }
 
   /** Frees block `id`: its function goes from the table, so its module can be collected once its other blocks go. */
@@ -337,6 +340,7 @@ export class Jit implements Tier<Hart> {
       }
     }
     if (any) for (const jc of this.jumpCaches) jc.fill(JC_EMPTY);
+    if (any && this.profile !== undefined) this.profile.jcDrops++;
   }
 
   /** The `exec` import: one instruction through the interpreter's exec functions, state synced as it expects. */

@@ -72,6 +72,11 @@ export interface JitProfileData {
   entries: number;
   /** Calls from block to block through the jump cache, without a return to JavaScript. */
   chains: number;
+  /** A hart's whole jump cache emptied (a satp change, a full TLB flush) / the entries in one page's region. */
+  jcFlushes: number;
+  jcPageFlushes: number;
+  /** Every jump cache emptied because blocks were dropped (a code page written, a sweep of cold blocks). */
+  jcDrops: number;
   /** Entries that retired nothing (FP off, a rounding mode inline FP does not handle). */
   refused: number;
   /** Returns to the interpreter by cause (EXIT_CAUSES). */
@@ -99,6 +104,9 @@ export class JitProfile implements TierProfile {
   interpInsns = 0;
   entries = 0;
   chains = 0;
+  jcFlushes = 0;
+  jcPageFlushes = 0;
+  jcDrops = 0;
   refused = 0;
   readonly exits = new Float64Array(EXIT_CAUSES.length);
   /** By stopKey (op, and CSR for CSR instructions). */
@@ -241,6 +249,9 @@ export class JitProfile implements TierProfile {
       interpInsns: this.interpInsns,
       entries: this.entries,
       chains: this.chains,
+      jcFlushes: this.jcFlushes,
+      jcPageFlushes: this.jcPageFlushes,
+      jcDrops: this.jcDrops,
       refused: this.refused,
       exits,
       stopOps: byName(this.stopOps, stopName),
@@ -259,6 +270,9 @@ export class JitProfile implements TierProfile {
     this.interpInsns = 0;
     this.entries = 0;
     this.chains = 0;
+    this.jcFlushes = 0;
+    this.jcPageFlushes = 0;
+    this.jcDrops = 0;
     this.refused = 0;
     this.exits.fill(0);
     this.stopOps.clear();

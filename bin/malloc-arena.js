@@ -4,19 +4,22 @@
 // (docs/PERFORMANCE.md): ~27 MiB less peak RSS with one arena, boot CPU time unchanged. glibc reads
 // GLIBC_TUNABLES only as a process starts, so `virtus run` re-executes itself once with it set
 // (process.execve keeps the pid and the open files; the cost is a second start of Node, ~20 ms on
-// a quiet machine). A GLIBC_TUNABLES that already names an arena count is left alone.
+// a quiet machine, ~300 ms at load 8). Not for `run --restore`: a restore is the path that should
+// start fastest (issue 10), and skipping the re-execution there leaves a restored guest ~15 MiB
+// more. A GLIBC_TUNABLES that already names an arena count is left alone.
 
 const TUNABLE = "glibc.malloc.arena_max";
 
 /**
  * The environment to re-execute with, or undefined to go on as is.
- * @param {string | undefined} command the first word of the command line
+ * @param {readonly string[]} args the command line after the script's name
  * @param {NodeJS.ProcessEnv} env
  * @param {string} platform
  * @returns {NodeJS.ProcessEnv | undefined}
  */
-export function oneArenaEnv(command, env, platform = process.platform) {
-  if (platform !== "linux" || command !== "run") return undefined;
+export function oneArenaEnv(args, env, platform = process.platform) {
+  if (platform !== "linux" || args[0] !== "run") return undefined;
+  if (args.some((a) => a === "--restore" || a.startsWith("--restore="))) return undefined;
   const tunables = env.GLIBC_TUNABLES;
   if (tunables?.includes(TUNABLE)) return undefined;
   return { ...env, GLIBC_TUNABLES: tunables ? `${tunables}:${TUNABLE}=1` : `${TUNABLE}=1` };
@@ -24,7 +27,7 @@ export function oneArenaEnv(command, env, platform = process.platform) {
 
 /** Re-executes this process with one malloc arena when oneArenaEnv says so; returns if it does not. */
 export function reexecWithOneArena() {
-  const env = oneArenaEnv(process.argv[2], process.env);
+  const env = oneArenaEnv(process.argv.slice(2), process.env);
   if (env === undefined || typeof process.execve !== "function") return;
   try {
     process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], env);

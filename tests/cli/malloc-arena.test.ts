@@ -1,6 +1,6 @@
 /**
  * `virtus run` re-executes itself once with one glibc malloc arena (bin/malloc-arena.js); other
- * commands and a GLIBC_TUNABLES that already sets the arena count are left alone.
+ * commands, a restore and a GLIBC_TUNABLES that already sets the arena count are left alone.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -13,16 +13,25 @@ import { findGuest } from "../../src/host/node/guest.ts";
 const bin = join(import.meta.dirname, "../../bin/virtus.js");
 
 test("only `run` on Linux gets one arena, added to the user's own tunables, never twice", () => {
-  assert.equal(oneArenaEnv("run", { A: "1" }, "linux")?.GLIBC_TUNABLES, "glibc.malloc.arena_max=1");
-  assert.equal(oneArenaEnv("run", { A: "1" }, "linux")?.A, "1");
+  const run = ["run", "--mem", "256M"];
+  assert.equal(oneArenaEnv(run, { A: "1" }, "linux")?.GLIBC_TUNABLES, "glibc.malloc.arena_max=1");
+  assert.equal(oneArenaEnv(run, { A: "1" }, "linux")?.A, "1");
   assert.equal(
-    oneArenaEnv("run", { GLIBC_TUNABLES: "glibc.malloc.tcache_count=0" }, "linux")?.GLIBC_TUNABLES,
+    oneArenaEnv(run, { GLIBC_TUNABLES: "glibc.malloc.tcache_count=0" }, "linux")?.GLIBC_TUNABLES,
     "glibc.malloc.tcache_count=0:glibc.malloc.arena_max=1",
   );
-  assert.equal(oneArenaEnv("run", { GLIBC_TUNABLES: "glibc.malloc.arena_max=4" }, "linux"), undefined);
-  assert.equal(oneArenaEnv("run", {}, "darwin"), undefined);
-  for (const other of ["run-elf", "daemon", "ctl", undefined])
-    assert.equal(oneArenaEnv(other, {}, "linux"), undefined);
+  assert.equal(oneArenaEnv(run, { GLIBC_TUNABLES: "glibc.malloc.arena_max=4" }, "linux"), undefined);
+  assert.equal(oneArenaEnv(run, {}, "darwin"), undefined);
+  for (const other of [["run-elf", "x.elf"], ["daemon"], ["ctl", "sock", "status"], []])
+    assert.equal(oneArenaEnv(other, {}, "linux"), undefined, other.join(" "));
+});
+
+test("a restore starts without the re-execution (its start is what should be fast)", () => {
+  for (const restore of [
+    ["run", "--restore", "f.vsnap"],
+    ["run", "--clone", "--restore=f.vsnap"],
+  ])
+    assert.equal(oneArenaEnv(restore, {}, "linux"), undefined, restore.join(" "));
 });
 
 test("a running `virtus run` is the same process, re-executed with one arena", {

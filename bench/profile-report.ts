@@ -3,6 +3,7 @@
  * segments of `virtus run --profile` (src/vm/profile.ts): one row per
  * workload, Markdown, for docs/PERFORMANCE.md.
  */
+import { jcIndex } from "../src/machine/jit/emit.ts";
 import type { ExitCause, JitProfileData } from "../src/machine/jit/profile.ts";
 import { CPU_CATEGORIES, type CpuCategory } from "../src/vm/cpu-profile.ts";
 import type { ProfileSegment } from "../src/vm/profile.ts";
@@ -70,13 +71,29 @@ function memoryShares(j: JitProfileData): string {
   return all === 0 ? "–" : `${pct(refills, all)} / ${pct(uncached, all)} / ${pct(misaligned, all)}`;
 }
 
+/**
+ * How concentrated the jump-cache misses are: the share going to the 16 pcs
+ * missed most, and the share going to those of them whose jump-cache entry
+ * (jcIndex) another of them also uses: entries that evict each other.
+ */
+function jcMissConcentration(j: JitProfileData): string {
+  const misses =
+    j.exits["jc-miss-direct"] + j.exits["jc-miss-indirect"] + j.exits["jc-miss-end"] + j.exits["jc-miss"];
+  const top = Object.entries(j.jcMissTargets).map(([pc, n]) => ({ index: jcIndex(Number(pc)), n }));
+  if (misses === 0 || top.length === 0) return "–";
+  const uses = new Map<number, number>();
+  for (const t of top) uses.set(t.index, (uses.get(t.index) ?? 0) + 1);
+  const sum = (ts: typeof top) => ts.reduce((a, t) => a + t.n, 0);
+  return `${pct(sum(top), misses)} (${pct(sum(top.filter((t) => (uses.get(t.index) ?? 0) > 1)), misses)})`;
+}
+
 const exitsOf = (j: JitProfileData) => Object.values(j.exits).reduce((a, b) => a + b, 0);
 
 /** Returns to JavaScript: how often, and why. */
 export function exitsTable(segments: readonly ProfileSegment[]): string {
   const lines = [
-    `| workload | insns per entry | insns per block run | exits per M insns | entries retiring nothing | ${EXIT_COLUMNS.map(([, h]) => h).join(" | ")} | loads/stores leaving: refill / uncached / misaligned | jump cache emptied (TLB / dropped code) / page flushes, per M insns | stops before |`,
-    `| --- | ---: | ---: | ---: | ---: | ${EXIT_COLUMNS.map(() => "---:").join(" | ")} | ---: | ---: | --- |`,
+    `| workload | insns per entry | insns per block run | exits per M insns | entries retiring nothing | ${EXIT_COLUMNS.map(([, h]) => h).join(" | ")} | loads/stores leaving: refill / uncached / misaligned | jump cache emptied (TLB / dropped code) / page flushes, per M insns | jc misses to the top 16 targets (of them, to targets sharing an entry) | stops before |`,
+    `| --- | ---: | ---: | ---: | ---: | ${EXIT_COLUMNS.map(() => "---:").join(" | ")} | ---: | ---: | ---: | --- |`,
   ];
   for (const s of segments) {
     const j = s.jit;
@@ -90,7 +107,7 @@ export function exitsTable(segments: readonly ProfileSegment[]): string {
       ),
     );
     lines.push(
-      `| ${s.name} | ${j.entries > 0 ? (j.blockInsns / j.entries).toFixed(0) : "–"} | ${runs > 0 ? (j.blockInsns / runs).toFixed(1) : "–"} | ${s.retired > 0 ? ((exits * 1e6) / s.retired).toFixed(0) : "–"} | ${pct(j.refused, j.entries)} | ${cols.join(" | ")} | ${memoryShares(j)} | ${perMillion(j.jcFlushes, s.retired)} / ${perMillion(j.jcDrops, s.retired)} / ${perMillion(j.jcPageFlushes, s.retired)} | ${topOf(j.stopOps, j.exits.stop, 3)} |`,
+      `| ${s.name} | ${j.entries > 0 ? (j.blockInsns / j.entries).toFixed(0) : "–"} | ${runs > 0 ? (j.blockInsns / runs).toFixed(1) : "–"} | ${s.retired > 0 ? ((exits * 1e6) / s.retired).toFixed(0) : "–"} | ${pct(j.refused, j.entries)} | ${cols.join(" | ")} | ${memoryShares(j)} | ${perMillion(j.jcFlushes, s.retired)} / ${perMillion(j.jcDrops, s.retired)} / ${perMillion(j.jcPageFlushes, s.retired)} | ${jcMissConcentration(j)} | ${topOf(j.stopOps, j.exits.stop, 3)} |`,
     );
   }
   return lines.join("\n");

@@ -88,6 +88,8 @@ export interface JitProfileData {
    * nothing before one), by what the interpreter's access found (profile-memory.ts).
    */
   memory: { refills: number; uncached: number; misaligned: number; stores: number };
+  /** The pcs (low words, hex) most jump-cache misses went to, with their counts: a few, often, means entries that evict each other. */
+  jcMissTargets: Record<string, number>;
   /** Host helper calls by instruction name. */
   helperOps: Record<string, number>;
   compiled: number;
@@ -109,6 +111,8 @@ export class JitProfile implements TierProfile {
   jcDrops = 0;
   refused = 0;
   readonly exits = new Float64Array(EXIT_CAUSES.length);
+  /** Jump-cache misses by the pc (low word) they went to. */
+  private readonly jcMissAt = new Map<number, number>();
   /** By stopKey (op, and CSR for CSR instructions). */
   readonly stopOps = new Map<number, number>();
   readonly memory = new MemoryExits(() => this.i32);
@@ -175,7 +179,10 @@ export class JitProfile implements TierProfile {
     const s = (pcLo & 0xffe) << 1;
     const kind = this.i32[(hartLinear + HART_EXIT_KIND) >>> 2];
     if (kind === EXIT_KIND_MEMORY) this.memory.left(hartLinear, tlbSet, dec, s, this.interpInsns);
-    this.classify(dec, s, this.hot, left, kind);
+    if (this.classify(dec, s, this.hot, left, kind).startsWith("jc-miss")) {
+      const pc = pcLo >>> 0;
+      this.jcMissAt.set(pc, (this.jcMissAt.get(pc) ?? 0) + 1);
+    }
   }
 
   fetchFaulted(): void {
@@ -195,8 +202,9 @@ export class JitProfile implements TierProfile {
     this.helperOps.set(op, (this.helperOps.get(op) ?? 0) + 1);
   }
 
-  count(cause: ExitCause): void {
+  count(cause: ExitCause): ExitCause {
     this.exits[CAUSE[cause]]++;
+    return cause;
   }
 
   /**
@@ -206,7 +214,7 @@ export class JitProfile implements TierProfile {
    * stored at HART_EXIT_KIND. A slot where compiling failed (its count
    * below zero, cpu/tier.ts SLOT_NEVER) holds an instruction no block translates.
    */
-  classify(dec: Int32Array, s: number, hot: number, left: number, kind: number): void {
+  classify(dec: Int32Array, s: number, hot: number, left: number, kind: number): ExitCause {
     const j = dec[s + 3];
     if (kind === EXIT_KIND_MEMORY) return this.count("memory");
     if (kind === EXIT_KIND_LOOP_BUDGET || left <= 0) return this.count("budget");
@@ -222,7 +230,7 @@ export class JitProfile implements TierProfile {
       this.stopOps.set(key, (this.stopOps.get(key) ?? 0) + 1);
       return this.count("stop");
     }
-    this.count("not-compiled");
+    return this.count("not-compiled");
   }
 
   /** The counters as plain data. */
@@ -255,6 +263,12 @@ export class JitProfile implements TierProfile {
       refused: this.refused,
       exits,
       stopOps: byName(this.stopOps, stopName),
+      jcMissTargets: Object.fromEntries(
+        [...this.jcMissAt]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 16)
+          .map(([pc, n]) => [`0x${pc.toString(16)}`, n]),
+      ),
       memory: { refills, uncached, misaligned, stores },
       helperOps: byName(this.helperOps, opName),
       compiled: this.compiled,
@@ -276,6 +290,7 @@ export class JitProfile implements TierProfile {
     this.refused = 0;
     this.exits.fill(0);
     this.stopOps.clear();
+    this.jcMissAt.clear();
     this.memory.reset();
     this.helperOps.clear();
     this.compiled = 0;

@@ -12,6 +12,7 @@ import { setImmediate as yieldNow } from "node:timers/promises";
 import { encodeB, encodeI, encodeJal } from "../../src/isa/encode.ts";
 import { Machine, type MachineOptions } from "../../src/machine/board/machine.ts";
 import { JIT_BATCH } from "../../src/machine/jit/batch.ts";
+import { JIT_YIELD_INSNS } from "../../src/machine/jit/jit.ts";
 
 const RAM_BASE = 0x8000_0000;
 const [A0, A1, A2] = [10, 11, 12];
@@ -156,6 +157,16 @@ test("async: the interpreter runs on while blocks compile; they are installed fr
   m.run(20_000);
   assertFinished(m, "async JIT");
   assertLoopRanCompiled(m, calls);
+});
+
+test("async: while blocks compile, run() returns early so that the host's event loop can install them", async () => {
+  const m = machine({ jitHot: 50, jitAsync: true });
+  // The loop turns hot in its first 100 iterations; its block then compiles in the background.
+  assert.equal(m.run(1_000_000), "budget");
+  const ran = m.harts[0].icount;
+  assert.ok(ran >= JIT_YIELD_INSNS && ran < 1_000_000, `ran ${ran} of 1,000,000 while a block compiled`);
+  for (let i = 0; i < 200 && m.jit?.compiling(); i++) await yieldNow();
+  assert.equal(m.jit?.compiling(), false, "installed from the event loop");
 });
 
 test("async: a block whose page is dropped while it compiles is not installed", async () => {

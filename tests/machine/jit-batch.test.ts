@@ -212,7 +212,7 @@ test("blocks that went cold are released, their ids reused, and their code compi
   };
   const interp = run({ jit: false });
   interp.run(50_000);
-  const m = run({ jitHot: 1, jitSweepEvery: 4 });
+  const m = run({ jitHot: 1, jitSweepEvery: 4, jitSweepInsns: 0 });
   const jit = m.jit;
   assert.ok(jit !== undefined);
   let installsAtA = 0;
@@ -232,4 +232,9 @@ test("blocks that went cold are released, their ids reused, and their code compi
     jit.fns.length < jit.compiled,
     "ids were reused: the id space is what is live, not what was compiled",
   );
+  // With a clock between sweeps longer than the whole run, nothing goes.
+  const long = run({ jitHot: 1, jitSweepEvery: 4, jitSweepInsns: 1_000_000 });
+  long.run(50_000);
+  assert.equal(long.harts[0].x[2 * A0], 400, "a0 (no sweeps)");
+  assert.equal(long.jit?.released, 0, "released before SWEEP_INSNS instructions");
 });

@@ -49,8 +49,9 @@ export interface MachineOptions {
    * it between runs. Default false: modules compile synchronously.
    */
   jitAsync?: boolean;
-  /** Blocks installed between sweeps that drop cold code (jit/jit.ts SWEEP_EVERY; tests lower it). */
+  /** Blocks installed and instructions retired between sweeps that drop cold code (jit/jit.ts SWEEP_EVERY, SWEEP_INSNS; tests lower them). */
   jitSweepEvery?: number;
+  jitSweepInsns?: number;
   /** Decoded pages kept at most (memory/code-cache.ts; tests lower it to exercise eviction). */
   maxCodePages?: number;
   /** Implement the H extension (hypervisor): misa.H, the hypervisor and VS CSRs, V=1 (`--cpu h=on`). */
@@ -143,6 +144,7 @@ export class Machine {
             profile: opts.jitProfile,
             async: opts.jitAsync,
             sweepEvery: opts.jitSweepEvery,
+            sweepInsns: opts.jitSweepInsns,
           });
     for (let i = 0; i < n; i++) {
       const h = new Hart(i, this.mem, this.bus, env);

@@ -46,15 +46,22 @@ export const JIT_YIELD_INSNS = 100_000;
 /** Modules compiling in the background at once, at most (async): more waits for the host's event loop. */
 const MAX_IN_FLIGHT = 4;
 /**
- * Blocks installed between two sweeps for cold code (cold.ts): a block
- * that did not run during as many installations is released. Measured on
- * the default guest, deterministic, boot then find, ls -lR, awk, sort and
- * md5sum at the prompt (1.4G instructions, 2026-12-04): every 256, 3,516
- * blocks compiled, 1,104 live at the end, RSS after GC 236 MB; no sweeps,
- * 3,468 compiled (48 fewer recompiled), 3,455 live, 248 MB. The boot alone
- * (779 blocks) releases 124 and compiles none again, in the same CPU time.
+ * Blocks installed between two sweeps for cold code (cold.ts), at least: a
+ * block that did not run meanwhile is released. Measured on the default
+ * guest, deterministic, boot then find, ls -lR, awk, sort and md5sum at the
+ * prompt (1.4G instructions, 2026-12-04): with SWEEP_INSNS below, 3,556
+ * blocks compiled, 2,014 live at the end; no sweeps, 3,468 compiled, 3,455
+ * live (RSS after GC the same, 247-248 MB: V8 keeps the freed code's
+ * pages). The boot alone (779 blocks) releases 22.
  */
 export const SWEEP_EVERY = 256;
+/**
+ * Instructions (the most any hart retired) between two sweeps, at least:
+ * a released block did not run for this long. With threshold 1 (the forced
+ * JIT of the tests) and no such bound, a boot compiled 1.26M blocks
+ * instead of 23,000, releasing code that was still running.
+ */
+export const SWEEP_INSNS = 32_000_000;
 
 export interface JitOptions {
   /** Executions of a slot before a block is compiled there (JIT_HOT). */
@@ -65,8 +72,9 @@ export interface JitOptions {
   profile?: JitProfile;
   /** Compile in the background and install from the event loop (MachineOptions.jitAsync). */
   async?: boolean;
-  /** Installations between sweeps for cold code (SWEEP_EVERY). */
+  /** Installations and retired instructions between sweeps for cold code (SWEEP_EVERY, SWEEP_INSNS). */
   sweepEvery?: number;
+  sweepInsns?: number;
 }
 
 /**
@@ -100,6 +108,8 @@ export class Jit implements Tier<Hart> {
   // What the exec helper needs about the block running now (set by enter()).
   private hart: Hart | undefined;
   private icount0 = 0;
+  /** The most instructions a hart had retired when it entered a block: the sweeps' clock. */
+  private retiredSeen = 0;
 
   /** Blocks released because they went cold (statistics and tests). */
   released = 0;
@@ -128,7 +138,7 @@ export class Jit implements Tier<Hart> {
     this.hot = hot;
     this.maxBlocks = opts.maxBlocks ?? MAX_LIVE_BLOCKS;
     this.async = opts.async ?? false;
-    this.use = new BlockUse(opts.sweepEvery ?? SWEEP_EVERY);
+    this.use = new BlockUse(opts.sweepEvery ?? SWEEP_EVERY, opts.sweepInsns ?? SWEEP_INSNS);
     const profile = opts.profile;
     this.profile = profile;
     profile?.attach(hot, mem.i32);
@@ -296,7 +306,7 @@ export class Jit implements Tier<Hart> {
       this.compiled++;
       this.profile?.blockCompiled(id, p.len, p.ms + share);
       this.onInstall?.(id);
-      sweep = this.use.installed(id, p.dec, p.off) || sweep;
+      sweep = this.use.installed(id, p.dec, p.off, this.retiredSeen) || sweep;
     });
     if (sweep) this.sweep();
   }
@@ -327,6 +337,7 @@ export class Jit implements Tier<Hart> {
   enter(h: Hart, icount: number): void {
     this.hart = h;
     this.icount0 = icount;
+    if (icount > this.retiredSeen) this.retiredSeen = icount;
   }
 
   /** The blocks of a dropped decoded page are unreachable now: reuse their ids (after forgetting every chain). */

@@ -3,6 +3,23 @@ import { HART_X } from "../memory/layout.ts";
 import { TLB_LOAD, TLB_STORE, tlbIndex } from "../mmu/tlb.ts";
 import { opName } from "./profile-names.ts";
 
+/** accessOf: not a load or store (0), a load (LOAD) or a store (STORE), FP ones with their size << 2. */
+const LOAD = 1;
+const STORE = 2;
+const ACCESS = new Map<number, number>();
+function accessOf(op: number): number {
+  let a = ACCESS.get(op);
+  if (a === undefined) {
+    const name = opName(op);
+    const store = /^(s[bhwd]|fs[wd])$/.test(name);
+    const load = /^(l[bhwd]u?|fl[wd])$/.test(name);
+    const fpSize = name.startsWith("f") ? (name.endsWith("w") ? 4 : 8) : 0;
+    a = store ? STORE | (fpSize << 2) : load ? LOAD | (fpSize << 2) : 0;
+    ACCESS.set(op, a);
+  }
+  return a;
+}
+
 const NONE = -1;
 const MISALIGNED = -2;
 
@@ -44,12 +61,12 @@ export class MemoryExits {
     if (this.pendingTag !== NONE && interpreted === this.pendingAt) return;
     this.settle(interpreted);
     this.pendingAt = interpreted;
-    const name = opName(dec[s + 1] & OP_MASK);
+    const access = accessOf(dec[s + 1] & OP_MASK);
+    if (access === 0) return;
     const insn = dec[s];
-    const store = /^(s[bhwd]|fs[wd])$/.test(name);
-    if (!store && !/^(l[bhwd]u?|fl[wd])$/.test(name)) return;
+    const store = (access & STORE) !== 0;
     if (store) this.stores++;
-    const size = name.startsWith("f") ? (name.endsWith("w") ? 4 : 8) : 1 << ((insn >>> 12) & 3);
+    const size = access >> 2 || 1 << ((insn >>> 12) & 3);
     const imm = store ? ((insn >> 25) << 5) | ((insn >>> 7) & 31) : insn >> 20;
     const mem = this.i32();
     const r = (hartLinear + HART_X + 8 * ((insn >>> 15) & 31)) >>> 2;

@@ -5,7 +5,7 @@
  */
 import { jcIndex } from "../src/machine/jit/emit.ts";
 import type { ExitCause, JitProfileData } from "../src/machine/jit/profile.ts";
-import { CPU_CATEGORIES, type CpuCategory } from "../src/vm/cpu-profile.ts";
+import { CPU_CATEGORIES } from "../src/vm/cpu-profile.ts";
 import type { ProfileSegment } from "../src/vm/profile.ts";
 
 const pct = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : "–");
@@ -13,18 +13,7 @@ const perMillion = (n: number, of: number) => (of > 0 ? ((n * 1e6) / of).toFixed
 const millions = (n: number) => (n / 1e6).toFixed(n >= 1e8 ? 0 : 1);
 
 /** The categories the time table shows, in order; the rest go to "other". */
-const TIME_COLUMNS: CpuCategory[] = [
-  "compiled",
-  "entry",
-  "helpers",
-  "compile",
-  "interpreter",
-  "mmu",
-  "devices",
-  "gc",
-  "idle",
-  "profiler",
-];
+const TIME_COLUMNS = CPU_CATEGORIES.filter((c) => c !== "other");
 
 /** Instructions and time shares, one row per segment. */
 export function sharesTable(segments: readonly ProfileSegment[]): string {

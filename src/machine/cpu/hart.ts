@@ -867,6 +867,21 @@ export class Hart {
   }
 
   /**
+   * Enters the page of a load (`store` false) or store at (vaLo, vaHi) in
+   * the TLB without doing the access, for compiled code about to do it
+   * (interpreter.ts refillFirstAccess). A fault, MMIO or a watched address
+   * fills nothing and raises nothing: the access itself meets it again.
+   */
+  prefill(vaLo: number, vaHi: number, store: boolean): void {
+    if (dataTriggerSet(this)) return;
+    try {
+      this.resolve(vaLo, vaHi, 1, store ? ACCESS_STORE : ACCESS_LOAD);
+    } catch (e) {
+      if (e !== TRAP) throw e;
+    }
+  }
+
+  /**
    * For AMOs and LR/SC: resolves an aligned address with store permission
    * (AMOs fault as stores, priv spec table 3.6) to a linear RAM offset.
    * Atomics to MMIO are not supported and raise an access fault.

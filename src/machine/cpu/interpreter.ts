@@ -1,5 +1,16 @@
 import { decode } from "../../isa/decoder.generated.ts";
-import { NOP, OP_FLAGS, PURE } from "../../isa/facts.ts";
+import {
+  Imm,
+  JIT_INLINE,
+  MEM,
+  NOP,
+  OP_FLAGS,
+  OP_IMM,
+  OP_JIT,
+  OP_REGS,
+  PURE,
+  READS_RS2,
+} from "../../isa/facts.ts";
 import { RVC_EXPANSION } from "../../isa/rvc.ts";
 
 import { OP_MASK, OP_NOP, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
@@ -149,12 +160,18 @@ function execute(h: Hart, budget: number): void {
             // A compiled block starts here. It retires nothing when it cannot make progress. (With
             // less budget than the longest block it would often refuse: step the slice's tail.)
             const id = j - hot - 1;
-            jit.enter(h, icount);
-            jit.link(h.id, pcLo, pcHi, tlbSet, id);
             if (prof !== undefined) {
               prof.interpInsns += icount - since;
-              inBlock = true;
+              since = icount;
             }
+            const first = FIRST_ACCESS[dec[s + 1] & OP_MASK];
+            if (first !== 0 && refillFirstAccess(h, dec[s], first, prof)) {
+              limit = 0; // the refill dropped decoded code (a store into its page): end the slice
+              continue;
+            }
+            jit.enter(h, icount);
+            jit.link(h.id, pcLo, pcHi, tlbSet, id);
+            if (prof !== undefined) inBlock = true;
             const n = (blocks as readonly BlockFn[])[id](hartLinear, tlbSet, limit - icount, pcLo, pcHi, 0);
             if (prof !== undefined) {
               inBlock = false;
@@ -730,6 +747,46 @@ function execute(h: Hart, budget: number): void {
 }
 
 const EMPTY = new Int32Array(2048 * SLOT_WORDS);
+
+/**
+ * FIRST_ACCESS values: a load (I-type immediate), a store (S-type), an AMO
+ * or SC (no immediate, the store bank), LR (no immediate, reads no rs2: the
+ * load bank).
+ */
+const FIRST_LOAD = 1;
+const FIRST_STORE = 2;
+const FIRST_AMO = 3;
+const FIRST_LR = 4;
+/** By op: how an inline load or store (isa/facts.ts: mem, jit:inline) addresses memory; 0 for other ops. */
+const FIRST_ACCESS = new Uint8Array(OP_FLAGS.length);
+for (let op = 0; op < OP_FLAGS.length; op++) {
+  if (!(OP_FLAGS[op] & MEM) || OP_JIT[op] !== JIT_INLINE) continue;
+  const imm = OP_IMM[op];
+  FIRST_ACCESS[op] =
+    imm === Imm.i ? FIRST_LOAD : imm === Imm.s ? FIRST_STORE : OP_REGS[op] & READS_RS2 ? FIRST_AMO : FIRST_LR;
+}
+
+/**
+ * A block whose first instruction is a load or store returns at once,
+ * retiring nothing, when its TLB probe misses; right after a block left on
+ * that very access (its probe missed) the block called next starts there.
+ * So before the call, the interpreter enters the access's page in the TLB
+ * (translation only: a fault, MMIO or a misaligned address is left to the
+ * access). True when that ended the slice (a store into a page holding code).
+ */
+function refillFirstAccess(h: Hart, insn: number, first: number, prof: TierProfile | undefined): boolean {
+  const rs1 = (insn >>> 14) & 62;
+  const imm =
+    first === FIRST_LOAD ? insn >> 20 : first === FIRST_STORE ? ((insn >> 25) << 5) | ((insn >>> 7) & 31) : 0;
+  const a = h.x[rs1];
+  const lo = (a + imm) | 0;
+  const hi = (h.x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+  const store = first === FIRST_STORE || first === FIRST_AMO;
+  if (h.tlb.lookup(store ? TLB_STORE : TLB_LOAD, lo, hi) >= 0) return false;
+  h.prefill(lo, hi, store);
+  prof?.prefilled();
+  return h.sliceEnd === 0;
+}
 
 /**
  * Runs one instruction through its extension's exec function: the hart's

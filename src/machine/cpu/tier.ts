@@ -59,6 +59,11 @@ export interface TierProfile {
   exitAt(hartLinear: number, tlbSet: number, dec: Int32Array, pcLo: number, left: number): void;
   /** The pending return's pc could not be fetched (a trap). */
   fetchFaulted(): void;
+  /**
+   * The interpreter entered in the TLB the page of the load or store that
+   * starts the block it calls next (cpu/interpreter.ts refillFirstAccess).
+   */
+  prefilled(): void;
 }
 
 export interface Tier<H> {

@@ -93,6 +93,18 @@ export class MemoryExits {
     else this.uncached++;
   }
 
+  /**
+   * The interpreter has just entered in the TLB the access waiting (it left
+   * compiled code, no instruction ran since): judges it now. True when it
+   * did, so the same access returning again at once is not counted twice.
+   */
+  judgeNow(interpreted: number): boolean {
+    if (this.pendingTag === NONE || interpreted !== this.pendingAt) return false;
+    this.pendingAt = -1;
+    this.settle(interpreted);
+    return true;
+  }
+
   reset(): void {
     this.refills = 0;
     this.uncached = 0;

@@ -142,6 +142,13 @@ export class JitProfile implements TierProfile {
     this.attached = true;
   }
 
+  /** The last prefilled() judged the access a block had just left on (the block called next starts with it). */
+  private prefilledExit = false;
+
+  prefilled(): void {
+    this.prefilledExit = this.memory.judgeNow(this.interpInsns);
+  }
+
   returned(
     n: number,
     hartLinear: number,
@@ -159,10 +166,13 @@ export class JitProfile implements TierProfile {
     this.chains += this.i32[chains];
     this.i32[chains] = 0;
     this.memory.settle(this.interpInsns);
+    const again = this.prefilledExit;
+    this.prefilledExit = false;
     if (n === 0) {
       this.refused++;
-      // Returned at once, at its own first instruction (in `dec`): a load or store that missed?
-      if (this.i32[(hartLinear + HART_EXIT_KIND) >>> 2] === EXIT_KIND_MEMORY)
+      // Returned at once, at its own first instruction (in `dec`): a load or store that missed
+      // (unless it is the access just judged at the refill, which found an entry it cannot fill)?
+      if (this.i32[(hartLinear + HART_EXIT_KIND) >>> 2] === EXIT_KIND_MEMORY && !again)
         this.memory.left(hartLinear, tlbSet, dec, (pcLo & 0xffe) << 1, this.interpInsns);
       return false;
     }

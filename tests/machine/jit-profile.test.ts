@@ -44,24 +44,26 @@ test("each return from compiled code is classified once, by its cause", { skip }
   const { data } = run(65536);
   const total = EXIT_CAUSES.reduce((s, c) => s + data.exits[c], 0);
   assert.equal(total, data.entries - data.refused, JSON.stringify(data.exits));
+  // Within a few per loop: each loop's first passes run while its blocks are being compiled.
   const near = (n: number, expected: number, what: string) =>
-    assert.ok(Math.abs(n - expected) <= 10, `${what}: ${n}, not ${expected} (${JSON.stringify(data.exits)})`);
+    assert.ok(Math.abs(n - expected) <= 20, `${what}: ${n}, not ${expected} (${JSON.stringify(data.exits)})`);
   // Every pass of loop_stop returns before the CSR write; of loop_mem, at the misaligned load.
   near(data.exits.stop, PASSES, "stops");
   near(data.stopOps["csrrw mscratch"], PASSES, "stops before csrrw mscratch");
-  // loop_mem's once a pass; loop_tlb's twice, at each load (the block called after the first exit
-  // starts at the load that missed and, with its entry refilled, runs on to the second).
-  near(data.exits.memory, 3 * PASSES, "memory exits");
-  // What the interpreter's access found: loop_mem's load misaligned, loop_tlb's two loads each
-  // refilling the TLB entry the other took.
+  // loop_mem once a pass, loop_tlb3 three times (at each load: the block called after an exit starts
+  // at the load that missed and, its entry refilled, runs on to the next); loop_tlb's two pages
+  // sharing a TLB index stay in blocks (two ways: direct-mapped, they left twice a pass).
+  near(data.exits.memory, 4 * PASSES, "memory exits");
+  // What the interpreter's access found: loop_mem's load misaligned, loop_tlb3's three loads each
+  // refilling the TLB entry the other two took.
   near(data.memory.misaligned, PASSES, "misaligned");
-  near(data.memory.refills, 2 * PASSES, "refills");
+  near(data.memory.refills, 3 * PASSES, "refills");
   assert.ok(data.memory.uncached <= 10, `uncached: ${data.memory.uncached}`);
   // Calls into blocks that retire nothing: only at loop_mem's misaligned load. The interpreter
-  // fills the TLB for a block's first access before calling it, so after loop_tlb's exits the
+  // fills the TLB for a block's first access before calling it, so after loop_tlb3's exits the
   // block starting at the load that missed runs (cpu/interpreter.ts refillFirstAccess).
   near(data.refused, PASSES, "entries retiring nothing");
-  // Each pass of the three loops chains from the block after its exit to the loop's head through
+  // Each pass of loop_stop, loop_mem and loop_tlb3 chains from the block after its exit to the loop's head through
   // the jump cache at least once (a block cut short before code not yet decoded adds a chain).
   assert.ok(data.chains >= 3 * PASSES - 30 && data.chains <= 6 * PASSES, `chains: ${data.chains}`);
   // loop_spin's 900,000 instructions in one self-looping block end only with the slices' budget.

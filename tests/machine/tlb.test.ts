@@ -1,11 +1,21 @@
 /**
- * The software TLB (mmu/tlb.ts) as a data structure: direct-mapped entries
- * per set and bank, page flushes that drop one page (or a superpage's
- * pieces), and the sets that privilege levels switch between.
+ * The software TLB (mmu/tlb.ts) as a data structure: entries per set and
+ * bank (two ways for loads and stores, one for fetches), page flushes that
+ * drop one page (or a superpage's pieces) from every way, and the sets that
+ * privilege levels switch between.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { PRIV_STRIDE, TLB_BYTES, TLB_LOAD, TLB_SIZE, TLB_STORE, Tlb } from "../../src/machine/mmu/tlb.ts";
+import {
+  PRIV_STRIDE,
+  TLB_BYTES,
+  TLB_FETCH,
+  TLB_LOAD,
+  TLB_SIZE,
+  TLB_STORE,
+  Tlb,
+  tlbIndex,
+} from "../../src/machine/mmu/tlb.ts";
 
 const PAGE = 0x1000;
 const tlb = () => new Tlb(new ArrayBuffer(TLB_BYTES), 0);
@@ -77,4 +87,105 @@ test("a page flush drops that page in every set and bank, and only it", () => {
   assert.equal(t.lookup(TLB_LOAD, 0x4020_0000, 0), -1);
   assert.equal(t.lookup(TLB_LOAD, 0x4020_5000, 0), -1);
   assert.equal(t.lookup(TLB_LOAD, 0x4040_0000, 0), 0x9000);
+});
+
+/** Pages sharing page A's index (4 MiB + 4 KiB and 8 MiB + 8 KiB away): the fold keeps them together. */
+const A = 0x8000_2000;
+const B = A ^ 0x40_1000;
+const C = A ^ 0x80_2000;
+
+test("two pages sharing an index both stay in the load and store banks; a third evicts the least recently filled", () => {
+  assert.equal(tlbIndex(B), tlbIndex(A));
+  assert.equal(tlbIndex(C), tlbIndex(A));
+  for (const bank of [TLB_LOAD, TLB_STORE]) {
+    const t = tlb();
+    t.base = PRIV_STRIDE;
+    t.fill(bank, A, 0, 0x1000);
+    t.fill(bank, B, 0, 0x2000);
+    assert.equal(t.lookup(bank, A + 8, 0), 0x1008, "the first page moved to way 1");
+    assert.equal(t.lookup(bank, B + 8, 0), 0x2008);
+    t.fill(bank, C, 0, 0x3000);
+    assert.equal(t.lookup(bank, A, 0), -1, "the least recently filled went");
+    assert.equal(t.lookup(bank, B + 4, 0), 0x2004);
+    assert.equal(t.lookup(bank, C + 4, 0), 0x3004);
+    // The high word is part of the tag in both ways.
+    assert.equal(t.lookup(bank, B, 1), -1);
+    // The other data bank and the other sets are untouched.
+    assert.equal(t.lookup(bank === TLB_LOAD ? TLB_STORE : TLB_LOAD, C, 0), -1);
+    t.base = 0;
+    assert.equal(t.lookup(bank, C, 0), -1);
+  }
+});
+
+test("the fetch bank stays direct-mapped and its fills touch no data entry", () => {
+  const t = tlb();
+  t.base = PRIV_STRIDE;
+  t.fill(TLB_STORE, C, 0, 0x7000);
+  t.fill(TLB_FETCH, A, 0, 0x1000);
+  t.fill(TLB_FETCH, B, 0, 0x2000);
+  assert.equal(t.lookup(TLB_FETCH, A, 0), -1, "one way: the second fill replaced the first");
+  assert.equal(t.lookup(TLB_FETCH, B, 0), 0x2000);
+  assert.equal(t.lookup(TLB_STORE, C, 0), 0x7000);
+  assert.equal(t.lookup(TLB_STORE, A, 0), -1);
+  assert.equal(t.lookup(TLB_LOAD, A, 0), -1);
+});
+
+test("a fill into an emptied way 0 keeps way 1", () => {
+  const t = tlb();
+  t.base = PRIV_STRIDE;
+  t.fill(TLB_LOAD, A, 0, 0x1000);
+  t.fill(TLB_LOAD, B, 0, 0x2000); // A in way 1, B in way 0
+  t.flushPage(B, 0);
+  t.fill(TLB_LOAD, C, 0, 0x3000);
+  assert.equal(t.lookup(TLB_LOAD, A, 0), 0x1000);
+  assert.equal(t.lookup(TLB_LOAD, C, 0), 0x3000);
+  assert.equal(t.lookup(TLB_LOAD, B, 0), -1);
+});
+
+test("every flush empties the ways that match: page, linear page (stores), SUM entries, all", () => {
+  const fill2 = (t: Tlb, bank: number) => {
+    t.fill(bank, A, 0, 0x1000);
+    t.fill(bank, B, 0, 0x2000); // A in way 1, B in way 0
+  };
+  for (const [page, other] of [
+    [A, B],
+    [B, A],
+  ]) {
+    const t = tlb();
+    for (const set of [0, 1, 3]) {
+      t.base = set * PRIV_STRIDE;
+      fill2(t, TLB_LOAD);
+      fill2(t, TLB_STORE);
+    }
+    t.flushPage(page + 0x123, 0);
+    for (const set of [0, 1, 3]) {
+      t.base = set * PRIV_STRIDE;
+      for (const bank of [TLB_LOAD, TLB_STORE]) {
+        assert.equal(t.lookup(bank, page, 0), -1, `set ${set} bank ${bank}: flushed page stays`);
+        assert.notEqual(t.lookup(bank, other, 0), -1, `set ${set} bank ${bank}: the other page went too`);
+      }
+    }
+  }
+  // A page that now holds code leaves the store bank in whichever way maps it.
+  const t = tlb();
+  t.base = PRIV_STRIDE;
+  fill2(t, TLB_STORE);
+  t.flushLinearPage(0x1000); // A, in way 1
+  assert.equal(t.lookup(TLB_STORE, A, 0), -1);
+  assert.equal(t.lookup(TLB_STORE, B, 0), 0x2000);
+  t.flushLinearPage(0x2000); // B, in way 0
+  assert.equal(t.lookup(TLB_STORE, B, 0), -1);
+  // A user page noted for SUM still goes once a later fill moved it to way 1.
+  t.fill(TLB_LOAD, A, 0, 0x1000);
+  t.noteSumEntry(TLB_LOAD, A);
+  t.fill(TLB_LOAD, B, 0, 0x2000);
+  assert.equal(t.lookup(TLB_LOAD, A, 0), 0x1000, "moved to way 1");
+  t.flushSumEntries();
+  assert.equal(t.lookup(TLB_LOAD, A, 0), -1);
+  // A full flush empties both ways of every bank.
+  fill2(t, TLB_LOAD);
+  fill2(t, TLB_STORE);
+  t.flush();
+  for (const bank of [TLB_LOAD, TLB_STORE])
+    for (const p of [A, B]) assert.equal(t.lookup(bank, p, 0), -1, `bank ${bank} page ${p.toString(16)}`);
 });

@@ -1,5 +1,5 @@
 import { HART_F } from "../memory/layout.ts";
-import { TLB_FOLD, TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
+import { TLB_FOLD, TLB_LOAD, TLB_MASK, TLB_STORE, TLB_WAY } from "../mmu/tlb.ts";
 import { type BlockEmitter, forOps, type OpEmitters, P_HART, P_TLB } from "./emit.ts";
 import { EXIT_KIND_MEMORY } from "./profile.ts";
 import { Op } from "./wasm.ts";
@@ -18,34 +18,53 @@ export function address(e: BlockEmitter, imm: number): void {
 }
 
 /**
+ * Pushes the tag an entry must hold for a `size`-byte access at `va`: its
+ * page (a misaligned address keeps its low bits and so matches no tag).
+ */
+function tagOf(e: BlockEmitter, size: number): void {
+  e.c
+    .get(e.va)
+    .i64Const(~0xfff | (size - 1))
+    .op(Op.i64And);
+}
+
+/**
  * The inline TLB probe of a `size`-byte access at the address in `va` by
  * the current instruction: leaves the host address on the stack, or leaves
  * the block before the instruction on a miss (mmu/tlb.ts: 16-byte entries,
- * tag i64 then linear page offset; a misaligned address keeps its low bits
- * and so matches no tag).
+ * tag i64 then linear page offset, two ways). A hit in way 0 costs what a
+ * direct-mapped probe does; way 1 is read only when way 0 misses.
  */
 export function probe(e: BlockEmitter, bank: number, size: number): void {
   const c = e.c;
   const bankOff = bank * 16;
-  // index = (page ^ page >>> TLB_BITS) & TLB_MASK (mmu/tlb.ts tlbIndex), page = va >>> 12
+  // The entry's byte offset: tlbIndex(va) << 4 (16-byte entries) = (va >>> 8 ^ va >>> (TLB_FOLD - 4)) &
+  // (TLB_MASK << 4), from the address's low word (the index uses its bits 12-31 only).
   c.get(e.va)
-    .i64Const(12)
-    .op(Op.i64ShrU, Op.i32WrapI64)
+    .op(Op.i32WrapI64)
     .tee(e.ent)
+    .i32Const(12 - 4)
+    .op(Op.i32ShrU)
     .get(e.ent)
-    .i32Const(TLB_FOLD - 12)
+    .i32Const(TLB_FOLD - 4)
     .op(Op.i32ShrU, Op.i32Xor)
-    .i32Const(TLB_MASK)
-    .op(Op.i32And)
-    .i32Const(4) // 16-byte entries
-    .op(Op.i32Shl);
+    .i32Const(TLB_MASK << 4)
+    .op(Op.i32And);
   c.get(P_TLB).op(Op.i32Add).tee(e.ent).mem(Op.i64Load, 3, bankOff);
-  c.get(e.va)
-    .i64Const(~0xfff | (size - 1))
-    .op(Op.i64And, Op.i64Ne);
+  tagOf(e, size);
+  c.op(Op.i64Ne);
+  e.ifOpen();
+  c.get(e.ent).mem(Op.i64Load, 3, bankOff + TLB_WAY * 16);
+  tagOf(e, size);
+  c.op(Op.i64Ne);
   e.ifOpen();
   e.pcConst(e.ins.off);
   e.exitWith(e.k, EXIT_KIND_MEMORY);
+  e.ifClose();
+  c.get(e.ent)
+    .i32Const(TLB_WAY * 16)
+    .op(Op.i32Add)
+    .set(e.ent);
   e.ifClose();
   c.get(e.ent)
     .mem(Op.i32Load, 2, bankOff + 8)

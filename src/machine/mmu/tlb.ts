@@ -1,7 +1,11 @@
 /**
- * Software TLB (design 2.5): direct-mapped, one bank per access kind (fetch,
- * load, store), each entry mapping a 4 KiB virtual page to the linear-memory
- * offset of the RAM page behind it. Only RAM pages whose whole 4 KiB the
+ * Software TLB (design 2.5): one bank per access kind (fetch, load, store),
+ * each entry mapping a 4 KiB virtual page to the linear-memory offset of the
+ * RAM page behind it; the fetch bank is direct-mapped, the load and store
+ * banks 2-way set-associative (a second bank each, TLB_WAY entries on, holds
+ * way 1). A fill writes way 0 and moves what was there to way 1, so two hot
+ * pages that share an index both stay, and a hit needs no write (the JIT's
+ * probe reads way 1 only when way 0 misses). Only RAM pages whose whole 4 KiB the
  * current privilege may access (page table and PMP) are entered, so a hit
  * needs no further checks. MMIO never enters the TLB.
  *
@@ -9,7 +13,8 @@
  * privilege change) switches sets instead of flushing: `base` selects the
  * current one (PRIV_STRIDE * set, set = privilege for U, S, M, and 4 + privilege
  * for VU and VS with the H extension: tlbSet()). Entry i of bank k of the current
- * set is entry number n = base + k * TLB_SIZE + i. The entries live in the
+ * set is entry number n = base + k * TLB_SIZE + i (banks: fetch, load,
+ * store, load way 1, store way 1). The entries live in the
  * machine's linear memory (layout.ts, TLB_LINEAR) so JIT-generated
  * WebAssembly can probe them too; entry n is 16 bytes at word n << 2:
  *   +0  tag lo  virtual page base, low word (low 12 bits zero when valid;
@@ -37,8 +42,10 @@ export function tlbIndex(vaLo: number): number {
 export const TLB_FETCH = 0;
 export const TLB_LOAD = TLB_SIZE;
 export const TLB_STORE = 2 * TLB_SIZE;
-/** Words per privilege level's set of banks. */
-export const PRIV_STRIDE = 3 * TLB_SIZE;
+/** Entries from a load or store entry (way 0) to the same index's way 1. */
+export const TLB_WAY = 2 * TLB_SIZE;
+/** Entries per privilege level's set of banks. */
+export const PRIV_STRIDE = 5 * TLB_SIZE;
 /** Sets: U 0, S 1, (2 unused), M 3, VU 4, VS 5. */
 export const TLB_SETS = 6;
 /** Bytes of one hart's TLB in linear memory. */
@@ -149,7 +156,7 @@ export class Tlb {
 
   /**
    * sfence.vma naming an address (priv spec 4.2.1): drops the translations
-   * of its page in every set and bank (other ASIDs and global pages too,
+   * of its page in every set, bank and way (other ASIDs and global pages too,
    * which is allowed), and of the whole leaf when superpages are cached
    * near it.
    */
@@ -176,7 +183,7 @@ export class Tlb {
     for (let n = 0; n < w.length; n += 4) if (inRegion(w[n], w[n + 1], vaLo, vaHi, shift)) w[n] = TLB_EMPTY;
   }
 
-  /** Records that the entry just filled for (bank, vaLo) depends on SUM. */
+  /** Records that the entry just filled for (bank, vaLo) depends on SUM (later fills may move it to way 1). */
   noteSumEntry(bank: number, vaLo: number): void {
     if (this.sumCount < this.sumEntries.length)
       this.sumEntries[this.sumCount++] = this.base + bank + tlbIndex(vaLo);
@@ -189,7 +196,11 @@ export class Tlb {
       this.flush();
       return;
     }
-    for (let k = 0; k < this.sumCount; k++) this.w[this.sumEntries[k] << 2] = TLB_EMPTY;
+    for (let k = 0; k < this.sumCount; k++) {
+      const n = this.sumEntries[k] << 2;
+      this.w[n] = TLB_EMPTY;
+      this.w[n + TLB_WAY * 4] = TLB_EMPTY; // where a later fill moved it (or another page: harmless)
+    }
     this.sumCount = 0;
   }
 
@@ -198,22 +209,40 @@ export class Tlb {
    * `bank` maps its page, else -1. (The interpreter's hot paths inline this.)
    */
   lookup(bank: number, vaLo: number, vaHi: number): number {
-    const n = (this.base + bank + tlbIndex(vaLo)) << 2;
-    return this.w[n] === (vaLo & ~0xfff) && this.w[n + 1] === vaHi ? this.u[n + 2] + (vaLo & 0xfff) : -1;
+    const w = this.w;
+    const tag = vaLo & ~0xfff;
+    let n = (this.base + bank + tlbIndex(vaLo)) << 2;
+    if (w[n] === tag && w[n + 1] === vaHi) return this.u[n + 2] + (vaLo & 0xfff);
+    if (bank === TLB_FETCH) return -1;
+    n += TLB_WAY * 4;
+    return w[n] === tag && w[n + 1] === vaHi ? this.u[n + 2] + (vaLo & 0xfff) : -1;
   }
 
-  /** Enters the page of (vaLo, vaHi) in `bank` (TLB_FETCH/LOAD/STORE). */
+  /**
+   * Enters the page of (vaLo, vaHi) in `bank` (TLB_FETCH/LOAD/STORE), which
+   * maps it in neither way: in way 0, a load or store bank's previous way-0
+   * page moving to way 1 (the least recently filled of the two goes).
+   */
   fill(bank: number, vaLo: number, vaHi: number, pageLinear: number): void {
+    const w = this.w;
+    const u = this.u;
     const n = (this.base + bank + tlbIndex(vaLo)) << 2;
-    this.w[n] = vaLo & ~0xfff;
-    this.w[n + 1] = vaHi;
-    this.u[n + 2] = pageLinear;
+    if (bank !== TLB_FETCH && w[n] !== TLB_EMPTY) {
+      const v = n + TLB_WAY * 4;
+      w[v] = w[n];
+      w[v + 1] = w[n + 1];
+      u[v + 2] = u[n + 2];
+    }
+    w[n] = vaLo & ~0xfff;
+    w[n + 1] = vaHi;
+    u[n + 2] = pageLinear;
   }
 
-  /** Drops the store entries that map to linear page `pageLinear` (it now holds decoded code). */
+  /** Drops the store entries (both ways) that map to linear page `pageLinear` (it now holds decoded code). */
   flushLinearPage(pageLinear: number): void {
     for (let set = 0; set < TLB_SETS * PRIV_STRIDE; set += PRIV_STRIDE)
-      for (let n = (set + TLB_STORE) << 2; n < (set + TLB_STORE + TLB_SIZE) << 2; n += 4)
-        if (this.u[n + 2] === pageLinear) this.w[n] = TLB_EMPTY;
+      for (let bank = TLB_STORE; bank <= TLB_STORE + TLB_WAY; bank += TLB_WAY)
+        for (let n = (set + bank) << 2; n < (set + bank + TLB_SIZE) << 2; n += 4)
+          if (this.u[n + 2] === pageLinear) this.w[n] = TLB_EMPTY;
   }
 }

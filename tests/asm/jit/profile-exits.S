@@ -3,9 +3,11 @@
  * (run with every slot that runs twice compiled). Each pass of loop_stop
  * leaves compiled code once, before a CSR write (no block translates it);
  * each pass of loop_mem once, at a misaligned load (its TLB probe misses);
- * each pass of loop_tlb at least once, at one of two loads whose pages
- * (4 MiB + 4 KiB apart) share a TLB entry and evict each other.
- * loop_spin runs a self-loop block that only the slice's budget stops.
+ * loop_tlb's two loads, whose pages (4 MiB + 4 KiB apart) share a TLB
+ * index, stay in compiled code (the load bank has two ways); each pass of
+ * loop_tlb3 leaves it three times, at three loads whose pages share an
+ * index and evict each other. loop_spin runs a self-loop block that only
+ * the slice's budget stops.
  */
 #include "test.h"
 #define PASSES 2000
@@ -44,6 +46,16 @@ loop_tlb:
   ld t3, 0(s4)
   addi s0, s0, -1
   bnez s0, loop_tlb
+  li s0, PASSES
+  li t2, 0x802000
+  xor s5, s3, t2
+.globl loop_tlb3
+loop_tlb3:
+  ld t1, 0(s3)
+  ld t3, 0(s4)
+  ld t4, 0(s5)
+  addi s0, s0, -1
+  bnez s0, loop_tlb3
   li s0, 300000
 loop_spin:
   addi s1, s1, 1

@@ -55,18 +55,16 @@
         i64.add
         local.set $l10
         local.get $l10
-        i64.const 12
-        i64.shr_u
         i32.wrap_i64
         local.tee $l11
+        i32.const 8
+        i32.shr_u
         local.get $l11
-        i32.const 10
+        i32.const 18
         i32.shr_u
         i32.xor
-        i32.const 1023
+        i32.const 16368
         i32.and
-        i32.const 4
-        i32.shl
         local.get $p1
         i32.add
         local.tee $l11
@@ -76,15 +74,27 @@
         i64.and
         i64.ne
         if $I4
-          local.get $l6
-          i64.const 16
-          i64.add
-          local.set $l8
-          local.get $l7
-          i32.const 0
+          local.get $l11
+          i64.load offset=49152
+          local.get $l10
+          i64.const -4089
+          i64.and
+          i64.ne
+          if $I5
+            local.get $l6
+            i64.const 16
+            i64.add
+            local.set $l8
+            local.get $l7
+            i32.const 0
+            i32.add
+            local.set $l9
+            br $B2
+          end
+          local.get $l11
+          i32.const 32768
           i32.add
-          local.set $l9
-          br $B2
+          local.set $l11
         end
         local.get $l11
         i32.load offset=16392
@@ -162,8 +172,8 @@
         i32.const 256
         i32.or
         local.set $l21
-        block $B5
-          block $B6
+        block $B6
+          block $B7
             local.get $p0
             f64.load offset=280
             local.set $l13
@@ -177,13 +187,13 @@
             local.get $l14
             f64.ne
             i32.or
-            br_if $B6
+            br_if $B7
             local.get $l13
             local.get $l14
             f64.eq
             i64.extend_i32_u
             local.set $l24
-            br $B5
+            br $B6
           end
           local.get $p0
           local.get $l23
@@ -198,7 +208,7 @@
           local.get $l26
           i64.store offset=88
           local.get $l21
-          if $I7
+          if $I8
             local.get $p0
             local.get $p0
             i32.load offset=696
@@ -243,18 +253,16 @@
         i64.add
         local.set $l10
         local.get $l10
-        i64.const 12
-        i64.shr_u
         i32.wrap_i64
         local.tee $l11
+        i32.const 8
+        i32.shr_u
         local.get $l11
-        i32.const 10
+        i32.const 18
         i32.shr_u
         i32.xor
-        i32.const 1023
+        i32.const 16368
         i32.and
-        i32.const 4
-        i32.shl
         local.get $p1
         i32.add
         local.tee $l11
@@ -263,16 +271,28 @@
         i64.const -4089
         i64.and
         i64.ne
-        if $I8
-          local.get $l6
-          i64.const 40
-          i64.add
-          local.set $l8
-          local.get $l7
-          i32.const 6
+        if $I9
+          local.get $l11
+          i64.load offset=65536
+          local.get $l10
+          i64.const -4089
+          i64.and
+          i64.ne
+          if $I10
+            local.get $l6
+            i64.const 40
+            i64.add
+            local.set $l8
+            local.get $l7
+            i32.const 6
+            i32.add
+            local.set $l9
+            br $B2
+          end
+          local.get $l11
+          i32.const 32768
           i32.add
-          local.set $l9
-          br $B2
+          local.set $l11
         end
         local.get $l11
         i32.load offset=32776
@@ -291,7 +311,7 @@
         local.get $l26
         i64.const 0
         i64.ne
-        if $I9
+        if $I11
           local.get $l7
           i32.const 9
           i32.add
@@ -333,7 +353,7 @@
     local.get $l26
     i64.store offset=88
     local.get $l21
-    if $I10
+    if $I12
       local.get $p0
       local.get $p0
       i32.load offset=696
@@ -354,7 +374,7 @@
     i64.store offset=512
     local.get $l9
     i32.eqz
-    if $I11
+    if $I13
       local.get $p5
       return
     end
@@ -376,17 +396,17 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=2424832
+    i64.load offset=3997696
     local.get $l8
     i64.eq
     local.get $l11
-    i64.load offset=2424840
+    i64.load offset=3997704
     local.tee $l12
     i32.wrap_i64
     local.get $p1
     i32.eq
     i32.and
-    if $I12
+    if $I14
       local.get $p0
       local.get $p1
       local.get $p2

@@ -54,18 +54,16 @@
         i64.add
         local.set $l10
         local.get $l10
-        i64.const 12
-        i64.shr_u
         i32.wrap_i64
         local.tee $l11
+        i32.const 8
+        i32.shr_u
         local.get $l11
-        i32.const 10
+        i32.const 18
         i32.shr_u
         i32.xor
-        i32.const 1023
+        i32.const 16368
         i32.and
-        i32.const 4
-        i32.shl
         local.get $p1
         i32.add
         local.tee $l11
@@ -75,15 +73,27 @@
         i64.and
         i64.ne
         if $I5
-          local.get $l6
-          i64.const 16
-          i64.add
-          local.set $l8
-          local.get $l7
-          i32.const 0
+          local.get $l11
+          i64.load offset=49152
+          local.get $l10
+          i64.const -4089
+          i64.and
+          i64.ne
+          if $I6
+            local.get $l6
+            i64.const 16
+            i64.add
+            local.set $l8
+            local.get $l7
+            i32.const 0
+            i32.add
+            local.set $l9
+            br $B3
+          end
+          local.get $l11
+          i32.const 32768
           i32.add
-          local.set $l9
-          br $B3
+          local.set $l11
         end
         local.get $l11
         i32.load offset=16392
@@ -98,8 +108,8 @@
         i32.const 256
         i32.or
         local.set $l21
-        block $B6
-          block $B7
+        block $B7
+          block $B8
             local.get $p0
             f64.load offset=272
             local.set $l13
@@ -115,7 +125,7 @@
             f64.sub
             f64.const 0x0p+0 (;=0;)
             f64.ne
-            br_if $B7
+            br_if $B8
             local.get $l15
             local.get $l13
             f64.sub
@@ -143,13 +153,13 @@
             f64.ne
             i32.or
             local.set $l21
-            br $B6
+            br $B7
           end
           local.get $p0
           local.get $l23
           i64.store offset=88
           local.get $l21
-          if $I8
+          if $I9
             local.get $p0
             local.get $p0
             i32.load offset=696
@@ -183,8 +193,8 @@
           i32.add
           call $env.exec
         end
-        block $B9
-          block $B10
+        block $B10
+          block $B11
             local.get $p0
             f64.load offset=264
             local.set $l13
@@ -197,7 +207,7 @@
             local.tee $l15
             f64.const 0x0p+0 (;=0;)
             f64.eq
-            if $I11
+            if $I12
               local.get $l13
               f64.const 0x0p+0 (;=0;)
               f64.eq
@@ -206,7 +216,7 @@
               f64.eq
               i32.or
               i32.eqz
-              br_if $B10
+              br_if $B11
             else
               local.get $l13
               i64.reinterpret_f64
@@ -243,7 +253,7 @@
               i32.const 2045
               i32.ge_u
               i32.or
-              br_if $B10
+              br_if $B11
               f64.const 0x1.0000002p+27 (;=1.34218e+08;)
               local.get $l13
               f64.mul
@@ -304,13 +314,13 @@
             i32.const 256
             i32.or
             local.set $l21
-            br $B9
+            br $B10
           end
           local.get $p0
           local.get $l23
           i64.store offset=88
           local.get $l21
-          if $I12
+          if $I13
             local.get $p0
             local.get $p0
             i32.load offset=696
@@ -349,18 +359,16 @@
         i64.add
         local.set $l10
         local.get $l10
-        i64.const 12
-        i64.shr_u
         i32.wrap_i64
         local.tee $l11
+        i32.const 8
+        i32.shr_u
         local.get $l11
-        i32.const 10
+        i32.const 18
         i32.shr_u
         i32.xor
-        i32.const 1023
+        i32.const 16368
         i32.and
-        i32.const 4
-        i32.shl
         local.get $p1
         i32.add
         local.tee $l11
@@ -369,16 +377,28 @@
         i64.const -4089
         i64.and
         i64.ne
-        if $I13
-          local.get $l6
-          i64.const 28
-          i64.add
-          local.set $l8
-          local.get $l7
-          i32.const 3
+        if $I14
+          local.get $l11
+          i64.load offset=65536
+          local.get $l10
+          i64.const -4089
+          i64.and
+          i64.ne
+          if $I15
+            local.get $l6
+            i64.const 28
+            i64.add
+            local.set $l8
+            local.get $l7
+            i32.const 3
+            i32.add
+            local.set $l9
+            br $B3
+          end
+          local.get $l11
+          i32.const 32768
           i32.add
-          local.set $l9
-          br $B3
+          local.set $l11
         end
         local.get $l11
         i32.load offset=32776
@@ -397,7 +417,7 @@
         local.get $l23
         i64.const 0
         i64.ne
-        if $I14
+        if $I16
           local.get $l7
           i32.const 6
           i32.add
@@ -430,7 +450,7 @@
     local.get $l23
     i64.store offset=88
     local.get $l21
-    if $I15
+    if $I17
       local.get $p0
       local.get $p0
       i32.load offset=696
@@ -451,7 +471,7 @@
     i64.store offset=512
     local.get $l9
     i32.eqz
-    if $I16
+    if $I18
       local.get $p5
       return
     end
@@ -473,17 +493,17 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=2424832
+    i64.load offset=3997696
     local.get $l8
     i64.eq
     local.get $l11
-    i64.load offset=2424840
+    i64.load offset=3997704
     local.tee $l12
     i32.wrap_i64
     local.get $p1
     i32.eq
     i32.and
-    if $I17
+    if $I19
       local.get $p0
       local.get $p1
       local.get $p2

@@ -132,11 +132,11 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=2424832
+    i64.load offset=3997696
     local.get $l8
     i64.eq
     local.get $l11
-    i64.load offset=2424840
+    i64.load offset=3997704
     local.tee $l12
     i32.wrap_i64
     local.get $p1

@@ -42,18 +42,16 @@
         i64.add
         local.set $l10
         local.get $l10
-        i64.const 12
-        i64.shr_u
         i32.wrap_i64
         local.tee $l11
+        i32.const 8
+        i32.shr_u
         local.get $l11
-        i32.const 10
+        i32.const 18
         i32.shr_u
         i32.xor
-        i32.const 1023
+        i32.const 16368
         i32.and
-        i32.const 4
-        i32.shl
         local.get $p1
         i32.add
         local.tee $l11
@@ -63,15 +61,27 @@
         i64.and
         i64.ne
         if $I3
-          local.get $l6
-          i64.const 16
-          i64.add
-          local.set $l8
-          local.get $l7
-          i32.const 0
+          local.get $l11
+          i64.load offset=49152
+          local.get $l10
+          i64.const -4089
+          i64.and
+          i64.ne
+          if $I4
+            local.get $l6
+            i64.const 16
+            i64.add
+            local.set $l8
+            local.get $l7
+            i32.const 0
+            i32.add
+            local.set $l9
+            br $B1
+          end
+          local.get $l11
+          i32.const 32768
           i32.add
-          local.set $l9
-          br $B1
+          local.set $l11
         end
         local.get $l11
         i32.load offset=16392
@@ -91,18 +101,16 @@
         i64.add
         local.set $l10
         local.get $l10
-        i64.const 12
-        i64.shr_u
         i32.wrap_i64
         local.tee $l11
+        i32.const 8
+        i32.shr_u
         local.get $l11
-        i32.const 10
+        i32.const 18
         i32.shr_u
         i32.xor
-        i32.const 1023
+        i32.const 16368
         i32.and
-        i32.const 4
-        i32.shl
         local.get $p1
         i32.add
         local.tee $l11
@@ -111,16 +119,28 @@
         i64.const -4089
         i64.and
         i64.ne
-        if $I4
-          local.get $l6
-          i64.const 24
-          i64.add
-          local.set $l8
-          local.get $l7
-          i32.const 2
+        if $I5
+          local.get $l11
+          i64.load offset=65536
+          local.get $l10
+          i64.const -4089
+          i64.and
+          i64.ne
+          if $I6
+            local.get $l6
+            i64.const 24
+            i64.add
+            local.set $l8
+            local.get $l7
+            i32.const 2
+            i32.add
+            local.set $l9
+            br $B1
+          end
+          local.get $l11
+          i32.const 32768
           i32.add
-          local.set $l9
-          br $B1
+          local.set $l11
         end
         local.get $l11
         i32.load offset=32776
@@ -136,18 +156,16 @@
         i64.add
         local.set $l10
         local.get $l10
-        i64.const 12
-        i64.shr_u
         i32.wrap_i64
         local.tee $l11
+        i32.const 8
+        i32.shr_u
         local.get $l11
-        i32.const 10
+        i32.const 18
         i32.shr_u
         i32.xor
-        i32.const 1023
+        i32.const 16368
         i32.and
-        i32.const 4
-        i32.shl
         local.get $p1
         i32.add
         local.tee $l11
@@ -156,16 +174,28 @@
         i64.const -4093
         i64.and
         i64.ne
-        if $I5
-          local.get $l6
-          i64.const 28
-          i64.add
-          local.set $l8
-          local.get $l7
-          i32.const 3
+        if $I7
+          local.get $l11
+          i64.load offset=49152
+          local.get $l10
+          i64.const -4093
+          i64.and
+          i64.ne
+          if $I8
+            local.get $l6
+            i64.const 28
+            i64.add
+            local.set $l8
+            local.get $l7
+            i32.const 3
+            i32.add
+            local.set $l9
+            br $B1
+          end
+          local.get $l11
+          i32.const 32768
           i32.add
-          local.set $l9
-          br $B1
+          local.set $l11
         end
         local.get $l11
         i32.load offset=16392
@@ -181,18 +211,16 @@
         i64.add
         local.set $l10
         local.get $l10
-        i64.const 12
-        i64.shr_u
         i32.wrap_i64
         local.tee $l11
+        i32.const 8
+        i32.shr_u
         local.get $l11
-        i32.const 10
+        i32.const 18
         i32.shr_u
         i32.xor
-        i32.const 1023
+        i32.const 16368
         i32.and
-        i32.const 4
-        i32.shl
         local.get $p1
         i32.add
         local.tee $l11
@@ -201,16 +229,28 @@
         i64.const -4096
         i64.and
         i64.ne
-        if $I6
-          local.get $l6
-          i64.const 32
-          i64.add
-          local.set $l8
-          local.get $l7
-          i32.const 4
+        if $I9
+          local.get $l11
+          i64.load offset=65536
+          local.get $l10
+          i64.const -4096
+          i64.and
+          i64.ne
+          if $I10
+            local.get $l6
+            i64.const 32
+            i64.add
+            local.set $l8
+            local.get $l7
+            i32.const 4
+            i32.add
+            local.set $l9
+            br $B1
+          end
+          local.get $l11
+          i32.const 32768
           i32.add
-          local.set $l9
-          br $B1
+          local.set $l11
         end
         local.get $l11
         i32.load offset=32776
@@ -226,18 +266,16 @@
         i64.add
         local.set $l10
         local.get $l10
-        i64.const 12
-        i64.shr_u
         i32.wrap_i64
         local.tee $l11
+        i32.const 8
+        i32.shr_u
         local.get $l11
-        i32.const 10
+        i32.const 18
         i32.shr_u
         i32.xor
-        i32.const 1023
+        i32.const 16368
         i32.and
-        i32.const 4
-        i32.shl
         local.get $p1
         i32.add
         local.tee $l11
@@ -246,16 +284,28 @@
         i64.const -4095
         i64.and
         i64.ne
-        if $I7
-          local.get $l6
-          i64.const 36
-          i64.add
-          local.set $l8
-          local.get $l7
-          i32.const 5
+        if $I11
+          local.get $l11
+          i64.load offset=49152
+          local.get $l10
+          i64.const -4095
+          i64.and
+          i64.ne
+          if $I12
+            local.get $l6
+            i64.const 36
+            i64.add
+            local.set $l8
+            local.get $l7
+            i32.const 5
+            i32.add
+            local.set $l9
+            br $B1
+          end
+          local.get $l11
+          i32.const 32768
           i32.add
-          local.set $l9
-          br $B1
+          local.set $l11
         end
         local.get $l11
         i32.load offset=16392
@@ -273,7 +323,7 @@
         local.get $l23
         i64.const 0
         i64.ne
-        if $I8
+        if $I13
           local.get $l7
           i32.const 8
           i32.add
@@ -316,7 +366,7 @@
     i64.store offset=512
     local.get $l9
     i32.eqz
-    if $I9
+    if $I14
       local.get $p5
       return
     end
@@ -338,17 +388,17 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=2424832
+    i64.load offset=3997696
     local.get $l8
     i64.eq
     local.get $l11
-    i64.load offset=2424840
+    i64.load offset=3997704
     local.tee $l12
     i32.wrap_i64
     local.get $p1
     i32.eq
     i32.and
-    if $I10
+    if $I15
       local.get $p0
       local.get $p1
       local.get $p2

@@ -3,8 +3,9 @@
  * segments of `virtus run --profile` (src/vm/profile.ts): one row per
  * workload, Markdown, for docs/PERFORMANCE.md.
  */
-import { jcIndex } from "../src/machine/jit/emit.ts";
+import { jcSetOffset } from "../src/machine/jit/emit.ts";
 import type { ExitCause, JitProfileData } from "../src/machine/jit/profile.ts";
+import { JC_WAYS } from "../src/machine/memory/layout.ts";
 import { CPU_CATEGORIES } from "../src/vm/cpu-profile.ts";
 import type { ProfileSegment } from "../src/vm/profile.ts";
 
@@ -62,18 +63,18 @@ function memoryShares(j: JitProfileData): string {
 
 /**
  * How concentrated the jump-cache misses are: the share going to the 16 pcs
- * missed most, and the share going to those of them whose jump-cache entry
- * (jcIndex) another of them also uses: entries that evict each other.
+ * missed most, and the share going to those of them whose jump-cache set
+ * (jcSetOffset) more than JC_WAYS of them use: entries that evict each other.
  */
 function jcMissConcentration(j: JitProfileData): string {
   const misses =
     j.exits["jc-miss-direct"] + j.exits["jc-miss-indirect"] + j.exits["jc-miss-end"] + j.exits["jc-miss"];
-  const top = Object.entries(j.jcMissTargets).map(([pc, n]) => ({ index: jcIndex(Number(pc)), n }));
+  const top = Object.entries(j.jcMissTargets).map(([pc, n]) => ({ index: jcSetOffset(Number(pc)), n }));
   if (misses === 0 || top.length === 0) return "–";
   const uses = new Map<number, number>();
   for (const t of top) uses.set(t.index, (uses.get(t.index) ?? 0) + 1);
   const sum = (ts: typeof top) => ts.reduce((a, t) => a + t.n, 0);
-  return `${pct(sum(top), misses)} (${pct(sum(top.filter((t) => (uses.get(t.index) ?? 0) > 1)), misses)})`;
+  return `${pct(sum(top), misses)} (${pct(sum(top.filter((t) => (uses.get(t.index) ?? 0) > JC_WAYS)), misses)})`;
 }
 
 const exitsOf = (j: JitProfileData) => Object.values(j.exits).reduce((a, b) => a + b, 0);
@@ -81,7 +82,7 @@ const exitsOf = (j: JitProfileData) => Object.values(j.exits).reduce((a, b) => a
 /** Returns to JavaScript: how often, and why. */
 export function exitsTable(segments: readonly ProfileSegment[]): string {
   const lines = [
-    `| workload | insns per entry | insns per block run | exits per M insns | entries retiring nothing | ${EXIT_COLUMNS.map(([, h]) => h).join(" | ")} | loads/stores leaving: refill / uncached / misaligned | jump cache emptied (TLB / dropped code) / page flushes, per M insns | jc misses to the top 16 targets (of them, to targets sharing an entry) | stops before |`,
+    `| workload | insns per entry | insns per block run | exits per M insns | entries retiring nothing | ${EXIT_COLUMNS.map(([, h]) => h).join(" | ")} | loads/stores leaving: refill / uncached / misaligned | jump cache emptied (TLB / dropped code) / page flushes, per M insns | jc misses to the top 16 targets (of them, to more targets than ways sharing a set) | stops before |`,
     `| --- | ---: | ---: | ---: | ---: | ${EXIT_COLUMNS.map(() => "---:").join(" | ")} | ---: | ---: | ---: | --- |`,
   ];
   for (const s of segments) {

@@ -8,9 +8,11 @@ import {
   HART_EXIT_KIND,
   HART_PC,
   HART_X,
+  JC_ENTRY_BYTES,
   JC_LINEAR,
+  JC_SET_BYTES,
+  JC_SETS,
   JC_SHIFT,
-  JC_STRIDE,
 } from "../memory/layout.ts";
 import {
   FP_DYN,
@@ -67,9 +69,11 @@ import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
 export const BLOCK_PARAMS = [I32, I32, I32, I32, I32, I32];
 /** Host helpers a block may import, as (name, i32 parameter count). */
 export const BLOCK_IMPORTS = [{ name: "exec", params: 6 }];
-/** Entries in a hart's jump cache (JC_STRIDE / 16 bytes). */
-export const JC_ENTRIES = JC_STRIDE / 16;
 const H_EXEC = 0;
+/** Bits of a set's byte offset in a hart's jump cache. */
+const JC_SET_MASK = (JC_SETS - 1) * JC_SET_BYTES;
+const JC_SET_LOG2 = Math.log2(JC_SET_BYTES);
+const JC_ENTRY_LOG2 = Math.log2(JC_ENTRY_BYTES);
 const FCSR = HART_CSR + 8 * S_FCSR;
 const MSTATUS = HART_CSR + 8 * S_MSTATUS;
 /** A bit of BlockEmitter.fpFlags above fflags': an f register was written. */
@@ -471,22 +475,33 @@ export class BlockEmitter {
   /**
    * The way out: with progress made (a block that retired nothing must not
    * call itself again), look the next pc up in the hart's jump cache
-   * (16-byte entries: pc i64, TLB set i32, table index i32, at
-   * JC_LINEAR + (hart << JC_SHIFT), index jcIndex) and tail-call the block found, passing on the
-   * budget left and the count retired; otherwise return the count.
+   * (layout.ts: at JC_LINEAR + (hart << JC_SHIFT), set jcSetOffset, two ways
+   * of 16 bytes: pc i64, TLB set i32, table index i32) and tail-call the
+   * block found, passing on the budget left and the count retired;
+   * otherwise return the count. The probe reads way 1 unless way 0 holds
+   * the pc (link() never puts one pc in both ways), then checks that way's
+   * pc and TLB set: a way-0 hit costs one load and four ALU ops more than
+   * the direct-mapped probe did.
    */
   private chain(): void {
     const c = this.c;
     const { exitN, exitPc, ent, t } = this;
     c.get(exitN).op(Op.i32Eqz, Op.if, VOID).get(P_ACC).op(Op.return, Op.end);
-    // entry = JC_LINEAR + (hart << JC_SHIFT) + jcIndex(pc) * 16
-    c.get(exitPc).op(Op.i32WrapI64).tee(ent).i32Const(1).op(Op.i32ShrU);
+    // set = JC_LINEAR + (hart << JC_SHIFT) + jcSetOffset(pc)
+    c.get(exitPc)
+      .op(Op.i32WrapI64)
+      .tee(ent)
+      .i32Const(JC_SET_LOG2 - 1)
+      .op(Op.i32Shl);
     c.get(ent)
-      .i32Const(12)
+      .i32Const(12 - JC_SET_LOG2)
       .op(Op.i32ShrU, Op.i32Xor)
-      .i32Const(JC_ENTRIES - 1)
+      .i32Const(JC_SET_MASK)
       .op(Op.i32And);
-    c.i32Const(4).op(Op.i32Shl).get(P_HART).i32Const(JC_SHIFT).op(Op.i32Shl, Op.i32Add).tee(ent);
+    c.get(P_HART).i32Const(JC_SHIFT).op(Op.i32Shl, Op.i32Add).tee(ent);
+    // entry = set + 16 * (way 0's pc != pc)
+    c.mem(Op.i64Load, 3, JC_LINEAR).get(exitPc).op(Op.i64Ne).i32Const(JC_ENTRY_LOG2).op(Op.i32Shl);
+    c.get(ent).op(Op.i32Add).tee(ent);
     // Two loads: the pc, then the TLB set and the table index as one i64 (set low, index high).
     c.mem(Op.i64Load, 3, JC_LINEAR).get(exitPc).op(Op.i64Eq);
     c.get(ent)
@@ -512,7 +527,18 @@ export class BlockEmitter {
   }
 }
 
-/** A jump cache's entry index for pc: the 2-byte slot, its page number folded in so pages do not alias. */
-export function jcIndex(pcLo: number): number {
-  return ((pcLo >>> 1) ^ (pcLo >>> 12)) & (JC_ENTRIES - 1);
+/**
+ * The byte offset of pc's set in a hart's jump cache: its halfword index
+ * (pc >> 1) XOR its page number (pc >> 12), so that the same offset in
+ * different pages does not alias, times JC_SET_BYTES (32). For an even pc
+ * (every jump target) that is ((pc << 4) ^ (pc >> 7)) & JC_SET_MASK, one
+ * shift fewer, as chain() computes it.
+ */
+export function jcSetOffset(pcLo: number): number {
+  return (((pcLo >>> 1) ^ (pcLo >>> 12)) & (JC_SETS - 1)) * JC_SET_BYTES;
+}
+
+/** Way w's entry of pc's set, as a byte offset in a hart's jump cache. */
+export function jcEntryOffset(pcLo: number, way: number): number {
+  return jcSetOffset(pcLo) + way * JC_ENTRY_BYTES;
 }

@@ -31,13 +31,21 @@ export const TLB_STRIDE = TLB_BYTES;
 /**
  * The JIT's jump caches: hart n's at JC_LINEAR + n * JC_STRIDE. JC_STRIDE is
  * HART_STRIDE << JC_SHIFT so generated code finds its hart's cache at
- * JC_LINEAR + (hart block address << JC_SHIFT). 64 KiB: 4,096 entries (with
- * 1,024, speedtest1's hot blocks evicted each other and returned to
- * JavaScript).
+ * JC_LINEAR + (hart block address << JC_SHIFT). Two-way set-associative
+ * (jit/emit.ts chain, jit/jit.ts link): JC_SETS sets of JC_WAYS 16-byte
+ * entries (pc i64, TLB set i32, block id i32), way 0 at the set's start.
+ * Direct-mapped, pairs of hot targets sharing an entry (an interpreter's
+ * dispatch, a kernel path) evicted each other at every pass: 55-81% of the
+ * returns to JavaScript in sqlite, lua and text (docs/PERFORMANCE.md).
  */
 export const JC_LINEAR = TLB_LINEAR + MAX_HARTS * TLB_STRIDE;
-export const JC_SHIFT = 4;
+export const JC_SHIFT = 5;
 export const JC_STRIDE = HART_STRIDE << JC_SHIFT;
+/** Ways per set: the generated lookup is written for two. */
+export const JC_WAYS = 2;
+export const JC_ENTRY_BYTES = 16;
+export const JC_SET_BYTES = JC_WAYS * JC_ENTRY_BYTES;
+export const JC_SETS = JC_STRIDE / JC_SET_BYTES;
 /** Where guest RAM starts in linear memory: after the jump caches, 64 KiB aligned. */
 export const RAM_LINEAR = JC_LINEAR + MAX_HARTS * JC_STRIDE;
 /** Guest-physical base of RAM on the virt board. */

@@ -478,19 +478,25 @@
     local.get $l8
     i32.wrap_i64
     local.tee $l11
-    i32.const 1
-    i32.shr_u
+    i32.const 4
+    i32.shl
     local.get $l11
-    i32.const 12
+    i32.const 7
     i32.shr_u
     i32.xor
-    i32.const 4095
+    i32.const 131040
     i32.and
-    i32.const 4
-    i32.shl
     local.get $p0
+    i32.const 5
+    i32.shl
+    i32.add
+    local.tee $l11
+    i64.load offset=3997696
+    local.get $l8
+    i64.ne
     i32.const 4
     i32.shl
+    local.get $l11
     i32.add
     local.tee $l11
     i64.load offset=3997696

@@ -110,6 +110,14 @@ class Closers {
   }
 }
 
+/** Hands the boot files back to the host once they are in guest RAM (VmHostServices.release). */
+function releaseBootFiles(host: VmHostServices, boot: ReturnType<typeof loadBootFiles>): void {
+  if (host.release === undefined) return;
+  host.release(boot.kernel.bytes);
+  if (boot.initrd !== undefined) host.release(boot.initrd);
+  if (boot.bios.kind === "file") host.release(boot.bios.image.bytes);
+}
+
 function loadBootFiles(
   config: VmConfig,
   host: VmHostServices,
@@ -344,7 +352,7 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
           ? { console: guestConsole, onReset }
           : undefined,
     });
-    if (boot !== undefined)
+    if (boot !== undefined) {
       bootVirt(board, {
         kernel: boot.kernel,
         kernelName: config.kernel,
@@ -353,7 +361,8 @@ export async function buildVm(config: VmConfig, host: VmHostServices, opts: Buil
         console: guestConsole,
         onReset,
       });
-    else restoreVm(board, opts.restore!);
+      releaseBootFiles(host, boot);
+    } else restoreVm(board, opts.restore!);
     const sbi = board.sbi;
     const input = consoleInput(config.append, sbi, virtio.console, board);
     return {

@@ -33,6 +33,15 @@ export interface VmHostServices {
    * unreadable file is a VirtusError saying so.
    */
   readFile(path: string, what: string): Uint8Array;
+  /**
+   * The VM has copied `data`, a readFile result, into guest RAM and will not
+   * read it again. A host that made it for that one read may free it now:
+   * otherwise a kernel and initrd (~6 MiB for the default guest) stay
+   * allocated until the thread's next full garbage collection, which an idle
+   * VM may never run, and count in its peak memory. Optional: a host that
+   * keeps its files (the browser page, for a reboot) leaves it out.
+   */
+  release?(data: Uint8Array): void;
   /** Opens a disk; a missing, unreadable or too small image is a VirtusError. */
   openDisk(disk: DiskConfig): Opened<BlockBackend>;
   /** Opens a shared directory; a missing one is a VirtusError. */

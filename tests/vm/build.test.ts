@@ -136,3 +136,24 @@ test("a build that fails part-way closes what it opened and says why in one line
     /--kernel \/nope: no such file/,
   );
 });
+
+test("a booted VM hands its kernel and initrd back to the host once they are in RAM", {
+  skip: !haveCrossGcc() && "riscv64-linux-gnu-gcc not installed",
+}, async () => {
+  const kernel = buildElf(program("0x5555"));
+  const initrd = new Uint8Array(8192).fill(0x5a);
+  const { host } = fakeHost({ "/kernel.elf": kernel, "/initrd": initrd });
+  const released: Uint8Array[] = [];
+  host.release = (data) => {
+    released.push(data);
+    data.fill(0); // as if freed: the guest must have its own copy already
+  };
+  let out = "";
+  const vm = await buildVm(config({ initrd: "/initrd", memory: 128 << 20 }), host, {
+    console: { write: (d) => (out += new TextDecoder().decode(d)) },
+  });
+  assert.deepEqual(released, [kernel, initrd]);
+  vm.board.machine.run(1_000_000);
+  assert.equal(out, "built by buildVm\n", "the kernel runs from RAM after its file was released");
+  vm.close();
+});

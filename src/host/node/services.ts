@@ -23,6 +23,20 @@ export function readInputFile(path: string, what: string): Uint8Array {
   }
 }
 
+/**
+ * Frees the memory of `data` at once when it is the whole of an ArrayBuffer
+ * (what readInputFile returns for a file larger than Node's 4 KiB buffer
+ * pool): transfer(0) detaches the buffer and V8 frees its bytes without
+ * waiting for a garbage collection. A view into a shared or pooled buffer is
+ * left alone.
+ */
+export function releaseInputFile(data: Uint8Array): void {
+  const buffer = data.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  if (!(buffer instanceof ArrayBuffer) || typeof buffer.transfer !== "function") return;
+  if (data.byteOffset !== 0 || data.byteLength !== buffer.byteLength) return;
+  buffer.transfer(0);
+}
+
 function openShare(share: ShareConfig) {
   let backend: NodeFsBackend;
   try {
@@ -41,6 +55,7 @@ export function nodeHostServices(
 ): VmHostServices {
   return {
     readFile: readInputFile,
+    release: releaseInputFile,
     openDisk,
     openShare,
     openNetwork,

@@ -12,6 +12,7 @@ import { loadElf, runBareMetal } from "../../src/machine/board/bare-metal.ts";
 import { parseElf } from "../../src/machine/board/elf.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
 import { EXIT_CAUSES, JitProfile } from "../../src/machine/jit/profile.ts";
+import { TLB_FOLD } from "../../src/machine/mmu/tlb.ts";
 import { buildElf, haveCrossGcc } from "../support/cross.ts";
 
 const skip = haveCrossGcc() ? false : "riscv64-linux-gnu-gcc is not installed";
@@ -19,9 +20,11 @@ const PASSES = 2000;
 
 function run(slice: number) {
   const source = readFileSync(join(import.meta.dirname, "../asm/jit/profile-exits.S"), "utf8");
-  const elf = parseElf(buildElf(source));
+  // Addresses XOR these share the TLB index of the address (page bits k and k + TLB_BITS flipped).
+  const same = (k: number) => `-DSAME_INDEX${k}=${2 ** (TLB_FOLD + k - 1) + 2 ** (12 + k - 1)}`;
+  const elf = parseElf(buildElf(source, { extraFlags: [same(1), same(2)] }));
   const profile = new JitProfile();
-  const m = new Machine({ ramSize: 16 << 20, jit: true, jitHot: 1, jitProfile: profile });
+  const m = new Machine({ ramSize: 64 << 20, jit: true, jitHot: 1, jitProfile: profile });
   loadElf(m, elf, "profile-exits");
   const tohost = elf.symbols.get("tohost") as number;
   const result = runBareMetal(m, tohost, 5_000_000, () => m.run(slice));

@@ -10,6 +10,7 @@ import {
   PRIV_STRIDE,
   TLB_BYTES,
   TLB_FETCH,
+  TLB_FOLD,
   TLB_LOAD,
   TLB_SIZE,
   TLB_STORE,
@@ -89,10 +90,10 @@ test("a page flush drops that page in every set and bank, and only it", () => {
   assert.equal(t.lookup(TLB_LOAD, 0x4040_0000, 0), 0x9000);
 });
 
-/** Pages sharing page A's index (4 MiB + 4 KiB and 8 MiB + 8 KiB away): the fold keeps them together. */
+/** Pages sharing page A's index: flipping page-number bit k and bit k + TLB_BITS leaves the fold unchanged. */
 const A = 0x8000_2000;
-const B = A ^ 0x40_1000;
-const C = A ^ 0x80_2000;
+const B = A ^ (2 ** TLB_FOLD + 0x1000);
+const C = A ^ (2 ** (TLB_FOLD + 1) + 0x2000);
 
 test("two pages sharing an index both stay in the load and store banks; a third evicts the least recently filled", () => {
   assert.equal(tlbIndex(B), tlbIndex(A));
@@ -182,10 +183,24 @@ test("every flush empties the ways that match: page, linear page (stores), SUM e
   assert.equal(t.lookup(TLB_LOAD, A, 0), 0x1000, "moved to way 1");
   t.flushSumEntries();
   assert.equal(t.lookup(TLB_LOAD, A, 0), -1);
-  // A full flush empties both ways of every bank.
+  // A full flush empties both ways of every bank in every set filled since the last one.
+  for (const set of [1, 5, 0]) {
+    t.base = set * PRIV_STRIDE;
+    fill2(t, TLB_LOAD);
+    fill2(t, TLB_STORE);
+    t.flush();
+    for (const s of [0, 1, 5]) {
+      t.base = s * PRIV_STRIDE;
+      for (const bank of [TLB_LOAD, TLB_STORE])
+        for (const p of [A, B])
+          assert.equal(t.lookup(bank, p, 0), -1, `set ${s} bank ${bank} page ${p.toString(16)}`);
+    }
+  }
+  t.base = 0;
   fill2(t, TLB_LOAD);
+  t.base = 3 * PRIV_STRIDE;
   fill2(t, TLB_STORE);
   t.flush();
-  for (const bank of [TLB_LOAD, TLB_STORE])
-    for (const p of [A, B]) assert.equal(t.lookup(bank, p, 0), -1, `bank ${bank} page ${p.toString(16)}`);
+  t.base = 0;
+  assert.equal(t.lookup(TLB_LOAD, A, 0), -1, "set 0, filled before the base moved");
 });

@@ -23,12 +23,12 @@
  *   +8  off     linear byte offset of the page (read unsigned: RAM may pass 2 GiB)
  *   +12 unused
  */
-export const TLB_BITS = 10;
+export const TLB_BITS = 11;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 /**
  * An entry's index is the page number's low TLB_BITS XOR the next TLB_BITS
- * (va >>> 12 ^ va >>> TLB_FOLD): pages of one 4 MiB region still get
+ * (va >>> 12 ^ va >>> TLB_FOLD): pages of one 8 MiB region still get
  * distinct entries, and two buffers whose page numbers agree in their low
  * bits (seen: gzip's two 17-page buffers, thrashing at every TLB size) no
  * longer share them.
@@ -125,12 +125,17 @@ export class Tlb {
     this.linear = linear;
     this.w = new Int32Array(buffer, linear, TLB_BYTES / 4);
     this.u = new Uint32Array(buffer, linear, TLB_BYTES / 4);
-    this.clear();
+    this.w.fill(TLB_EMPTY);
   }
 
-  /** Empties every entry (filling whole entries, not just tags, is one native fill). */
+  /** Bit s set: set s may hold entries (filled since the last flush); a flush empties only those. */
+  private used = 0;
+
+  /** Empties every entry of the sets in use (filling whole entries, not just tags, is one native fill each). */
   private clear(): void {
-    this.w.fill(TLB_EMPTY);
+    for (let set = 0; set < TLB_SETS; set++)
+      if (this.used & (1 << set)) this.w.fill(TLB_EMPTY, set * PRIV_STRIDE * 4, (set + 1) * PRIV_STRIDE * 4);
+    this.used = 0;
   }
 
   flush(): void {
@@ -227,6 +232,7 @@ export class Tlb {
     const w = this.w;
     const u = this.u;
     const n = (this.base + bank + tlbIndex(vaLo)) << 2;
+    this.used |= 1 << (this.base / PRIV_STRIDE);
     if (bank !== TLB_FETCH && w[n] !== TLB_EMPTY) {
       const v = n + TLB_WAY * 4;
       w[v] = w[n];

@@ -3,10 +3,11 @@
  * (run with every slot that runs twice compiled). Each pass of loop_stop
  * leaves compiled code once, before a CSR write (no block translates it);
  * each pass of loop_mem once, at a misaligned load (its TLB probe misses);
- * loop_tlb's two loads, whose pages (4 MiB + 4 KiB apart) share a TLB
- * index, stay in compiled code (the load bank has two ways); each pass of
- * loop_tlb3 leaves it three times, at three loads whose pages share an
- * index and evict each other. loop_spin runs a self-loop block that only
+ * loop_tlb's two loads, whose pages share a TLB index (the address XOR
+ * SAME_INDEX1, which the test defines from mmu/tlb.ts's index), stay in
+ * compiled code (the load bank has two ways); each pass of loop_tlb3 leaves
+ * it three times, at three loads whose pages share an index (a third XOR
+ * SAME_INDEX2) and evict each other. loop_spin runs a self-loop block that only
  * the slice's budget stops.
  */
 #include "test.h"
@@ -38,7 +39,7 @@ mem_insn:
   bnez s0, loop_mem
   li s0, PASSES
   la s3, data
-  li t2, 0x401000
+  li t2, SAME_INDEX1
   xor s4, s3, t2
 .globl loop_tlb
 loop_tlb:
@@ -47,7 +48,7 @@ loop_tlb:
   addi s0, s0, -1
   bnez s0, loop_tlb
   li s0, PASSES
-  li t2, 0x802000
+  li t2, SAME_INDEX2
   xor s5, s3, t2
 .globl loop_tlb3
 loop_tlb3:

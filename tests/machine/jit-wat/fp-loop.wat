@@ -59,22 +59,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 18
+        i32.const 19
         i32.shr_u
         i32.xor
-        i32.const 16368
+        i32.const 32752
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=16384
+        i64.load offset=32768
         local.get $l10
         i64.const -4089
         i64.and
         i64.ne
         if $I5
           local.get $l11
-          i64.load offset=49152
+          i64.load offset=98304
           local.get $l10
           i64.const -4089
           i64.and
@@ -91,12 +91,12 @@
             br $B3
           end
           local.get $l11
-          i32.const 32768
+          i32.const 65536
           i32.add
           local.set $l11
         end
         local.get $l11
-        i32.load offset=16392
+        i32.load offset=32776
         local.get $l10
         i32.wrap_i64
         i32.const 4095
@@ -364,22 +364,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 18
+        i32.const 19
         i32.shr_u
         i32.xor
-        i32.const 16368
+        i32.const 32752
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=32768
+        i64.load offset=65536
         local.get $l10
         i64.const -4089
         i64.and
         i64.ne
         if $I14
           local.get $l11
-          i64.load offset=65536
+          i64.load offset=131072
           local.get $l10
           i64.const -4089
           i64.and
@@ -396,12 +396,12 @@
             br $B3
           end
           local.get $l11
-          i32.const 32768
+          i32.const 65536
           i32.add
           local.set $l11
         end
         local.get $l11
-        i32.load offset=32776
+        i32.load offset=65544
         local.get $l10
         i32.wrap_i64
         i32.const 4095
@@ -491,7 +491,7 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=3997696
+    i64.load offset=7929856
     local.get $l8
     i64.ne
     i32.const 4
@@ -499,11 +499,11 @@
     local.get $l11
     i32.add
     local.tee $l11
-    i64.load offset=3997696
+    i64.load offset=7929856
     local.get $l8
     i64.eq
     local.get $l11
-    i64.load offset=3997704
+    i64.load offset=7929864
     local.tee $l12
     i32.wrap_i64
     local.get $p1

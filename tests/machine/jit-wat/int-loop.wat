@@ -130,7 +130,7 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=3997696
+    i64.load offset=7929856
     local.get $l8
     i64.ne
     i32.const 4
@@ -138,11 +138,11 @@
     local.get $l11
     i32.add
     local.tee $l11
-    i64.load offset=3997696
+    i64.load offset=7929856
     local.get $l8
     i64.eq
     local.get $l11
-    i64.load offset=3997704
+    i64.load offset=7929864
     local.tee $l12
     i32.wrap_i64
     local.get $p1

@@ -204,3 +204,16 @@ test("every flush empties the ways that match: page, linear page (stores), SUM e
   t.base = 0;
   assert.equal(t.lookup(TLB_LOAD, A, 0), -1, "set 0, filled before the base moved");
 });
+
+test("an entry keeps the linear offset minus the page's base: offsets past 2 GiB and negative low words come out unsigned", () => {
+  const t = tlb();
+  t.base = 0;
+  for (const [va, linear] of [
+    [0x1000, 0x9000_0000],
+    [0x8000_3000 | 0, 0x0004_0000],
+    [0xffff_f000 | 0, 0xffff_e000],
+  ]) {
+    t.fill(TLB_LOAD, va, -1, linear);
+    assert.equal(t.lookup(TLB_LOAD, va + 0xffc, -1), linear + 0xffc, `va ${(va >>> 0).toString(16)}`);
+  }
+});

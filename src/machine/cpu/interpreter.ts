@@ -93,7 +93,7 @@ function execute(h: Hart, budget: number): void {
   const code = h.mem.code;
   const ramLinear = h.mem.ramLinear;
   const tw = h.tlb.w; // entry n: tag lo at tw[n << 2], tag hi at tw[(n << 2) + 1]
-  const tu = h.tlb.u; // entry n: linear page offset at tu[(n << 2) + 2]
+  const tu = h.tlb.u; // entry n: linear page offset - page (mod 2^32) at tu[(n << 2) + 2]
   const tb = h.tlb.base; // the current privilege's TLB set (a privilege change ends the slice)
   const u8 = h.u8;
   const i8 = h.i8;
@@ -308,7 +308,7 @@ function execute(h: Hart, budget: number): void {
             let vLo: number;
             let vHi: number;
             if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & 7) === 0) {
-              const w = (tu[t + 2] + (lo & 0xfff)) >>> 2;
+              const w = (tu[t + 2] + lo) >>> 2;
               vLo = i32[w];
               vHi = i32[w + 1];
             } else {
@@ -344,7 +344,7 @@ function execute(h: Hart, budget: number): void {
             let vLo: number;
             let vHi: number;
             if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & (size - 1)) === 0) {
-              const at = tu[t + 2] + (lo & 0xfff);
+              const at = (tu[t + 2] + lo) >>> 0;
               switch (f3) {
                 case 0:
                   vLo = i8[at];
@@ -404,7 +404,7 @@ function execute(h: Hart, budget: number): void {
             const t = (tb + TLB_STORE + (((lo >>> 12) ^ (lo >>> TLB_FOLD)) & TLB_MASK)) << 2;
             // The store TLB never maps code pages or MMIO, so a hit is a plain RAM write.
             if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & (size - 1)) === 0) {
-              const at = tu[t + 2] + (lo & 0xfff);
+              const at = (tu[t + 2] + lo) >>> 0;
               switch (f3) {
                 case 0:
                   u8[at] = x[rs2];
@@ -672,7 +672,7 @@ function execute(h: Hart, budget: number): void {
               limit = h.sliceEnd;
               break;
             }
-            const w = (tu[t + 2] + (lo & 0xfff)) >>> 2;
+            const w = (tu[t + 2] + lo) >>> 2;
             const rd = (insn >>> 6) & 62;
             f[rd] = i32[w];
             f[rd + 1] = dbl ? i32[w + 1] : -1; // singles are NaN-boxed
@@ -700,7 +700,7 @@ function execute(h: Hart, budget: number): void {
               limit = h.sliceEnd;
               break;
             }
-            const w = (tu[t + 2] + (lo & 0xfff)) >>> 2;
+            const w = (tu[t + 2] + lo) >>> 2;
             i32[w] = f[rs2];
             if (dbl) i32[w + 1] = f[rs2 + 1];
             break;

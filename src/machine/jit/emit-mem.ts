@@ -2,7 +2,7 @@ import { HART_F } from "../memory/layout.ts";
 import { TLB_FOLD, TLB_LOAD, TLB_MASK, TLB_STORE, TLB_WAY } from "../mmu/tlb.ts";
 import { type BlockEmitter, forOps, type OpEmitters, P_HART, P_TLB } from "./emit.ts";
 import { EXIT_KIND_MEMORY } from "./profile.ts";
-import { Op } from "./wasm.ts";
+import { I32, Op } from "./wasm.ts";
 
 /**
  * Integer and FP loads and stores: the address, the inline TLB probe (a
@@ -32,8 +32,8 @@ function tagOf(e: BlockEmitter, size: number): void {
  * The inline TLB probe of a `size`-byte access at the address in `va` by
  * the current instruction: leaves the host address on the stack, or leaves
  * the block before the instruction on a miss (mmu/tlb.ts: 16-byte entries,
- * tag i64 then linear page offset, two ways). A hit in way 0 costs what a
- * direct-mapped probe does; way 1 is read only when way 0 misses.
+ * tag i64 then `add`, which the address's low word completes to the linear
+ * address; two ways). Way 1 is read only when way 0 misses.
  */
 export function probe(e: BlockEmitter, bank: number, size: number): void {
   const c = e.c;
@@ -53,7 +53,8 @@ export function probe(e: BlockEmitter, bank: number, size: number): void {
   c.get(P_TLB).op(Op.i32Add).tee(e.ent).mem(Op.i64Load, 3, bankOff);
   tagOf(e, size);
   c.op(Op.i64Ne);
-  e.ifOpen();
+  // The page's linear offset from way 1 if way 0 missed (else leave), else from way 0.
+  e.ifOpen(I32);
   c.get(e.ent).mem(Op.i64Load, 3, bankOff + TLB_WAY * 16);
   tagOf(e, size);
   c.op(Op.i64Ne);
@@ -61,17 +62,11 @@ export function probe(e: BlockEmitter, bank: number, size: number): void {
   e.pcConst(e.ins.off);
   e.exitWith(e.k, EXIT_KIND_MEMORY);
   e.ifClose();
-  c.get(e.ent)
-    .i32Const(TLB_WAY * 16)
-    .op(Op.i32Add)
-    .set(e.ent);
+  c.get(e.ent).mem(Op.i32Load, 2, bankOff + TLB_WAY * 16 + 8);
+  c.op(Op.else);
+  c.get(e.ent).mem(Op.i32Load, 2, bankOff + 8);
   e.ifClose();
-  c.get(e.ent)
-    .mem(Op.i32Load, 2, bankOff + 8)
-    .get(e.va)
-    .op(Op.i32WrapI64)
-    .i32Const(0xfff);
-  c.op(Op.i32And, Op.i32Add);
+  c.get(e.va).op(Op.i32WrapI64, Op.i32Add); // + the address's low word (the entry's `add`)
 }
 
 /** wasm loads by funct3: lb, lh, lw, ld, lbu, lhu, lwu. */

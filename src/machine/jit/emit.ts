@@ -312,9 +312,9 @@ export class BlockEmitter {
     return this.ifs + this.open.length + (this.loops ? 1 : 0);
   }
 
-  /** Opens an `if` (condition on the stack) whose body may exit or branch. */
-  ifOpen(): void {
-    this.c.op(Op.if, VOID);
+  /** Opens an `if` (condition on the stack) whose body may exit or branch; `type` is its result (VOID, I32...). */
+  ifOpen(type: number = VOID): void {
+    this.c.op(Op.if, type);
     this.ifs++;
   }
 

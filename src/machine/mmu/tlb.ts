@@ -20,7 +20,9 @@
  *   +0  tag lo  virtual page base, low word (low 12 bits zero when valid;
  *               TLB_EMPTY otherwise: bit 11 set, so no masked address matches)
  *   +4  tag hi  virtual address, high word (so +0 read as an i64 is the page)
- *   +8  off     linear byte offset of the page (read unsigned: RAM may pass 2 GiB)
+ *   +8  add     linear byte offset of the page minus its virtual base, mod
+ *               2^32: an address's low word plus this is its byte's linear
+ *               offset (read unsigned: RAM may pass 2 GiB)
  *   +12 unused
  */
 export const TLB_BITS = 11;
@@ -84,7 +86,7 @@ export class Tlb {
   // Sets for U (0), S (1) and M (3); index 2 is unused, which keeps base = priv * PRIV_STRIDE.
   /** The entries as words: entry n's tag lo at w[n << 2], tag hi at w[(n << 2) + 1]. */
   readonly w: Int32Array;
-  /** The same words unsigned: entry n's linear page offset at u[(n << 2) + 2]. */
+  /** The same words unsigned: entry n's `add` (linear page offset - page, mod 2^32) at u[(n << 2) + 2]. */
   readonly u: Uint32Array;
   /** Byte offset of the entries in linear memory. */
   readonly linear: number;
@@ -217,10 +219,10 @@ export class Tlb {
     const w = this.w;
     const tag = vaLo & ~0xfff;
     let n = (this.base + bank + tlbIndex(vaLo)) << 2;
-    if (w[n] === tag && w[n + 1] === vaHi) return this.u[n + 2] + (vaLo & 0xfff);
+    if (w[n] === tag && w[n + 1] === vaHi) return (this.u[n + 2] + vaLo) >>> 0;
     if (bank === TLB_FETCH) return -1;
     n += TLB_WAY * 4;
-    return w[n] === tag && w[n + 1] === vaHi ? this.u[n + 2] + (vaLo & 0xfff) : -1;
+    return w[n] === tag && w[n + 1] === vaHi ? (this.u[n + 2] + vaLo) >>> 0 : -1;
   }
 
   /**
@@ -241,7 +243,7 @@ export class Tlb {
     }
     w[n] = vaLo & ~0xfff;
     w[n + 1] = vaHi;
-    u[n + 2] = pageLinear;
+    u[n + 2] = pageLinear - (vaLo & ~0xfff); // Uint32Array: stored mod 2^32
   }
 
   /** Drops the store entries (both ways) that map to linear page `pageLinear` (it now holds decoded code). */
@@ -249,6 +251,6 @@ export class Tlb {
     for (let set = 0; set < TLB_SETS * PRIV_STRIDE; set += PRIV_STRIDE)
       for (let bank = TLB_STORE; bank <= TLB_STORE + TLB_WAY; bank += TLB_WAY)
         for (let n = (set + bank) << 2; n < (set + bank + TLB_SIZE) << 2; n += 4)
-          if (this.u[n + 2] === pageLinear) this.w[n] = TLB_EMPTY;
+          if ((this.u[n + 2] + this.w[n]) >>> 0 === pageLinear) this.w[n] = TLB_EMPTY;
   }
 }

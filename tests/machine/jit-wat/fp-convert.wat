@@ -73,7 +73,7 @@
         i64.const -4089
         i64.and
         i64.ne
-        if $I4
+        if $I4 (result i32)
           local.get $l11
           i64.load offset=98304
           local.get $l10
@@ -92,16 +92,13 @@
             br $B2
           end
           local.get $l11
-          i32.const 65536
-          i32.add
-          local.set $l11
+          i32.load offset=98312
+        else
+          local.get $l11
+          i32.load offset=32776
         end
-        local.get $l11
-        i32.load offset=32776
         local.get $l10
         i32.wrap_i64
-        i32.const 4095
-        i32.and
         i32.add
         i64.load align=1
         i64.store offset=264
@@ -271,7 +268,7 @@
         i64.const -4089
         i64.and
         i64.ne
-        if $I9
+        if $I9 (result i32)
           local.get $l11
           i64.load offset=131072
           local.get $l10
@@ -290,16 +287,13 @@
             br $B2
           end
           local.get $l11
-          i32.const 65536
-          i32.add
-          local.set $l11
+          i32.load offset=131080
+        else
+          local.get $l11
+          i32.load offset=65544
         end
-        local.get $l11
-        i32.load offset=65544
         local.get $l10
         i32.wrap_i64
-        i32.const 4095
-        i32.and
         i32.add
         local.get $p0
         i64.load offset=280

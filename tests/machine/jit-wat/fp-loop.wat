@@ -72,7 +72,7 @@
         i64.const -4089
         i64.and
         i64.ne
-        if $I5
+        if $I5 (result i32)
           local.get $l11
           i64.load offset=98304
           local.get $l10
@@ -91,16 +91,13 @@
             br $B3
           end
           local.get $l11
-          i32.const 65536
-          i32.add
-          local.set $l11
+          i32.load offset=98312
+        else
+          local.get $l11
+          i32.load offset=32776
         end
-        local.get $l11
-        i32.load offset=32776
         local.get $l10
         i32.wrap_i64
-        i32.const 4095
-        i32.and
         i32.add
         i64.load align=1
         i64.store offset=264
@@ -377,7 +374,7 @@
         i64.const -4089
         i64.and
         i64.ne
-        if $I14
+        if $I14 (result i32)
           local.get $l11
           i64.load offset=131072
           local.get $l10
@@ -396,16 +393,13 @@
             br $B3
           end
           local.get $l11
-          i32.const 65536
-          i32.add
-          local.set $l11
+          i32.load offset=131080
+        else
+          local.get $l11
+          i32.load offset=65544
         end
-        local.get $l11
-        i32.load offset=65544
         local.get $l10
         i32.wrap_i64
-        i32.const 4095
-        i32.and
         i32.add
         local.get $p0
         i64.load offset=280

@@ -60,7 +60,7 @@
         i64.const -4089
         i64.and
         i64.ne
-        if $I3
+        if $I3 (result i32)
           local.get $l11
           i64.load offset=98304
           local.get $l10
@@ -79,16 +79,13 @@
             br $B1
           end
           local.get $l11
-          i32.const 65536
-          i32.add
-          local.set $l11
+          i32.load offset=98312
+        else
+          local.get $l11
+          i32.load offset=32776
         end
-        local.get $l11
-        i32.load offset=32776
         local.get $l10
         i32.wrap_i64
-        i32.const 4095
-        i32.and
         i32.add
         i64.load align=1
         local.set $l22
@@ -119,7 +116,7 @@
         i64.const -4089
         i64.and
         i64.ne
-        if $I5
+        if $I5 (result i32)
           local.get $l11
           i64.load offset=131072
           local.get $l10
@@ -138,16 +135,13 @@
             br $B1
           end
           local.get $l11
-          i32.const 65536
-          i32.add
-          local.set $l11
+          i32.load offset=131080
+        else
+          local.get $l11
+          i32.load offset=65544
         end
-        local.get $l11
-        i32.load offset=65544
         local.get $l10
         i32.wrap_i64
-        i32.const 4095
-        i32.and
         i32.add
         local.get $l22
         i64.store align=1
@@ -174,7 +168,7 @@
         i64.const -4093
         i64.and
         i64.ne
-        if $I7
+        if $I7 (result i32)
           local.get $l11
           i64.load offset=98304
           local.get $l10
@@ -193,16 +187,13 @@
             br $B1
           end
           local.get $l11
-          i32.const 65536
-          i32.add
-          local.set $l11
+          i32.load offset=98312
+        else
+          local.get $l11
+          i32.load offset=32776
         end
-        local.get $l11
-        i32.load offset=32776
         local.get $l10
         i32.wrap_i64
-        i32.const 4095
-        i32.and
         i32.add
         i64.load32_s align=1
         local.set $l24
@@ -229,7 +220,7 @@
         i64.const -4096
         i64.and
         i64.ne
-        if $I9
+        if $I9 (result i32)
           local.get $l11
           i64.load offset=131072
           local.get $l10
@@ -248,16 +239,13 @@
             br $B1
           end
           local.get $l11
-          i32.const 65536
-          i32.add
-          local.set $l11
+          i32.load offset=131080
+        else
+          local.get $l11
+          i32.load offset=65544
         end
-        local.get $l11
-        i32.load offset=65544
         local.get $l10
         i32.wrap_i64
-        i32.const 4095
-        i32.and
         i32.add
         local.get $l24
         i64.store8
@@ -284,7 +272,7 @@
         i64.const -4095
         i64.and
         i64.ne
-        if $I11
+        if $I11 (result i32)
           local.get $l11
           i64.load offset=98304
           local.get $l10
@@ -303,16 +291,13 @@
             br $B1
           end
           local.get $l11
-          i32.const 65536
-          i32.add
-          local.set $l11
+          i32.load offset=98312
+        else
+          local.get $l11
+          i32.load offset=32776
         end
-        local.get $l11
-        i32.load offset=32776
         local.get $l10
         i32.wrap_i64
-        i32.const 4095
-        i32.and
         i32.add
         i64.load16_u align=1
         local.set $l24

@@ -217,3 +217,28 @@ test("an entry keeps the linear offset minus the page's base: offsets past 2 GiB
     assert.equal(t.lookup(TLB_LOAD, va + 0xffc, -1), linear + 0xffc, `va ${(va >>> 0).toString(16)}`);
   }
 });
+
+/** 1 GiB aligned: holds both leaf sizes. */
+const LEAF = 0x4000_0000;
+
+test("a page flush inside a cached superpage drops the leaf's pages from both ways, page by page or by a scan", () => {
+  assert.equal(tlbIndex(LEAF ^ (2 ** (TLB_FOLD + 7)) ^ (2 ** 19)), tlbIndex(LEAF));
+  for (const shift of [21, 30]) {
+    const t = tlb();
+    t.base = PRIV_STRIDE;
+    const leaf = LEAF;
+    const inside = [leaf, leaf + 0x1000, (leaf + (1 << shift) - 0x1000) | 0];
+    for (const va of inside) {
+      t.fill(TLB_LOAD, va, 0, 0x10_0000);
+      t.noteSuperpage(va, 0, shift);
+    }
+    // A page sharing the first one's index pushes it to way 1; pages just outside the leaf stay.
+    const outside = [leaf ^ (2 ** (TLB_FOLD + 7)) ^ (2 ** 19), leaf + (1 << shift), leaf - 0x1000];
+    for (const va of outside) t.fill(TLB_LOAD, va, 0, 0x20_0000);
+    t.flushPage(leaf + 0x5000, 0);
+    for (const va of inside)
+      assert.equal(t.lookup(TLB_LOAD, va, 0), -1, `${shift}: ${va.toString(16)} stayed`);
+    for (const va of outside)
+      assert.notEqual(t.lookup(TLB_LOAD, va, 0), -1, `${shift}: ${va.toString(16)} went`);
+  }
+});

@@ -174,20 +174,38 @@ export class Tlb {
       this.onFlushPage(vaLo, vaHi, this.superShift);
       return;
     }
-    const tag = vaLo & ~0xfff;
-    const i = tlbIndex(vaLo);
-    for (let set = 0; set < TLB_SETS * PRIV_STRIDE; set += PRIV_STRIDE)
-      for (let bank = 0; bank < PRIV_STRIDE; bank += TLB_SIZE) {
-        const n = (set + bank + i) << 2;
-        if (this.w[n] === tag && this.w[n + 1] === vaHi) this.w[n] = TLB_EMPTY;
-      }
+    this.dropPage(vaLo & ~0xfff, vaHi);
     this.onFlushPage(vaLo, vaHi, 12);
+  }
+
+  /** Drops page (tag, hi) from every bank and way of the sets in use (it can only be at its index). */
+  private dropPage(tag: number, hi: number): void {
+    const w = this.w;
+    const i = tlbIndex(tag);
+    for (let set = 0; set < TLB_SETS; set++) {
+      if ((this.used & (1 << set)) === 0) continue;
+      for (let bank = 0; bank < PRIV_STRIDE; bank += TLB_SIZE) {
+        const n = (set * PRIV_STRIDE + bank + i) << 2;
+        if (w[n] === tag && w[n + 1] === hi) w[n] = TLB_EMPTY;
+      }
+    }
   }
 
   /** Drops every entry whose page lies in the 2^shift-byte region holding (vaLo, vaHi). */
   private flushRegion(vaLo: number, vaHi: number, shift: number): void {
+    // A region of fewer pages than a set has entries (a 2 MiB or 4 MiB leaf): drop its pages one by
+    // one; a larger one: scan the sets in use.
+    if (shift - 12 <= TLB_BITS) {
+      const base = vaLo & (-1 << shift);
+      for (let k = 0; k < 1 << (shift - 12); k++) this.dropPage((base + (k << 12)) | 0, vaHi);
+      return;
+    }
     const w = this.w;
-    for (let n = 0; n < w.length; n += 4) if (inRegion(w[n], w[n + 1], vaLo, vaHi, shift)) w[n] = TLB_EMPTY;
+    for (let set = 0; set < TLB_SETS; set++) {
+      if ((this.used & (1 << set)) === 0) continue;
+      for (let n = set * PRIV_STRIDE * 4; n < (set + 1) * PRIV_STRIDE * 4; n += 4)
+        if (inRegion(w[n], w[n + 1], vaLo, vaHi, shift)) w[n] = TLB_EMPTY;
+    }
   }
 
   /** Records that the entry just filled for (bank, vaLo) depends on SUM (later fills may move it to way 1). */

@@ -73,7 +73,6 @@ const H_EXEC = 0;
 /** Bits of a set's byte offset in a hart's jump cache. */
 const JC_SET_MASK = (JC_SETS - 1) * JC_SET_BYTES;
 const JC_SET_LOG2 = Math.log2(JC_SET_BYTES);
-const JC_ENTRY_LOG2 = Math.log2(JC_ENTRY_BYTES);
 const FCSR = HART_CSR + 8 * S_FCSR;
 const MSTATUS = HART_CSR + 8 * S_MSTATUS;
 /** A bit of BlockEmitter.fpFlags above fflags': an f register was written. */
@@ -478,10 +477,11 @@ export class BlockEmitter {
    * (layout.ts: at JC_LINEAR + (hart << JC_SHIFT), set jcSetOffset, two ways
    * of 16 bytes: pc i64, TLB set i32, table index i32) and tail-call the
    * block found, passing on the budget left and the count retired;
-   * otherwise return the count. The probe reads way 1 unless way 0 holds
+   * otherwise return the count. The probe moves to way 1 unless way 0 holds
    * the pc (link() never puts one pc in both ways), then checks that way's
-   * pc and TLB set: a way-0 hit costs one load and four ALU ops more than
-   * the direct-mapped probe did.
+   * pc and TLB set. The move is a branch: computed (set + 16 * (pc !=
+   * way 0's)), the second load waited for the first, and a chain-bound
+   * loop took 30% more CPU time than with one way; branched, the same.
    */
   private chain(): void {
     const c = this.c;
@@ -499,9 +499,11 @@ export class BlockEmitter {
       .i32Const(JC_SET_MASK)
       .op(Op.i32And);
     c.get(P_HART).i32Const(JC_SHIFT).op(Op.i32Shl, Op.i32Add).tee(ent);
-    // entry = set + 16 * (way 0's pc != pc)
-    c.mem(Op.i64Load, 3, JC_LINEAR).get(exitPc).op(Op.i64Ne).i32Const(JC_ENTRY_LOG2).op(Op.i32Shl);
-    c.get(ent).op(Op.i32Add).tee(ent);
+    // Way 1 unless way 0 holds the pc: a branch, not arithmetic, so that the CPU predicts it and
+    // loads from the way it guessed at once instead of waiting for way 0's pc.
+    c.mem(Op.i64Load, 3, JC_LINEAR).get(exitPc).op(Op.i64Ne, Op.if, VOID);
+    c.get(ent).i32Const(JC_ENTRY_BYTES).op(Op.i32Add).set(ent).op(Op.end);
+    c.get(ent);
     // Two loads: the pc, then the TLB set and the table index as one i64 (set low, index high).
     c.mem(Op.i64Load, 3, JC_LINEAR).get(exitPc).op(Op.i64Eq);
     c.get(ent)

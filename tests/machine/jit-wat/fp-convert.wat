@@ -391,11 +391,13 @@
     i64.load offset=7929856
     local.get $l8
     i64.ne
-    i32.const 4
-    i32.shl
+    if $I14
+      local.get $l11
+      i32.const 16
+      i32.add
+      local.set $l11
+    end
     local.get $l11
-    i32.add
-    local.tee $l11
     i64.load offset=7929856
     local.get $l8
     i64.eq
@@ -406,7 +408,7 @@
     local.get $p1
     i32.eq
     i32.and
-    if $I14
+    if $I15
       local.get $p0
       local.get $p1
       local.get $p2

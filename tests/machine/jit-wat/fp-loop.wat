@@ -488,11 +488,13 @@
     i64.load offset=7929856
     local.get $l8
     i64.ne
-    i32.const 4
-    i32.shl
+    if $I19
+      local.get $l11
+      i32.const 16
+      i32.add
+      local.set $l11
+    end
     local.get $l11
-    i32.add
-    local.tee $l11
     i64.load offset=7929856
     local.get $l8
     i64.eq
@@ -503,7 +505,7 @@
     local.get $p1
     i32.eq
     i32.and
-    if $I19
+    if $I20
       local.get $p0
       local.get $p1
       local.get $p2

@@ -86,8 +86,12 @@ export interface CpuConfig {
 export const DEFAULT_CPU: Readonly<CpuConfig> = { h: true };
 
 export const MAX_MEMORY = 3 * 1024 ** 3;
-/** The largest JIT threshold (blocks are numbered above it in a 32-bit word). */
-export const MAX_JIT_HOT = 1_000_000_000;
+/**
+ * The largest JIT threshold: a decoded slot counts up to it and numbers
+ * compiled blocks above it in 20 bits (memory/code-cache.ts JIT_WORD_MAX,
+ * less jit/jit.ts MAX_LIVE_BLOCKS).
+ */
+export const MAX_JIT_HOT = 400_000;
 
 /** A configuration with every optional device at its default; `kernel` is required. */
 export function defaultVmConfig(kernel: string): VmConfig {

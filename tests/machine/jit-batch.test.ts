@@ -13,6 +13,7 @@ import { encodeB, encodeI, encodeJal } from "../../src/isa/encode.ts";
 import { Machine, type MachineOptions } from "../../src/machine/board/machine.ts";
 import { JIT_BATCH } from "../../src/machine/jit/batch.ts";
 import { JIT_YIELD_INSNS } from "../../src/machine/jit/jit.ts";
+import { jitWord } from "../../src/machine/memory/code-cache.ts";
 
 const RAM_BASE = 0x8000_0000;
 const [A0, A1, A2] = [10, 11, 12];
@@ -70,7 +71,7 @@ function blockAt(m: Machine, paddr: number): number | undefined {
   const off = paddr - RAM_BASE;
   const page = m.mem.code.pages[off >>> 12];
   if (jit === undefined || page === undefined) return undefined;
-  const word = page[((off & 0xfff) << 1) + 3];
+  const word = jitWord(page, off & 0xfff);
   return word > jit.hot ? word - jit.hot - 1 : undefined;
 }
 

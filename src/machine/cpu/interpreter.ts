@@ -13,7 +13,16 @@ import {
 } from "../../isa/facts.ts";
 import { RVC_EXPANSION } from "../../isa/rvc.ts";
 
-import { OP_MASK, OP_NOP, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS } from "../memory/code-cache.ts";
+import {
+  JIT_SHIFT,
+  OP_MASK,
+  OP_NOP,
+  OPW_COMPRESSED,
+  OPW_DECODED,
+  OPW_VALID,
+  rawBits,
+  SLOT_WORDS,
+} from "../memory/code-cache.ts";
 import { TLB_FOLD, TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
 import { CAUSE_BREAKPOINT, CAUSE_USER_ECALL, MSTATUS_FS } from "./constants.ts";
 import { S_MSTATUS, S_VIRT } from "./csr-slots.ts";
@@ -119,6 +128,7 @@ function execute(h: Hart, budget: number): void {
   const tlbSet = h.tlb.linear + tb * 16; // linear address of the current TLB set (16-byte entries)
   const pcw = h.pcWords;
   let dec: Int32Array = EMPTY;
+  let decLinear = 0; // linear address of `dec`'s RAM page
   let pageLo = 1; // virtual page of `dec` (1 = none: page bases have 12 zero bits)
   let pageHi = 0;
   let pcLo = h.pcLo;
@@ -134,6 +144,7 @@ function execute(h: Hart, budget: number): void {
         h.icount = icount;
         const at = h.fetchLinear(pcLo, pcHi);
         dec = code.page((at - ramLinear) >>> 12);
+        decLinear = at & ~0xfff;
         pageLo = pcLo & ~0xfff;
         pageHi = pcHi;
         if (exitPending) {
@@ -141,20 +152,22 @@ function execute(h: Hart, budget: number): void {
           (prof as TierProfile).exitAt(hartLinear, tlbSet, dec, pcLo, limit - icount);
         }
       }
-      const s = (pcLo & 0xffe) << 1; // slot (pc/2) * SLOT_WORDS (4)
+      const s = pcLo & 0xffe; // slot (pc/2) * SLOT_WORDS (2)
+      let opw = dec[s + 1];
       if (jit !== undefined) {
-        let j = dec[s + 3];
+        let j = opw >> JIT_SHIFT;
         // Where a block left off is where the next block should start: such a slot compiles at
         // a fraction of the threshold (exitHot), so the code between blocks gets its own sooner.
-        if (j < hot && !(afterBlock && j >= exitHot && dec[s + 1] !== 0)) dec[s + 3] = j + 1;
+        if (j < hot && !(afterBlock && j >= exitHot && (opw & OPW_VALID) !== 0))
+          dec[s + 1] = opw + (1 << JIT_SHIFT);
         else {
           if (j < hot) j = hot;
-          if (j === hot && dec[s + 1] !== 0) {
+          if (j === hot && (opw & OPW_VALID) !== 0) {
             // Hot: compile, and run the block at once, so the slots after this one (just as hot
             // in straight-line code) are not reached by the interpreter and compiled one by one.
             // (With batched or background compiling, the block may come later: j is then a count.)
             j = jit.compile(dec, pcLo & 0xfff);
-            dec[s + 3] = j;
+            dec[s + 1] = (dec[s + 1] & OPW_DECODED) | (j << JIT_SHIFT);
           }
           if (j > hot && limit - icount >= maxBlock) {
             // A compiled block starts here. It retires nothing when it cannot make progress. (With
@@ -199,10 +212,9 @@ function execute(h: Hart, budget: number): void {
         }
       }
       afterBlock = false;
-      let opw = dec[s + 1];
       let insn = dec[s];
       let raw = 0;
-      if (opw === 0) {
+      if ((opw & OPW_VALID) === 0) {
         h.pcLo = pcLo;
         h.pcHi = pcHi;
         h.icount = icount;
@@ -668,7 +680,7 @@ function execute(h: Hart, budget: number): void {
               tw[t + 1] !== hi ||
               (lo & (dbl ? 7 : 3)) !== 0
             ) {
-              outOfLine(h, pcLo, pcHi, nLo, nHi, icount, raw !== 0 ? raw : dec[s + 2], opw & OP_MASK, insn);
+              outOfLine(h, pcLo, pcHi, nLo, nHi, icount, raw, opw, insn, decLinear);
               limit = h.sliceEnd;
               break;
             }
@@ -696,7 +708,7 @@ function execute(h: Hart, budget: number): void {
               tw[t + 1] !== hi ||
               (lo & (dbl ? 7 : 3)) !== 0
             ) {
-              outOfLine(h, pcLo, pcHi, nLo, nHi, icount, raw !== 0 ? raw : dec[s + 2], opw & OP_MASK, insn);
+              outOfLine(h, pcLo, pcHi, nLo, nHi, icount, raw, opw, insn, decLinear);
               limit = h.sliceEnd;
               break;
             }
@@ -719,7 +731,7 @@ function execute(h: Hart, budget: number): void {
           h.raise(CAUSE_BREAKPOINT, pcLo, pcHi);
           break;
         default:
-          outOfLine(h, pcLo, pcHi, nLo, nHi, icount, raw !== 0 ? raw : dec[s + 2], opw & OP_MASK, insn);
+          outOfLine(h, pcLo, pcHi, nLo, nHi, icount, raw, opw, insn, decLinear);
           nLo = h.npcLo;
           nHi = h.npcHi;
           limit = h.sliceEnd;
@@ -791,7 +803,9 @@ function refillFirstAccess(h: Hart, insn: number, first: number, prof: TierProfi
 /**
  * Runs one instruction through its extension's exec function: the hart's
  * pc, next pc, retired count and instruction bits are synced first, since
- * exec code (and trap entry) reads them; x0 is re-zeroed after.
+ * exec code (and trap entry) reads them; x0 is re-zeroed after. `raw`: the
+ * bits decodeSlot just fetched, or 0 to take them from the decoded slot
+ * (`opw`, `insn`) and RAM at `pageLinear`, the linear address of pc's page.
  */
 function outOfLine(
   h: Hart,
@@ -801,16 +815,17 @@ function outOfLine(
   nHi: number,
   icount: number,
   raw: number,
-  op: number,
+  opw: number,
   insn: number,
+  pageLinear: number,
 ): void {
   h.pcLo = pcLo;
   h.pcHi = pcHi;
   h.npcLo = nLo;
   h.npcHi = nHi;
   h.icount = icount;
-  h.insnBits = raw;
-  execOp(h, op, insn);
+  h.insnBits = raw !== 0 ? raw : rawBits(insn, opw, h.u16, pageLinear | (pcLo & 0xfff));
+  execOp(h, opw & OP_MASK, insn);
 }
 let lastInsn = 0;
 let lastRaw = 0;
@@ -831,8 +846,7 @@ function decodeSlot(h: Hart, dec: Int32Array, s: number, pcLo: number): number {
   const opw = op | OPW_VALID | (compressed ? OPW_COMPRESSED : 0);
   if (op !== 0 && (compressed || (pcLo & 0xfff) !== 0xffe)) {
     dec[s] = insn;
-    dec[s + 1] = opw;
-    dec[s + 2] = raw;
+    dec[s + 1] = opw | (dec[s + 1] & ~OPW_DECODED); // the JIT's count may have started
   }
   h.insnBits = raw;
   lastInsn = insn;

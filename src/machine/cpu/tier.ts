@@ -3,18 +3,20 @@
  * (jit/jit.ts) implements it and the machine (board/machine.ts) hands it to
  * each hart, so cpu/ depends on this interface and never on jit/.
  *
- * The decoded slot's fourth word (memory/code-cache.ts) drives tiering,
- * with `hot` the tier's threshold:
+ * The decoded slot's JIT word (memory/code-cache.ts jitWord: 20 bits of
+ * its op word) drives tiering, with `hot` the tier's threshold:
  *   below hot          times the interpreter reached this slot
  *   hot                hot: compile a block starting here next time
  *   above hot          a compiled block, id = word - hot - 1
- * A slot where no block can start is set to SLOT_NEVER, far below, so it
- * counts for ~2^30 more executions before trying again.
+ * A slot where no block can start is set to SLOT_NEVER, the least word, so
+ * it counts for ~2^19 more executions before trying again.
  *
  * H is the hart type (cpu/hart.ts): a parameter, so this file imports
  * nothing of the hart's.
  */
-export const SLOT_NEVER = -(1 << 30);
+import { JIT_WORD_MIN } from "../memory/code-cache.ts";
+
+export const SLOT_NEVER = JIT_WORD_MIN;
 
 /**
  * A compiled block: (hart, tlbSet, budget, pcLo, pcHi, acc) -> acc +

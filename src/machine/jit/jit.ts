@@ -1,7 +1,7 @@
 import { execOp } from "../cpu/exec/index.ts";
 import type { Hart } from "../cpu/hart.ts";
 import { type BlockFn, SLOT_NEVER, type Tier } from "../cpu/tier.ts";
-import { SLOT_WORDS } from "../memory/code-cache.ts";
+import { JIT_WORD_MAX, jitWord, setJitWord } from "../memory/code-cache.ts";
 import type { GuestMemory } from "../memory/guest-memory.ts";
 import { JC_LINEAR, JC_STRIDE, MAX_HARTS } from "../memory/layout.ts";
 import { inRegion } from "../mmu/tlb.ts";
@@ -96,6 +96,8 @@ const JC_ENTRY_WORDS = 4;
  */
 export class Jit implements Tier<Hart> {
   readonly fns: BlockFn[] = [];
+  /** Guest memory: planBlock reads compressed instructions' raw bits from its RAM. */
+  private readonly mem: GuestMemory;
   readonly maxBlock = MAX_BLOCK;
   private readonly free: number[] = [];
   /** The same functions by id, for chained calls from generated code. */
@@ -140,6 +142,10 @@ export class Jit implements Tier<Hart> {
     const hot = opts.hot ?? JIT_HOT;
     this.hot = hot;
     this.maxBlocks = opts.maxBlocks ?? MAX_LIVE_BLOCKS;
+    // A slot's word (memory/code-cache.ts) holds counts up to hot and block ids above it.
+    if (hot < 1 || hot + 1 + this.maxBlocks > JIT_WORD_MAX)
+      throw new RangeError(`the JIT's threshold is 1 to ${JIT_WORD_MAX - 1 - this.maxBlocks}`);
+    this.mem = mem;
     this.async = opts.async ?? false;
     this.use = new BlockUse(opts.sweepEvery ?? SWEEP_EVERY, opts.sweepInsns ?? SWEEP_INSNS);
     const profile = opts.profile;
@@ -224,7 +230,7 @@ export class Jit implements Tier<Hart> {
     if (this.liveBlocks() + this.batch.length + this.sending >= this.maxBlocks) return SLOT_NEVER;
     if (this.batch.length >= JIT_BATCH) return this.slotWord(dec, off); // async, MAX_IN_FLIGHT sent: later
     const t0 = this.profile?.now() ?? 0;
-    const insns = planBlock(dec, off);
+    const insns = planBlock(dec, off, this.mem);
     if (insns.length === 0) return SLOT_NEVER;
     const code = emitBlock(insns, off, EMITTERS, this.profile !== undefined);
     this.forwardEdges += code.forwardEdges;
@@ -235,8 +241,8 @@ export class Jit implements Tier<Hart> {
     // One count behind it, the first asks again before they do.
     const behind = this.waitWord() - 1;
     for (let i = 1; i < insns.length; i++) {
-      const k = (insns[i].off << 1) + 3;
-      if (dec[k] > behind && dec[k] <= this.hot) dec[k] = behind;
+      const w = jitWord(dec, insns[i].off);
+      if (w > behind && w <= this.hot) setJitWord(dec, insns[i].off, behind);
     }
     if (this.batch.length >= JIT_BATCH || (this.async && this.inFlight.length === 0)) this.flush();
     return this.slotWord(dec, off);
@@ -244,7 +250,7 @@ export class Jit implements Tier<Hart> {
 
   /** The word for a slot whose block was queued: its block's if installed, else a wait below hot. */
   private slotWord(dec: Int32Array, off: number): number {
-    const j = dec[(off << 1) + 3];
+    const j = jitWord(dec, off);
     return j > this.hot ? j : this.waitWord();
   }
 
@@ -325,7 +331,7 @@ export class Jit implements Tier<Hart> {
       this.fns[id] = fn;
       if (id >= this.table.length) this.table.grow(Math.max(id + 1 - this.table.length, this.table.length));
       this.table.set(id, fn);
-      p.dec[(p.off << 1) + 3] = this.hot + 1 + id;
+      setJitWord(p.dec, p.off, this.hot + 1 + id);
       this.compiled++;
       this.profile?.blockCompiled(id, p.len, p.ms + share);
       this.onInstall?.(id);
@@ -340,7 +346,7 @@ export class Jit implements Tier<Hart> {
    */
   private sweep(): void {
     for (const { id, dec, off } of this.use.unused()) {
-      dec[(off << 1) + 3] = 0;
+      setJitWord(dec, off, 0);
       this.drop(id);
       this.released++;
     }
@@ -369,8 +375,8 @@ export class Jit implements Tier<Hart> {
     for (const b of this.inFlight) for (const p of b) if (p.dec === page) p.cancelled = true;
     this.batch = this.batch.filter((p) => !p.cancelled);
     let any = false;
-    for (let s = 3; s < page.length; s += SLOT_WORDS) {
-      const j = page[s];
+    for (let off = 0; off < 4096; off += 2) {
+      const j = jitWord(page, off);
       if (j > this.hot) {
         this.drop(j - this.hot - 1);
         any = true;

@@ -18,7 +18,7 @@ import {
   WRITES_RD,
 } from "../../isa/facts.ts";
 import { immB, immJ } from "../../isa/imm.ts";
-import { OP_MASK, OP_NOP, OPW_COMPRESSED, SLOT_WORDS } from "../memory/code-cache.ts";
+import { OP_MASK, OP_NOP, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS, slotRawBits } from "../memory/code-cache.ts";
 
 /**
  * What a block is (design 2.4): straight-line code inside one physical
@@ -108,19 +108,26 @@ export function kindOfInsn(op: number, insn: number): number {
   return isCsrRead(op, insn) ? Kind.inline : kindOf(op);
 }
 
-/** The instructions of the block starting at byte offset `start` of a decoded page; empty when none can run. */
-export function planBlock(dec: Int32Array, start: number): Insn[] {
+/**
+ * The instructions of the block starting at byte offset `start` of a decoded
+ * page, whose RAM is `mem`'s; empty when none can run.
+ */
+export function planBlock(
+  dec: Int32Array,
+  start: number,
+  mem: { u16: Uint16Array; ramLinear: number },
+): Insn[] {
   const out: Insn[] = [];
   let off = start;
   while (off < 4096 && out.length < MAX_BLOCK) {
     const s = (off >> 1) * SLOT_WORDS;
     const opw = dec[s + 1];
-    if (opw === 0) break; // not decoded yet (or a page-straddling instruction)
+    if ((opw & OPW_VALID) === 0) break; // not decoded yet (or a page-straddling instruction)
     const op = opw & OP_MASK;
     const kind = kindOfInsn(op, dec[s]);
     if (kind === Kind.stop) break;
     const len = opw & OPW_COMPRESSED ? 2 : 4;
-    out.push({ off, op, insn: dec[s], raw: dec[s + 2], len });
+    out.push({ off, op, insn: dec[s], raw: slotRawBits(dec, off, mem), len });
     off += len;
     if (kind === Kind.end) break;
   }

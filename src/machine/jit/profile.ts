@@ -1,5 +1,5 @@
 import type { TierProfile } from "../cpu/tier.ts";
-import { OP_MASK } from "../memory/code-cache.ts";
+import { JIT_SHIFT, OP_MASK } from "../memory/code-cache.ts";
 import { HART_CHAINS, HART_EXIT_KIND } from "../memory/layout.ts";
 import { MemoryExits } from "./profile-memory.ts";
 import { opName, stopKey, stopName } from "./profile-names.ts";
@@ -173,7 +173,7 @@ export class JitProfile implements TierProfile {
       // Returned at once, at its own first instruction (in `dec`): a load or store that missed
       // (unless it is the access just judged at the refill, which found an entry it cannot fill)?
       if (this.i32[(hartLinear + HART_EXIT_KIND) >>> 2] === EXIT_KIND_MEMORY && !again)
-        this.memory.left(hartLinear, tlbSet, dec, (pcLo & 0xffe) << 1, this.interpInsns);
+        this.memory.left(hartLinear, tlbSet, dec, pcLo & 0xffe, this.interpInsns);
       return false;
     }
     if (left <= 0) {
@@ -186,7 +186,7 @@ export class JitProfile implements TierProfile {
   }
 
   exitAt(hartLinear: number, tlbSet: number, dec: Int32Array, pcLo: number, left: number): void {
-    const s = (pcLo & 0xffe) << 1;
+    const s = pcLo & 0xffe;
     const kind = this.i32[(hartLinear + HART_EXIT_KIND) >>> 2];
     if (kind === EXIT_KIND_MEMORY) this.memory.left(hartLinear, tlbSet, dec, s, this.interpInsns);
     if (this.classify(dec, s, this.hot, left, kind).startsWith("jc-miss")) {
@@ -225,7 +225,7 @@ export class JitProfile implements TierProfile {
    * below zero, cpu/tier.ts SLOT_NEVER) holds an instruction no block translates.
    */
   classify(dec: Int32Array, s: number, hot: number, left: number, kind: number): ExitCause {
-    const j = dec[s + 3];
+    const j = dec[s + 1] >> JIT_SHIFT;
     if (kind === EXIT_KIND_MEMORY) return this.count("memory");
     if (kind === EXIT_KIND_LOOP_BUDGET || left <= 0) return this.count("budget");
     if (j > hot) {

@@ -3,30 +3,74 @@ import type { Tlb } from "../mmu/tlb.ts";
 /**
  * Decoded instructions per physical RAM page (design 2.4: decode once, into
  * one form both tiers use). A page's entry holds, for each 2-byte slot,
- * SLOT_WORDS words: the (expanded) 32-bit instruction, its op number with
- * flags, the raw bits (16-bit parcel or 32-bit word, for illegal-instruction
- * tval), and the JIT's word (a hotness count or a compiled block's id, jit/jit.ts),
- * so a slot's index is pc << 1, a shift (measured: 0.7 ns less per
- * instruction than a multiply by three with three words). Op word 0 means
- * "not decoded yet".
+ * SLOT_WORDS (2) words, so a slot's first word is at index pc & 0xffe:
+ *   - the (expanded) 32-bit instruction;
+ *   - the op word: the op number (OP_MASK), OPW_VALID once decoded (the
+ *     decoded bits, OPW_DECODED, are 0 before), OPW_COMPRESSED; and above
+ *     JIT_SHIFT, the JIT's word, a signed 20-bit hotness count or compiled
+ *     block's id (cpu/tier.ts: jitWord, setJitWord).
+ * 16 KiB per 4 KiB guest page, half the earlier 4 words (the raw bits of a
+ * 32-bit instruction are the instruction itself; a compressed one's 16 bits
+ * are re-read from RAM, which holds what was decoded: rawBits), so that the
+ * ~600 pages the default guest runs take 10 MiB instead of 20. The
+ * interpreter reads both tiers' bits with one load.
  *
  * Coherence: once a page holds decoded code, no hart's store TLB may map it,
  * so every store to it takes the slow path, which calls invalidate() before
  * writing. Host-side writes into RAM (loaders, DMA) call invalidateRange().
  */
-export const SLOT_WORDS = 4;
-export const OPW_VALID = 0x10000;
-export const OPW_COMPRESSED = 0x20000;
-export const OP_MASK = 0xffff;
+export const SLOT_WORDS = 2;
+export const OP_MASK = 0x3ff;
+export const OPW_VALID = 0x400;
+export const OPW_COMPRESSED = 0x800;
+/** The op word's bits that decoding writes; the rest is the JIT's word. */
+export const OPW_DECODED = 0xfff;
+/** Where the JIT's word starts in the op word: word = opw >> JIT_SHIFT. */
+export const JIT_SHIFT = 12;
+/** The JIT's words lie in [JIT_WORD_MIN, JIT_WORD_MAX]. */
+export const JIT_WORD_MAX = (1 << 19) - 1;
+export const JIT_WORD_MIN = -(1 << 19);
 /** Op number of a decoded instruction that cannot change any state (an ALU op writing x0, fence). */
-export const OP_NOP = 0xfffe;
+export const OP_NOP = 0x3fe;
 
-/** Bytes of host memory one decoded page takes (8 per byte of guest code). */
-export const DECODED_PAGE_BYTES = 2048 * SLOT_WORDS * 4;
+/** The JIT's word of the slot at byte offset `off` of decoded page `dec`. */
+export function jitWord(dec: Int32Array, off: number): number {
+  return dec[(off & 0xffe) | 1] >> JIT_SHIFT;
+}
+
+/** Sets the JIT's word (in [JIT_WORD_MIN, JIT_WORD_MAX]) of the slot at byte offset `off`, keeping its decoded bits. */
+export function setJitWord(dec: Int32Array, off: number, word: number): void {
+  const k = (off & 0xffe) | 1;
+  dec[k] = (dec[k] & OPW_DECODED) | (word << JIT_SHIFT);
+}
+
 /**
- * Decoded pages kept at most (128 MiB of host memory): without a bound, a
+ * The instruction's raw bits (as fetched: illegal-instruction tval) from its
+ * expanded form and op word; a compressed one's 16 bits are read at linear
+ * byte `linear` of `u16`'s memory, its RAM (coherence above).
+ */
+export function rawBits(insn: number, opw: number, u16: Uint16Array, linear: number): number {
+  return opw & OPW_COMPRESSED ? u16[linear >>> 1] : insn;
+}
+
+/** rawBits of the slot at byte offset `off` of decoded page `dec`, whose RAM is `mem`'s. */
+export function slotRawBits(
+  dec: Int32Array,
+  off: number,
+  mem: { u16: Uint16Array; ramLinear: number },
+): number {
+  const s = off & 0xffe;
+  return rawBits(dec[s], dec[s + 1], mem.u16, mem.ramLinear + dec[PAGE_INDEX_WORD] * 4096 + s);
+}
+
+/** Index of a decoded page's last word, which holds its RAM page's index (rawBits needs the RAM). */
+export const PAGE_INDEX_WORD = 2048 * SLOT_WORDS;
+/** Bytes of host memory one decoded page takes (4 per byte of guest code, and the index). */
+export const DECODED_PAGE_BYTES = (PAGE_INDEX_WORD + 1) * 4;
+/**
+ * Decoded pages kept at most (64 MiB of host memory): without a bound, a
  * guest that runs code from every page of its RAM would make the host
- * allocate 8 times its RAM, outside any JavaScript heap limit. The default
+ * allocate 4 times its RAM, outside any JavaScript heap limit. The default
  * guest's working set is ~600 pages (measured: boot, then ls -R, find,
  * awk and sort), so the bound is met only by unusual guests, which then
  * decode again what was evicted.
@@ -66,7 +110,8 @@ export class CodeCache {
     let p = this.pages[idx];
     if (p === undefined) {
       if (this.live >= this.maxPages) this.evictOther(idx);
-      p = new Int32Array(2048 * SLOT_WORDS);
+      p = new Int32Array(PAGE_INDEX_WORD + 1);
+      p[PAGE_INDEX_WORD] = idx;
       this.pages[idx] = p;
       this.live++;
       const linear = this.ramLinear + idx * 4096;

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { encodeB, encodeI, encodeJal, encodeR, encodeS } from "../../src/isa/encode.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
 import { TLB_LOAD, TLB_STORE } from "../../src/machine/mmu/tlb.ts";
 
@@ -37,4 +38,33 @@ test("prefill of MMIO or of an address with nothing behind it fills nothing and 
     }
   }
   assert.equal(h.pcLo, pc, "no trap taken");
+});
+
+test("no refill for a block's first FP store while FP is off: the store is not done (illegal instruction)", () => {
+  const [T0, T1, T2, S0, A1] = [5, 6, 7, 8, 11];
+  const words = [
+    (2 << 12) | (T0 << 7) | 0x37, // lui t0, 2 (mstatus.FS = Initial)
+    encodeI(0x300, T0, 2, 0, 0x73), // csrs mstatus, t0
+    (1 << 12) | (S0 << 7) | 0x17, // auipc s0, 1
+    encodeI(3, 0, 0, A1, 0x13), // addi a1, zero, 3
+    (T2 << 7) | 0x17, // auipc t2, 0
+    encodeI(40, T2, 0, T2, 0x13), // addi t2, t2, 40: the spin below
+    encodeI(0x305, T2, 1, 0, 0x73), // csrw mtvec, t2
+    encodeS(8, 0, S0, 3, 0x27), // loop: fsd ft0, 8(s0)
+    encodeI(-1, A1, 0, A1, 0x13), // addi a1, a1, -1
+    encodeB(-8, 0, A1, 1), // bne a1, zero, loop
+    encodeI(0x300, T0, 3, 0, 0x73), // csrc mstatus, t0 (FP off)
+    (1 << 12) | (T1 << 7) | 0x37, // lui t1, 1
+    encodeR(0, T1, S0, 0, S0, 0x33), // add s0, s0, t1: the next page, not in the TLB
+    encodeJal(-24, 0), // j loop: its block, compiled by now, starts with the fsd
+    0x0000006f, // spin: j .
+  ];
+  const m = new Machine({ ramSize: 1 << 20, jitHot: 1 });
+  m.mem.writePhys(RAM >>> 0, new Uint8Array(new Int32Array(words).buffer));
+  const h = m.harts[0];
+  h.setPc(RAM, 0);
+  m.run(10_000);
+  assert.equal(h.pcLo, RAM + 4 * 14, "the fsd trapped to the spin");
+  assert.ok(h.tlb.lookup(TLB_STORE, RAM + 0x1010, 0) >= 0, "the loop's stores filled their page");
+  assert.equal(h.tlb.lookup(TLB_STORE, RAM + 0x2010, 0), -1, "the store not done was refilled");
 });

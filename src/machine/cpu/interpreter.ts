@@ -1,5 +1,6 @@
 import { decode } from "../../isa/decoder.generated.ts";
 import {
+  FP_STATE,
   Imm,
   JIT_INLINE,
   MEM,
@@ -769,13 +770,21 @@ const FIRST_LOAD = 1;
 const FIRST_STORE = 2;
 const FIRST_AMO = 3;
 const FIRST_LR = 4;
+/** Or-ed in for FP loads and stores: with mstatus.FS off the block does not run them (it returns at once). */
+const FIRST_FP = 8;
 /** By op: how an inline load or store (isa/facts.ts: mem, jit:inline) addresses memory; 0 for other ops. */
 const FIRST_ACCESS = new Uint8Array(OP_FLAGS.length);
 for (let op = 0; op < OP_FLAGS.length; op++) {
   if (!(OP_FLAGS[op] & MEM) || OP_JIT[op] !== JIT_INLINE) continue;
   const imm = OP_IMM[op];
   FIRST_ACCESS[op] =
-    imm === Imm.i ? FIRST_LOAD : imm === Imm.s ? FIRST_STORE : OP_REGS[op] & READS_RS2 ? FIRST_AMO : FIRST_LR;
+    (imm === Imm.i
+      ? FIRST_LOAD
+      : imm === Imm.s
+        ? FIRST_STORE
+        : OP_REGS[op] & READS_RS2
+          ? FIRST_AMO
+          : FIRST_LR) | (OP_FLAGS[op] & FP_STATE ? FIRST_FP : 0);
 }
 
 /**
@@ -786,7 +795,11 @@ for (let op = 0; op < OP_FLAGS.length; op++) {
  * (translation only: a fault, MMIO or a misaligned address is left to the
  * access). True when that ended the slice (a store into a page holding code).
  */
-function refillFirstAccess(h: Hart, insn: number, first: number, prof: TierProfile | undefined): boolean {
+function refillFirstAccess(h: Hart, insn: number, kind: number, prof: TierProfile | undefined): boolean {
+  // The walk sets A and D as the access would: only for an access that is then done (an FP one
+  // with FP off raises illegal-instruction instead).
+  if (kind & FIRST_FP && (h.c[S_MSTATUS * 2] & MSTATUS_FS) === 0) return false;
+  const first = kind & ~FIRST_FP;
   const rs1 = (insn >>> 14) & 62;
   const imm =
     first === FIRST_LOAD ? insn >> 20 : first === FIRST_STORE ? ((insn >> 25) << 5) | ((insn >>> 7) & 31) : 0;

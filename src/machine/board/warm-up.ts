@@ -136,6 +136,7 @@ export function warmUpProgram(): { words: number[]; loop: number; end: number; t
     shift(5, DATA, DATA, 32),
   ];
   words.push(lui(28, 2), csr(2, 0, MSTATUS, 28)); // mstatus.FS: Initial
+  words.push(encodeI(0, DATA, 0, 28, 0x03), encodeI(1, DATA, 0, 28, 0x03)); // lb twice: a TLB miss, then a hit
   // mtvec: the handler right after the jump over it.
   words.push(auipc(30), addi(30, 30, 16), csr(1, 0, MTVEC, 30), encodeJal(24, 0));
   words.push(addi(TRAPS, TRAPS, 1), csr(2, 30, MEPC, 0), addi(30, 30, 4), csr(1, 0, MEPC, 30), MRET);
@@ -160,16 +161,20 @@ export function warmUpProgram(): { words: number[]; loop: number; end: number; t
 }
 
 /**
- * A loop for the JIT's part: a block of ALU ops, a load and a store, called
- * from the interpreter and chained to itself (threshold 2), ending at `j .`.
+ * A loop for the JIT's part, two blocks called from the interpreter and
+ * chained (threshold 2): one starting with a no-op (x0 written), one with a
+ * load (the interpreter looks at a block's first access before calling it),
+ * ending at `j .`.
  */
 const JIT_LOOP = [
   addi(5, 0, 64),
-  addi(6, 6, 3), // loop
+  0x13, // loop: nop
+  addi(6, 6, 3),
+  encodeJal(4, 0),
   encodeI(0, DATA, 3, 7, 0x03), // ld x7, 0(x31)
   encodeS(8, 7, DATA, 3, 0x23), // sd x7, 8(x31)
   addi(5, 5, -1),
-  encodeB(-16, 0, 5, 1), // bne x5, x0, loop
+  encodeB(-24, 0, 5, 1), // bne x5, x0, loop
   0x0000006f, // j .
 ];
 

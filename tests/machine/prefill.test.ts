@@ -68,3 +68,23 @@ test("no refill for a block's first FP store while FP is off: the store is not d
   assert.ok(h.tlb.lookup(TLB_STORE, RAM + 0x1010, 0) >= 0, "the loop's stores filled their page");
   assert.equal(h.tlb.lookup(TLB_STORE, RAM + 0x2010, 0), -1, "the store not done was refilled");
 });
+
+test("a block starting with an op decoded as a no-op (add x0, s1, zero) refills nothing", () => {
+  const [S1, A1] = [9, 11];
+  const words = [
+    (3 << 12) | (S1 << 7) | 0x17, // auipc s1, 3: a page nothing accesses
+    encodeI(3, 0, 0, A1, 0x13), // addi a1, zero, 3
+    encodeR(0, 0, S1, 0, 0, 0x33), // loop: add x0, s1, zero (OP_NOP)
+    encodeI(-1, A1, 0, A1, 0x13), // addi a1, a1, -1
+    encodeB(-8, 0, A1, 1), // bne a1, zero, loop
+    0x0000006f, // j .
+  ];
+  const m = new Machine({ ramSize: 1 << 20, jitHot: 1 });
+  m.mem.writePhys(RAM >>> 0, new Uint8Array(new Int32Array(words).buffer));
+  const h = m.harts[0];
+  h.setPc(RAM, 0);
+  m.run(10_000);
+  assert.equal(h.pcLo, RAM + 4 * 5, "the loop ran to its end");
+  assert.ok((m.jit?.compiled ?? 0) > 0, "blocks were compiled");
+  for (const bank of [TLB_LOAD, TLB_STORE]) assert.equal(h.tlb.lookup(bank, RAM + 0x3000, 0), -1);
+});

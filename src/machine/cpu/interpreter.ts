@@ -772,8 +772,11 @@ const FIRST_AMO = 3;
 const FIRST_LR = 4;
 /** Or-ed in for FP loads and stores: with mstatus.FS off the block does not run them (it returns at once). */
 const FIRST_FP = 8;
-/** By op: how an inline load or store (isa/facts.ts: mem, jit:inline) addresses memory; 0 for other ops. */
-const FIRST_ACCESS = new Uint8Array(OP_FLAGS.length);
+/**
+ * By op word & OP_MASK: how an inline load or store (isa/facts.ts: mem, jit:inline) addresses
+ * memory; 0 for other ops, OP_NOP included (so every masked op word indexes it).
+ */
+const FIRST_ACCESS = new Uint8Array(OP_MASK + 1);
 for (let op = 0; op < OP_FLAGS.length; op++) {
   if (!(OP_FLAGS[op] & MEM) || OP_JIT[op] !== JIT_INLINE) continue;
   const imm = OP_IMM[op];

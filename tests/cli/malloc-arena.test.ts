@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { oneArenaEnv } from "../../bin/malloc-arena.js";
+import { oneArenaEnv, reexecArgv } from "../../bin/malloc-arena.js";
 import { findGuest } from "../../src/host/node/guest.ts";
 
 const bin = join(import.meta.dirname, "../../bin/virtus.js");
@@ -24,6 +24,12 @@ test("only `run` on Linux gets one arena, added to the user's own tunables, neve
   assert.equal(oneArenaEnv(run, {}, "darwin"), undefined);
   for (const other of [["run-elf", "x.elf"], ["daemon"], ["ctl", "sock", "status"], []])
     assert.equal(oneArenaEnv(other, {}, "linux"), undefined, other.join(" "));
+});
+
+test("the re-execution gives the main thread a 1 MiB semi-space unless Node's options set one", () => {
+  assert.deepEqual(reexecArgv([]), ["--max-semi-space-size=1"]);
+  assert.deepEqual(reexecArgv(["--inspect"]), ["--max-semi-space-size=1", "--inspect"]);
+  assert.deepEqual(reexecArgv(["--max-semi-space-size=4"]), ["--max-semi-space-size=4"]);
 });
 
 test("a restore starts without the re-execution (its start is what should be fast)", () => {
@@ -53,6 +59,8 @@ test("a running `virtus run` is the same process, re-executed with one arena", {
     });
     const environ = readFileSync(`/proc/${p.pid}/environ`, "utf8").split("\0");
     assert.ok(environ.includes("GLIBC_TUNABLES=glibc.malloc.arena_max=1"), environ.join(" "));
+    const cmdline = readFileSync(`/proc/${p.pid}/cmdline`, "utf8").split("\0");
+    assert.ok(cmdline.includes("--max-semi-space-size=1"), cmdline.join(" "));
   } finally {
     p.kill("SIGKILL");
   }

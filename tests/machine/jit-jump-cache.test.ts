@@ -121,6 +121,21 @@ describe("jump-cache contents (link and the flushes)", () => {
     assert.deepEqual(entry(0, a, 1), [a | 0, 0, SET_A, 1]);
   });
 
+  test("page flushes skip pages without entries but never one with (pages 256 MiB apart share a filter bit)", () => {
+    const { jit, entry } = setup();
+    const alias = a + 0x1000_0000; // same set, same filter bit, another page
+    assert.equal(jcSetOffset(alias), jcSetOffset(a));
+    jit.link(0, a | 0, 0, SET_A, 1);
+    jit.link(0, alias | 0, 0, SET_A, 2);
+    jit.flushJumpCacheRegion(0, (BASE + 0x7000) | 0, 0, 12); // no entries there
+    assert.deepEqual(entry(0, a, 1), [a | 0, 0, SET_A, 1]);
+    jit.flushJumpCacheRegion(0, (BASE + 0x1000) | 0, 0, 12);
+    assert.deepEqual(entry(0, a, 1), [0, 0, 0, 0]);
+    assert.deepEqual(entry(0, a, 0), [alias | 0, 0, SET_A, 2]);
+    jit.flushJumpCacheRegion(0, alias & ~0xfff, 0, 12);
+    assert.deepEqual(entry(0, a, 0), [0, 0, 0, 0]);
+  });
+
   test("a superpage's flush empties the entries of its pages, nothing else", () => {
     const { jit, entry } = setup();
     const far = sameSetIn(BASE + 0x20_0000, a); // the next 2 MiB
@@ -134,6 +149,9 @@ describe("jump-cache contents (link and the flushes)", () => {
     assert.deepEqual(entry(0, a, 0), [far | 0, 0, SET_A, 2]);
     assert.deepEqual(entry(0, a, 1), [0, 0, 0, 0]);
     assert.deepEqual(entry(0, d, 0), [0, 0, 0, 0]);
+    // What survived is still found by its page's flush.
+    jit.flushJumpCacheRegion(0, far & ~0xfff, 0, 12);
+    assert.deepEqual(entry(0, a, 0), [0, 0, 0, 0]);
   });
 });
 

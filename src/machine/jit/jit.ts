@@ -3,12 +3,12 @@ import type { Hart } from "../cpu/hart.ts";
 import { type BlockFn, SLOT_NEVER, type Tier } from "../cpu/tier.ts";
 import { JIT_WORD_MAX, jitWord, setJitWord } from "../memory/code-cache.ts";
 import type { GuestMemory } from "../memory/guest-memory.ts";
-import { JC_LINEAR, JC_STRIDE, MAX_HARTS } from "../memory/layout.ts";
-import { inRegion } from "../mmu/tlb.ts";
+import { MAX_HARTS } from "../memory/layout.ts";
 import { batchBytes, JIT_BATCH, type Pending } from "./batch.ts";
 import { BlockUse } from "./cold.ts";
-import { emitBlock, jcSetOffset } from "./emit.ts";
+import { emitBlock } from "./emit.ts";
 import { EMITTERS } from "./emitters.ts";
+import { JumpCache } from "./jump-cache.ts";
 import { MAX_BLOCK, planBlock } from "./plan.ts";
 import type { JitProfile } from "./profile.ts";
 
@@ -78,16 +78,6 @@ export interface JitOptions {
 }
 
 /**
- * An empty jump-cache entry: all zeros, as linear memory starts. TLB set 0
- * is no TLB set (they live at TLB_LINEAR and above), so no lookup matches
- * it, even a jump to pc 0; and the caches of harts that never run stay
- * untouched pages. (Machine builds each Jit with a fresh GuestMemory.)
- */
-const JC_EMPTY = 0;
-/** Words of a jump-cache entry (pc lo, pc hi, TLB set, block id); way 1 follows way 0. */
-const JC_ENTRY_WORDS = 4;
-
-/**
  * The translation cache (design 2.4): hot guest code -> WebAssembly, several
  * blocks to a module (batch.ts), cached by physical address in the
  * decoded-instruction pages, so a write that drops a decoded page (a store
@@ -102,8 +92,8 @@ export class Jit implements Tier<Hart> {
   private readonly free: number[] = [];
   /** The same functions by id, for chained calls from generated code. */
   private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 256 });
-  /** Each hart's jump cache as words (layout.ts; entry i at 4i: pc lo, pc hi, TLB set, block id). */
-  private readonly jumpCaches: Int32Array[] = [];
+  /** Each hart's jump cache (jump-cache.ts). */
+  private readonly jumpCaches: JumpCache[] = [];
   private readonly imports: WebAssembly.Imports;
   /** Blocks compiled so far, and instructions blocks handed to the exec helper (statistics and tests). */
   compiled = 0;
@@ -155,59 +145,25 @@ export class Jit implements Tier<Hart> {
     this.imports = { env: { memory: mem.memory, table: this.table, exec } };
     mem.code.onDrop = (page) => this.release(page);
     for (let i = 0; i < MAX_HARTS; i++) {
-      this.jumpCaches.push(new Int32Array(mem.buffer, JC_LINEAR + i * JC_STRIDE, JC_STRIDE / 4));
+      this.jumpCaches.push(new JumpCache(mem.buffer, i));
     }
   }
 
-  /**
-   * Lets generated code chain to block `id` when it reaches (pcLo, pcHi)
-   * under TLB set `tlbSet`. A new pc goes into way 0 of its set, moving way 0
-   * (unless empty) to way 1 (the older of the two goes): two hot targets sharing a set
-   * both stay. An entry for the same pc (under another TLB set) is replaced
-   * in place, so that a pc is never in both ways, which chain()'s probe
-   * relies on.
-   */
+  /** Lets generated code chain to block `id` when it reaches (pcLo, pcHi) under TLB set `tlbSet` (JumpCache.link). */
   link(hartId: number, pcLo: number, pcHi: number, tlbSet: number, id: number): void {
     this.use.entered(id);
-    const jc = this.jumpCaches[hartId];
-    const w0 = jcSetOffset(pcLo) >>> 2;
-    const w1 = w0 + JC_ENTRY_WORDS;
-    let e = w0;
-    if (jc[w1] === pcLo && jc[w1 + 1] === pcHi) e = w1;
-    else if ((jc[w0] !== pcLo || jc[w0 + 1] !== pcHi) && jc[w0 + 2] !== JC_EMPTY) jc.copyWithin(w1, w0, w1);
-    jc[e] = pcLo;
-    jc[e + 1] = pcHi;
-    jc[e + 2] = tlbSet;
-    jc[e + 3] = id;
+    this.jumpCaches[hartId].link(pcLo, pcHi, tlbSet, id);
   }
 
   /** Forgets hart `hartId`'s chained jumps (its translations changed). */
   flushJumpCache(hartId: number): void {
-    this.jumpCaches[hartId].fill(JC_EMPTY);
+    this.jumpCaches[hartId].flush();
     if (this.profile !== undefined) this.profile.jcFlushes++;
   }
 
-  /**
-   * Forgets hart `hartId`'s chained jumps to pcs in the 2^shift-byte region
-   * around (vaLo, vaHi), whose translation changed (a page flush). Jumps to
-   * other pages stay right: a block lies inside one page, and an entry was
-   * linked under the translation its pc's page still has. A 4 KiB page's
-   * pcs map to half the sets (2,048 halfword slots), which are all it scans.
-   */
+  /** Forgets hart `hartId`'s chained jumps to pcs in the 2^shift-byte region around (vaLo, vaHi) (a page flush). */
   flushJumpCacheRegion(hartId: number, vaLo: number, vaHi: number, shift: number): void {
-    const jc = this.jumpCaches[hartId];
-    const clear = (e: number) => {
-      if (inRegion(jc[e], jc[e + 1], vaLo, vaHi, shift)) jc.fill(JC_EMPTY, e, e + JC_ENTRY_WORDS);
-    };
-    if (shift <= 12) {
-      // One page (the common case, an sfence.vma naming an address): only the sets its pcs map to.
-      const page = vaLo & ~0xfff;
-      for (let off = 0; off < 0x1000; off += 2) {
-        const w = jcSetOffset(page + off) >>> 2;
-        clear(w);
-        clear(w + JC_ENTRY_WORDS);
-      }
-    } else for (let e = 0; e < jc.length; e += JC_ENTRY_WORDS) clear(e);
+    this.jumpCaches[hartId].flushRegion(vaLo, vaHi, shift);
     if (this.profile !== undefined) this.profile.jcPageFlushes++;
   }
 
@@ -350,7 +306,7 @@ export class Jit implements Tier<Hart> {
       this.drop(id);
       this.released++;
     }
-    for (const jc of this.jumpCaches) jc.fill(JC_EMPTY);
+    for (const jc of this.jumpCaches) jc.flush();
     if (this.profile !== undefined) this.profile.jcDrops++;
   }
 
@@ -382,7 +338,7 @@ export class Jit implements Tier<Hart> {
         any = true;
       }
     }
-    if (any) for (const jc of this.jumpCaches) jc.fill(JC_EMPTY);
+    if (any) for (const jc of this.jumpCaches) jc.flush();
     if (any && this.profile !== undefined) this.profile.jcDrops++;
   }
 

@@ -159,8 +159,8 @@ function inSMode(source: string): string {
   return `${source.replace("  csrw mtvec, t0", entry.join("\n"))}\n${table.join("\n")}\n`;
 }
 
-function machine(elf: ReturnType<typeof parseElf>, jit: boolean): Machine {
-  const m = new Machine({ ramSize: 4 * 1024 * 1024, jit, jitHot: jit ? 1 : undefined });
+function machine(elf: ReturnType<typeof parseElf>, jit: boolean, regions?: boolean): Machine {
+  const m = new Machine({ ramSize: 4 * 1024 * 1024, jit, jitHot: jit ? 1 : undefined, jitRegions: regions });
   loadElf(m, elf, "lockstep");
   return m;
 }
@@ -212,14 +212,15 @@ async function lockstep(
   first: number,
   sMode: boolean,
   gen: GenOptions,
-): Promise<{ compiled: number; steps: number }> {
+  regions?: boolean,
+): Promise<{ compiled: number; regions: number; steps: number }> {
   const list = cases(seed, first, PER_PROGRAM, sMode, gen);
   const source = programSource(list, { passes: PASSES });
   const path = await buildProgram(sMode ? inSMode(source) : source);
   const elf = parseElf(new Uint8Array(readFileSync(path)));
   const tohost = elf.symbols.get("tohost") as number;
   const a = machine(elf, false);
-  const b = machine(elf, true);
+  const b = machine(elf, true, regions);
   const done = a.mem.ramOffset(tohost, 8) >>> 2;
   const r = new Rng(seed, 0x10c5 + first);
   let steps = 0;
@@ -248,18 +249,28 @@ async function lockstep(
     -1,
     `seed ${seed} cases ${first}..: RAM differs at 0x${(a.mem.ramBase + at).toString(16)}`,
   );
-  return { compiled: b.jit?.compiled ?? 0, steps };
+  return { compiled: b.jit?.compiled ?? 0, regions: b.jit?.regionsCompiled ?? 0, steps };
 }
 
 /** Runs `programs` cases in programs of PER_PROGRAM; checks that the JIT ran them and was compared often. */
-async function lockstepMany(seed: number, programs: number, sMode: boolean, gen = MIXED): Promise<void> {
+async function lockstepMany(
+  seed: number,
+  programs: number,
+  sMode: boolean,
+  gen = MIXED,
+  regions?: boolean,
+): Promise<void> {
   let compiled = 0;
+  let inRegions = 0;
   let steps = 0;
   for (let first = 0; first < programs; first += PER_PROGRAM) {
-    const res = await lockstep(seed, first, sMode, gen);
+    const res = await lockstep(seed, first, sMode, gen, regions);
     compiled += res.compiled;
+    inRegions += res.regions;
     steps += res.steps;
   }
+  // With regions, most compiled code is regions: the cases' loops and branches join blocks.
+  if (regions === true) assert.ok(inRegions >= programs / 4, `only ${inRegions} regions compiled`);
   // The JIT ran the cases' code: a block per case at least, and many comparisons.
   assert.ok(compiled >= programs, `only ${compiled} blocks compiled`);
   assert.ok(steps >= 1.5 * programs, `only ${steps} comparisons`);
@@ -284,4 +295,25 @@ test("FP-heavy programs over special values: registers and fflags agree after ev
   timeout: 300_000,
 }, async () => {
   await lockstepMany(0x10c5_f10a, 1000, false, FP_SPECIAL);
+});
+
+test("with regions (jit/region.ts): blocks joined along direct jumps and branches agree after every step (1,000 programs)", {
+  skip,
+  timeout: 300_000,
+}, async () => {
+  await lockstepMany(0x10c5_2e61, 1000, false, MIXED, true);
+});
+
+test("with regions in S-mode under Sv39, sfence.vma and ASID switches among the instructions (1,000 programs)", {
+  skip,
+  timeout: 300_000,
+}, async () => {
+  await lockstepMany(0x10c5_2e5a, 1000, true, MIXED, true);
+});
+
+test("with regions, FP-heavy programs over special values (1,000 programs)", {
+  skip,
+  timeout: 300_000,
+}, async () => {
+  await lockstepMany(0x10c5_2ef0, 1000, false, FP_SPECIAL, true);
 });

@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import wabtInit from "wabt";
-import { encodeB, encodeI, encodeR, encodeS } from "../../src/isa/encode.ts";
+import { encodeB, encodeI, encodeJal, encodeR, encodeS } from "../../src/isa/encode.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
 
 const GOLDEN_DIR = join(import.meta.dirname, "jit-wat");
@@ -83,6 +83,39 @@ const PROGRAMS: Record<string, number[]> = {
   ]),
 };
 
+/** Programs whose loop the JIT compiles as a region (jit/region.ts), by golden name. */
+const REGION_PROGRAMS: Record<string, number[]> = {
+  // An if/else over jumps: the loop head, the odd arm and the join are three blocks, one region (entered
+  // through the odd arm first, so that both arms are decoded when the head turns hot).
+  "region-if-else": [
+    addi(A1, 0, 1001),
+    encodeJal(24, 0), // j odd
+    addi(A0, A0, 3), // loop:
+    encodeI(1, A1, 7, T0, OP_IMM), // andi t0, a1, 1
+    encodeB(12, 0, T0, 1), // bnez t0, odd
+    encodeR(0, A0, A2, 0, A2, OP), // add a2, a2, a0
+    encodeJal(12, 0), // j join
+    encodeR(0, A0, A2, 4, A2, OP), // odd: xor a2, a2, a0
+    encodeI(1, A2, 1, A2, OP_IMM), // slli a2, a2, 1
+    addi(A1, A1, -1), // join:
+    encodeB(-32, 0, A1, 1), // bne a1, zero, loop
+    0x0000006f, // j .
+  ],
+  // A call to a leaf function on the same page: the call's block and the callee's, one region; the return
+  // (jalr) leaves it.
+  "region-call": [
+    addi(A1, 0, 1000),
+    addi(A0, A0, 3), // loop:
+    encodeJal(16, 1), // jal ra, leaf
+    addi(A1, A1, -1),
+    encodeB(-12, 0, A1, 1), // bne a1, zero, loop
+    0x0000006f, // j .
+    encodeR(0, A0, A2, 0, A2, OP), // leaf: add a2, a2, a0
+    encodeI(2, A2, 1, A3, OP_IMM), // slli a3, a2, 2
+    encodeI(0, 1, 0, 0, 0x67), // ret
+  ],
+};
+
 /** Modules the JIT builds, captured at WebAssembly.Module (however the JIT is organized, it makes modules). */
 const captured: Uint8Array[] = [];
 const RealModule = WebAssembly.Module;
@@ -99,8 +132,8 @@ after(() => {
 });
 
 /** The WAT of the module built for the loop of `words` (run to their end). */
-async function watOf(words: number[]): Promise<string> {
-  const m = new Machine({ ramSize: 1 << 20, jitHot: 1 });
+async function watOf(words: number[], regions = false, end = words.length - 1): Promise<string> {
+  const m = new Machine({ ramSize: 1 << 20, jitHot: 1, jitRegions: regions });
   const code = new Uint8Array(new Int32Array(words).buffer);
   m.mem.writePhys(RAM_BASE, code);
   m.mem.writePhys(DATA, new Uint8Array(new Float64Array([1.5, 2.25, 0, 0]).buffer));
@@ -110,8 +143,9 @@ async function watOf(words: number[]): Promise<string> {
   // The loop ran to its end without a trap: a1 counted down, the hart spins on the last word.
   const h = m.harts[0];
   assert.equal(h.x[2 * A1], 0, "a1 did not reach 0");
-  assert.equal(h.pcLo >>> 0, RAM_BASE + 4 * (words.length - 1), "the hart is not at the final j .");
+  assert.equal(h.pcLo >>> 0, RAM_BASE + 4 * end, "the hart is not at the final j .");
   assert.ok(captured.length > 0, "the JIT built no module");
+  if (regions) assert.ok((m.jit?.regionsCompiled ?? 0) > 0, "the JIT compiled no region");
   // The first module is the loop's (the prologue runs once); later ones start where the scheduler
   // happened to cut a run short, which is not what these goldens are about.
   const wabt = await wabtInit();
@@ -125,9 +159,21 @@ async function watOf(words: number[]): Promise<string> {
   }
 }
 
-for (const [name, words] of Object.entries(PROGRAMS)) {
+/** Each golden's name and how to make its WAT (region programs end at their `j .`, not at their last word). */
+const GOLDENS: [string, () => Promise<string>][] = [
+  ...Object.entries(PROGRAMS).map(([name, words]): [string, () => Promise<string>] => [
+    name,
+    () => watOf(words),
+  ]),
+  ...Object.entries(REGION_PROGRAMS).map(([name, words]): [string, () => Promise<string>] => [
+    name,
+    () => watOf(words, true, words.indexOf(0x0000006f)),
+  ]),
+];
+
+for (const [name, watNow] of GOLDENS) {
   test(`generated code for ${name} matches tests/machine/jit-wat/${name}.wat`, async () => {
-    const wat = await watOf(words);
+    const wat = await watNow();
     const file = join(GOLDEN_DIR, `${name}.wat`);
     if (UPDATE) {
       mkdirSync(GOLDEN_DIR, { recursive: true });

@@ -52,6 +52,8 @@ export interface MachineOptions {
   /** Blocks installed and instructions retired between sweeps that drop cold code (jit/jit.ts SWEEP_EVERY, SWEEP_INSNS; tests lower them). */
   jitSweepEvery?: number;
   jitSweepInsns?: number;
+  /** Compile regions of blocks rather than single blocks (jit/jit.ts JIT_REGIONS; tests set it both ways). */
+  jitRegions?: boolean;
   /** Decoded pages kept at most (memory/code-cache.ts; tests lower it to exercise eviction). */
   maxCodePages?: number;
   /** Implement the H extension (hypervisor): misa.H, the hypervisor and VS CSRs, V=1 (`--cpu h=on`). */
@@ -145,6 +147,7 @@ export class Machine {
             async: opts.jitAsync,
             sweepEvery: opts.jitSweepEvery,
             sweepInsns: opts.jitSweepInsns,
+            regions: opts.jitRegions,
           });
     for (let i = 0; i < n; i++) {
       const h = new Hart(i, this.mem, this.bus, env);

@@ -19,9 +19,8 @@ const branch = (e: BlockEmitter) => {
   e.val(e.rs2);
   e.c.op(BRANCH_CMP[(insn >>> 12) & 7]);
   e.ifOpen();
-  if (off + imm === e.start) e.backEdge(k);
-  else if (e.forwardTarget(k) >= 0) e.forwardEdge(k, e.forwardTarget(k));
-  else {
+  if (e.forwardTarget(k) >= 0) e.forwardEdge(k, e.forwardTarget(k));
+  else if (!e.jumpInside(k, off + imm)) {
     e.pcConst(off + imm);
     e.exitWith(k + 1, EXIT_KIND_DIRECT);
   }
@@ -36,8 +35,7 @@ export const BRANCH_EMITTERS: OpEmitters = {
       e.pcConst(off + len);
       e.c.set(e.reg(e.rd));
     }
-    if (off + imm === e.start) e.backEdge(e.k);
-    else {
+    if (!e.jumpInside(e.k, off + imm)) {
       e.pcConst(off + imm);
       e.exitWith(e.k + 1, EXIT_KIND_DIRECT);
     }

@@ -124,6 +124,20 @@ export function forOps(ops: readonly number[], emit: OpEmit): Record<number, OpE
   return Object.fromEntries(ops.map((op) => [op, emit]));
 }
 
+/** A block of a region (region.ts): its first instruction's byte offset and its instructions. */
+export interface RegionBlock {
+  start: number;
+  insns: Insn[];
+}
+
+interface RegionFrame {
+  blocks: readonly RegionBlock[];
+  /** Block index by start offset. */
+  at: Map<number, number>;
+  /** i32 local: the block the dispatch loop runs next. */
+  which: number;
+}
+
 /** A translated block: the wasm function's extra locals and body. */
 export interface BlockCode {
   locals: [number, number][];
@@ -189,12 +203,16 @@ export class BlockEmitter {
   private usesFp = false;
   /** Inline FP with rm = dyn: frm must be RNE. */
   private dynamicRm = false;
-  private readonly loops: boolean;
+  private loops: boolean;
   /** For each instruction, the later instruction its conditional branch jumps to inside the block, else -1. */
-  private readonly forward: number[];
+  private forward: number[];
   /** Forward-edge targets not reached yet, innermost last. */
-  private readonly open: number[];
-  readonly forwardEdges: number;
+  private open: number[];
+  forwardEdges: number;
+  /** In a region (region.ts): its blocks, their starts' indexes, the i32 local "which block next". */
+  private readonly region: RegionFrame | undefined;
+  /** Dispatch blocks around the code being emitted (a region's later blocks). */
+  private switchDepth = 0;
   /** Ifs enclosing the code being emitted (for branch depths). */
   private ifs = 0;
   private endsWithJump = false;
@@ -209,14 +227,14 @@ export class BlockEmitter {
   /** Its immediate, in the format its operands give (isa/imm.ts immediate). */
   imm = 0;
 
-  private readonly insns: Insn[];
-  /** Byte offset of the first instruction in the page. */
-  readonly start: number;
+  private insns: Insn[];
+  /** Byte offset of the first instruction in the page (of the region's block being emitted). */
+  start: number;
 
   /** With a profile (`--profile`): each exit stores its kind at HART_EXIT_KIND (jit/profile.ts). */
   private readonly profile: boolean;
 
-  constructor(insns: Insn[], start: number, profile = false) {
+  constructor(insns: Insn[], start: number, profile = false, region?: readonly RegionBlock[]) {
     this.insns = insns;
     this.start = start;
     this.profile = profile;
@@ -237,9 +255,73 @@ export class BlockEmitter {
     // One wasm block per forward target, the farthest outermost, each ended just before its target.
     this.open = [...new Set(this.forward.filter((t) => t >= 0))].sort((a, b) => b - a);
     this.forwardEdges = this.forward.filter((t) => t >= 0).length;
+    if (region !== undefined) {
+      this.region = {
+        blocks: region,
+        at: new Map(region.map((b, i) => [b.start, i])),
+        which: this.locals.add(I32),
+      };
+      this.loops = true; // the dispatch loop
+      // The entry check wants block 0's length; beginBlock sets up each block's own state.
+      this.insns = region[0].insns;
+      this.forward = [];
+      this.open = [];
+      this.forwardEdges = 0;
+    }
   }
 
-  /** Entry checks, the page base, cached registers loaded, the exit/loop/forward-target blocks opened. */
+  /** In a region: block i's instructions become the ones emitted (its forward edges, its start). */
+  private useBlock(i: number): void {
+    const b = (this.region as RegionFrame).blocks[i];
+    this.insns = b.insns;
+    this.start = b.start;
+    this.endsWithJump = false;
+    this.forward = forwardTargets(b.insns);
+    this.open = [...new Set(this.forward.filter((t) => t >= 0))].sort((a, b) => b - a);
+    this.forwardEdges += this.forward.filter((t) => t >= 0).length;
+    this.switchDepth = this.region === undefined ? 0 : this.region.blocks.length - 1 - i;
+  }
+
+  /**
+   * In a region, after the prologue: starts block i's code (ends the
+   * dispatch block whose br_table label is i, opens its forward-target blocks).
+   */
+  beginBlock(i: number): void {
+    this.useBlock(i);
+    this.c.op(Op.end);
+    for (let j = 0; j < this.open.length; j++) this.c.op(Op.block, VOID);
+  }
+
+  /** In a region, after block i's instructions: falls through to the next pc (a region block or an exit). */
+  endBlock(): void {
+    if (this.endsWithJump) return;
+    const last = this.insns[this.insns.length - 1];
+    const next = last.off + last.len;
+    if (this.jumpInside(this.insns.length - 1, next)) return;
+    this.pcConst(next);
+    this.exitWith(this.insns.length, EXIT_KIND_END);
+  }
+
+  /**
+   * A direct jump or taken branch from instruction k to byte offset
+   * `target` of the page that stays in compiled code: the block's own
+   * start (a loop), or in a region, any of its blocks' starts. Emits it and
+   * says whether it did.
+   */
+  jumpInside(k: number, target: number): boolean {
+    const region = this.region;
+    if (region === undefined) {
+      if (target !== this.start) return false;
+      this.backEdge(k);
+      return true;
+    }
+    const i = region.at.get(target);
+    if (i === undefined) return false;
+    this.backEdge(k, i);
+    return true;
+  }
+
+  /** Entry checks, the page base, cached registers loaded, the exit/loop/forward-target (or dispatch) blocks opened. */
   prologue(): void {
     const c = this.c;
     // Not enough budget for one pass: retire nothing (whoever chained here stored pc).
@@ -263,6 +345,15 @@ export class BlockEmitter {
         .set(this.regs[r]);
     c.op(Op.block, VOID); // $exit
     if (this.loops) c.op(Op.loop, VOID); // $top
+    if (this.region !== undefined) {
+      // Dispatch on `which`: block i's code follows the end of the dispatch block br_table's label i names.
+      const m = this.region.blocks.length;
+      for (let i = 0; i < m; i++) c.op(Op.block, VOID);
+      c.get(this.region.which).op(Op.brTable).u32(m);
+      for (let i = 0; i < m; i++) c.u32(i);
+      c.u32(m - 1);
+      return;
+    }
     for (let i = 0; i < this.open.length; i++) c.op(Op.block, VOID);
   }
 
@@ -285,7 +376,7 @@ export class BlockEmitter {
   /** Falls out past the last instruction (unless it jumped), writes back, stores pc and chains. */
   epilogue(): void {
     const c = this.c;
-    if (!this.endsWithJump) {
+    if (this.region === undefined && !this.endsWithJump) {
       const last = this.insns[this.insns.length - 1];
       this.pcConst(last.off + last.len);
       this.exitWith(this.insns.length, EXIT_KIND_END);
@@ -304,11 +395,11 @@ export class BlockEmitter {
   }
 
   private topDepth(): number {
-    return this.ifs + this.open.length;
+    return this.ifs + this.open.length + this.switchDepth;
   }
 
   private exitDepth(): number {
-    return this.ifs + this.open.length + (this.loops ? 1 : 0);
+    return this.topDepth() + (this.loops ? 1 : 0);
   }
 
   /** Opens an `if` (condition on the stack) whose body may exit or branch; `type` is its result (VOID, I32...). */
@@ -368,19 +459,28 @@ export class BlockEmitter {
    * Jumps back to the block's first instruction from the branch at index k
    * (k + 1 instructions retired this pass), if a whole further pass (at most
    * L) fits in the budget; otherwise leaves with pc at the first instruction.
+   * In a region: to the start of its block `to` (a pass of that block must fit).
    */
-  backEdge(k: number): void {
+  private backEdge(k: number, to?: number): void {
     const c = this.c;
+    const target = to === undefined ? this.insns : (this.region as RegionFrame).blocks[to].insns;
     c.get(this.n)
       .i32Const(k + 1)
       .op(Op.i32Add)
       .tee(this.n)
-      .i32Const(this.insns.length)
+      .i32Const(target.length)
       .op(Op.i32Add)
       .get(P_BUDGET)
       .op(Op.i32LeS);
-    c.op(Op.brIf).u32(this.topDepth());
-    this.pcConst(this.start);
+    if (to === undefined) c.op(Op.brIf).u32(this.topDepth());
+    else {
+      c.op(Op.if, VOID)
+        .i32Const(to)
+        .set((this.region as RegionFrame).which);
+      c.op(Op.br).u32(this.topDepth() + 1);
+      c.op(Op.end);
+    }
+    this.pcConst(target[0].off);
     c.set(this.exitPc).get(this.n).set(this.exitN);
     this.exitKind(EXIT_KIND_LOOP_BUDGET);
     c.op(Op.br).u32(this.exitDepth());

@@ -11,6 +11,7 @@ import { EMITTERS } from "./emitters.ts";
 import { JumpCache } from "./jump-cache.ts";
 import { MAX_BLOCK, planBlock } from "./plan.ts";
 import type { JitProfile } from "./profile.ts";
+import { emitRegion, planRegion } from "./region.ts";
 
 /**
  * Executions of a slot before a block is compiled there (the slot word's
@@ -75,7 +76,12 @@ export interface JitOptions {
   /** Installations and retired instructions between sweeps for cold code (SWEEP_EVERY, SWEEP_INSNS). */
   sweepEvery?: number;
   sweepInsns?: number;
+  /** Compile a hot block with the same page's blocks it jumps to, as one function (region.ts; JIT_REGIONS). */
+  regions?: boolean;
 }
+
+/** Whether the JIT compiles regions (region.ts) rather than single blocks, unless told. */
+export const JIT_REGIONS = false;
 
 /**
  * The translation cache (design 2.4): hot guest code -> WebAssembly, several
@@ -100,6 +106,9 @@ export class Jit implements Tier<Hart> {
   helperCalls = 0;
   /** Conditional branches compiled as jumps inside their block (statistics and tests). */
   forwardEdges = 0;
+  /** Regions compiled (blocks of more than one block: region.ts), and the blocks in them (statistics and tests). */
+  regionsCompiled = 0;
+  regionBlocks = 0;
   // What the exec helper needs about the block running now (set by enter()).
   private hart: Hart | undefined;
   private icount0 = 0;
@@ -120,6 +129,8 @@ export class Jit implements Tier<Hart> {
   readonly maxBlocks: number;
   /** Compile modules on V8's background threads, installing them from the host's event loop (jitAsync). */
   readonly async: boolean;
+  /** Compile regions (region.ts), not single blocks. */
+  readonly regions: boolean;
   /** Blocks emitted and waiting for their module; batches being compiled (async); blocks in those. */
   private batch: Pending[] = [];
   private readonly inFlight: Pending[][] = [];
@@ -137,6 +148,7 @@ export class Jit implements Tier<Hart> {
       throw new RangeError(`the JIT's threshold is 1 to ${JIT_WORD_MAX - 1 - this.maxBlocks}`);
     this.mem = mem;
     this.async = opts.async ?? false;
+    this.regions = opts.regions ?? JIT_REGIONS;
     this.use = new BlockUse(opts.sweepEvery ?? SWEEP_EVERY, opts.sweepInsns ?? SWEEP_INSNS);
     const profile = opts.profile;
     this.profile = profile;
@@ -186,9 +198,16 @@ export class Jit implements Tier<Hart> {
     if (this.liveBlocks() + this.batch.length + this.sending >= this.maxBlocks) return SLOT_NEVER;
     if (this.batch.length >= JIT_BATCH) return this.slotWord(dec, off); // async, MAX_IN_FLIGHT sent: later
     const t0 = this.profile?.now() ?? 0;
-    const insns = planBlock(dec, off, this.mem);
+    const region = this.regions ? planRegion(dec, off, this.mem) : [];
+    const insns = region.length > 0 ? region[0].insns : planBlock(dec, off, this.mem);
     if (insns.length === 0) return SLOT_NEVER;
-    const code = emitBlock(insns, off, EMITTERS, this.profile !== undefined);
+    const profiled = this.profile !== undefined;
+    const code =
+      region.length > 1 ? emitRegion(region, EMITTERS, profiled) : emitBlock(insns, off, EMITTERS, profiled);
+    if (region.length > 1) {
+      this.regionsCompiled++;
+      this.regionBlocks += region.length;
+    }
     this.forwardEdges += code.forwardEdges;
     const last = insns[insns.length - 1];
     const ms = this.profile === undefined ? 0 : this.profile.now() - t0;

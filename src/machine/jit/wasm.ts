@@ -22,6 +22,7 @@ export const Op = {
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
+  brTable: 0x0e,
   return: 0x0f,
   call: 0x10,
   /** Tail call through a table (wasm 3.0 tail calls; V8 has them since 11.2). */

@@ -48,10 +48,10 @@ function recordEntries(m: Machine): Entry[] {
   return entries;
 }
 
-function run(jit: boolean) {
+function run(jit: boolean, jitRegions = false) {
   const source = readFileSync(join(import.meta.dirname, "../asm/priv/jit-regions.S"), "utf8");
   const elf = parseElf(buildElf(source));
-  const m = new Machine({ ramSize: 8 << 20, jit, jitHot: jit ? 1 : undefined });
+  const m = new Machine({ ramSize: 8 << 20, jit, jitHot: jit ? 1 : undefined, jitRegions });
   const entries = jit ? recordEntries(m) : [];
   loadElf(m, elf, "jit-regions");
   const result = runBareMetal(m, elf.symbols.get("tohost") as number, 1_000_000);
@@ -83,4 +83,25 @@ test("a page fault inside compiled code, and code remapped under it with sfence.
   assert.equal(hj.icount, hi.icount, "retired count");
   assert.deepEqual(Array.from(hj.x), Array.from(hi.x), "x registers");
   assert.deepEqual(Array.from(hj.c), Array.from(hi.c), "CSRs");
+});
+
+test("the same with JIT regions (jit/region.ts): faults inside a region and remapped code agree", {
+  skip,
+}, () => {
+  const regions = run(true, true);
+  const interp = run(false);
+  assert.deepEqual(regions.result, interp.result);
+  assert.equal(regions.result.kind, "pass", JSON.stringify(regions.result));
+  assert.ok((regions.m.jit?.regionsCompiled ?? 0) > 0, "no region compiled");
+  // Compiled code stopped at each faulting instruction (entered at a region's start, wherever that was).
+  for (const n of [1, 2]) {
+    const insn = regions.sym(`fault_insn${n}`);
+    assert.ok(
+      regions.entries.some((e) => e.to === insn),
+      `no compiled code stopped at fault_insn${n}`,
+    );
+  }
+  const [ha, hb] = [regions.m.harts[0], interp.m.harts[0]];
+  assert.equal(ha.icount, hb.icount, "retired count");
+  assert.deepEqual(Array.from(ha.x), Array.from(hb.x), "x registers");
 });

@@ -111,6 +111,11 @@ describe("the JIT agrees with the interpreter", { skip }, () => {
     lockstep(MIXED);
   });
 
+  test("the same with regions (jit/region.ts): a hot block and the blocks it jumps to in one function", () => {
+    const b = lockstep(MIXED, { jitRegions: true });
+    assert.ok((b.jit?.regionsCompiled ?? 0) > 5, `only ${b.jit?.regionsCompiled} regions`);
+  });
+
   test("the same over if/else chains: branches to later instructions of a block jump inside it", () => {
     const branchy = `${CRT}
 static unsigned char data[4096];
@@ -131,6 +136,9 @@ int main(void) {
 `;
     const b = lockstep(branchy, {}, 3);
     assert.ok((b.jit?.forwardEdges ?? 0) > 2, `only ${b.jit?.forwardEdges} in-block branches`);
+    // As regions, the arms that end in jumps join their loop's region.
+    const r = lockstep(branchy, { jitRegions: true }, 3);
+    assert.ok((r.jit?.regionsCompiled ?? 0) > 0, "no region compiled");
   });
 
   test("the same with a one-page code cache: decoded pages and their blocks are evicted as code moves on", () => {
@@ -170,11 +178,16 @@ int main(void) {
 }
 `;
     const elf = buildElf(src, { lang: "c", extraFlags: ["-O2"] });
-    for (const jitHot of [1, 50, undefined]) {
-      const { result, machine } = runElf(elf, { jitHot, maxInsns: 50_000_000 });
-      assert.deepEqual(result.kind, "pass", `jitHot ${jitHot}: ${JSON.stringify(result)}`);
-      assert.ok((machine.jit?.compiled ?? 0) > 0);
-    }
+    for (const jitRegions of [false, true])
+      for (const jitHot of [1, 50, undefined]) {
+        const { result, machine } = runElf(elf, { jitHot, jitRegions, maxInsns: 50_000_000 });
+        assert.deepEqual(
+          result.kind,
+          "pass",
+          `jitHot ${jitHot}, regions ${jitRegions}: ${JSON.stringify(result)}`,
+        );
+        assert.ok((machine.jit?.compiled ?? 0) > 0);
+      }
   });
 });
 

@@ -7,7 +7,14 @@ import { testJitHot } from "./test-jit.ts";
 /** Runs a bare-metal ELF in-process; returns the HTIF result and the machine for inspection. */
 export function runElf(
   elfBytes: Uint8Array,
-  opts: { maxInsns?: number; ramSize?: number; jit?: boolean; jitHot?: number; hExt?: boolean } = {},
+  opts: {
+    maxInsns?: number;
+    ramSize?: number;
+    jit?: boolean;
+    jitHot?: number;
+    hExt?: boolean;
+    jitRegions?: boolean;
+  } = {},
 ): { result: BareResult; machine: Machine; symbols: Map<string, number> } {
   const elf = parseElf(elfBytes);
   const tohost = elf.symbols.get("tohost");
@@ -17,6 +24,7 @@ export function runElf(
     jit: opts.jit,
     jitHot: testJitHot(opts.jit, opts.jitHot),
     hExt: opts.hExt ?? TEST_H_EXT,
+    jitRegions: opts.jitRegions,
   });
   loadElf(machine, elf, "test");
   const result = runBareMetal(machine, tohost, opts.maxInsns ?? 10_000_000);

@@ -159,7 +159,8 @@ function inSMode(source: string): string {
   return `${source.replace("  csrw mtvec, t0", entry.join("\n"))}\n${table.join("\n")}\n`;
 }
 
-function machine(elf: ReturnType<typeof parseElf>, jit: boolean, regions?: boolean): Machine {
+/** A machine for `elf`; with the JIT, single blocks unless `regions` (jit/region.ts). */
+function machine(elf: ReturnType<typeof parseElf>, jit: boolean, regions = false): Machine {
   const m = new Machine({ ramSize: 4 * 1024 * 1024, jit, jitHot: jit ? 1 : undefined, jitRegions: regions });
   loadElf(m, elf, "lockstep");
   return m;

@@ -108,12 +108,13 @@ describe("the JIT agrees with the interpreter", { skip }, () => {
   }
 
   test("instruction for instruction, in lockstep, over loops, calls, loads/stores, M, Zb and FP", () => {
-    lockstep(MIXED);
+    const b = lockstep(MIXED);
+    assert.ok((b.jit?.regionsCompiled ?? 0) > 5, `only ${b.jit?.regionsCompiled} regions (on by default)`);
   });
 
-  test("the same with regions (jit/region.ts): a hot block and the blocks it jumps to in one function", () => {
-    const b = lockstep(MIXED, { jitRegions: true });
-    assert.ok((b.jit?.regionsCompiled ?? 0) > 5, `only ${b.jit?.regionsCompiled} regions`);
+  test("the same with regions off: single blocks, the fallback (jitRegions false)", () => {
+    const b = lockstep(MIXED, { jitRegions: false });
+    assert.equal(b.jit?.regionsCompiled, 0);
   });
 
   test("the same over if/else chains: branches to later instructions of a block jump inside it", () => {
@@ -134,10 +135,10 @@ int main(void) {
   return 0;
 }
 `;
-    const b = lockstep(branchy, {}, 3);
+    const b = lockstep(branchy, { jitRegions: false }, 3);
     assert.ok((b.jit?.forwardEdges ?? 0) > 2, `only ${b.jit?.forwardEdges} in-block branches`);
-    // As regions, the arms that end in jumps join their loop's region.
-    const r = lockstep(branchy, { jitRegions: true }, 3);
+    // As regions (the default), the arms that end in jumps join their loop's region.
+    const r = lockstep(branchy, {}, 3);
     assert.ok((r.jit?.regionsCompiled ?? 0) > 0, "no region compiled");
   });
 

@@ -53,6 +53,11 @@ import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
  * that block with what is left of the budget, so hot paths run from block
  * to block without returning to JavaScript (design 2.4).
  *
+ * A region (region.ts) is several blocks of one page in one such function,
+ * entered at its first: a loop around a br_table on the local `which`
+ * runs the next one (jumpInside: a move checks that the target's pass fits
+ * the budget), so registers stay in locals from block to block.
+ *
  * Guest registers the block uses live in wasm locals and are written back
  * on the way out. Anything irregular (a TLB miss, a misaligned access,
  * MMIO, a store to a page holding code) leaves the block *before* that

@@ -105,12 +105,12 @@ export const INSTRUCTIONS: readonly InsnDef[] = [
   ["wfi", "Priv", 0x10500073, 0xffffffff, "", "trap jit:stop"],
   ["sfence.vma", "Priv", 0x12000073, 0xfe007fff, "rs1,rs2", "trap jit:stop"],
   // Zicsr
-  ["csrrw", "Zicsr", 0x00001073, 0x0000707f, "rd,csr,rs1", "trap jit:stop"],
-  ["csrrs", "Zicsr", 0x00002073, 0x0000707f, "rd,csr,rs1", "trap jit:stop"],
-  ["csrrc", "Zicsr", 0x00003073, 0x0000707f, "rd,csr,rs1", "trap jit:stop"],
-  ["csrrwi", "Zicsr", 0x00005073, 0x0000707f, "rd,csr,zimm", "trap jit:stop"],
-  ["csrrsi", "Zicsr", 0x00006073, 0x0000707f, "rd,csr,zimm", "trap jit:stop"],
-  ["csrrci", "Zicsr", 0x00007073, 0x0000707f, "rd,csr,zimm", "trap jit:stop"],
+  ["csrrw", "Zicsr", 0x00001073, 0x0000707f, "rd,csr,rs1", "trap jit:inline"],
+  ["csrrs", "Zicsr", 0x00002073, 0x0000707f, "rd,csr,rs1", "trap jit:inline"],
+  ["csrrc", "Zicsr", 0x00003073, 0x0000707f, "rd,csr,rs1", "trap jit:inline"],
+  ["csrrwi", "Zicsr", 0x00005073, 0x0000707f, "rd,csr,zimm", "trap jit:inline"],
+  ["csrrsi", "Zicsr", 0x00006073, 0x0000707f, "rd,csr,zimm", "trap jit:inline"],
+  ["csrrci", "Zicsr", 0x00007073, 0x0000707f, "rd,csr,zimm", "trap jit:inline"],
   // M
   ["mul", "M", 0x02000033, 0xfe00707f, "rd,rs1,rs2", "pure jit:inline"],
   ["mulh", "M", 0x02001033, 0xfe00707f, "rd,rs1,rs2", "pure jit:inline"],

@@ -10,14 +10,14 @@ import { test } from "node:test";
 import { OP_COUNT, OP_NAMES } from "../../src/isa/decoder.generated.ts";
 import { Locals } from "../../src/machine/jit/emit.ts";
 import { EMITTERS, emitterTable } from "../../src/machine/jit/emitters.ts";
-import { Kind, kindOf, PARTLY_INLINE } from "../../src/machine/jit/plan.ts";
+import { Kind, kindOf } from "../../src/machine/jit/plan.ts";
 import { F64, I32, I64 } from "../../src/machine/jit/wasm.ts";
 
-test("the ops the table translates inline (jit:inline, jit:end), and those inline in some encodings, are exactly those with an emitter", () => {
+test("the ops the table translates inline (jit:inline, jit:end) are exactly those with an emitter", () => {
   const missing: string[] = [];
   const unexpected: string[] = [];
   for (let op = 1; op < OP_COUNT; op++) {
-    const translated = kindOf(op) === Kind.inline || kindOf(op) === Kind.end || PARTLY_INLINE.has(op);
+    const translated = kindOf(op) === Kind.inline || kindOf(op) === Kind.end;
     const has = EMITTERS[op] !== undefined;
     if (translated && !has) missing.push(OP_NAMES[op]);
     if (has && !translated) unexpected.push(OP_NAMES[op]);

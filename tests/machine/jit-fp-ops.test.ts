@@ -280,7 +280,7 @@ test("frflags, frrm and frcsr inside a block read the flags the block's own FP o
   const A4 = 14;
   const A5 = 15;
   const body = [
-    encodeI(0x300, S1, 3, 0, 0x73), // csrrc zero, mstatus, s1 (FS Dirty -> Clean): ends the block before
+    encodeI(0x300, S1, 3, 0, 0x73), // csrrc zero, mstatus, s1 (FS Dirty -> Clean)
     encodeI(0, A0, 3, 0, 0x07), // fld f0, 0(a0)
     encodeI(8, A0, 3, 1, 0x07), // fld f1, 8(a0)
     (0x01 << 25) | (1 << 20) | (0 << 15) | (7 << 12) | (3 << 7) | 0x53, // fadd.d f3, f0, f1 (dyn)
@@ -334,7 +334,8 @@ test("frflags, frrm and frcsr inside a block read the flags the block's own FP o
   // The reads saw both: NX (1) for the inexact sums, NV (16) for inf - inf.
   const flags = new Set(Array.from(outs[0].filter((_, i) => i % 3 === 0)));
   assert.deepEqual([...flags].sort(), [0n, 1n, 16n]);
-  // The reads ran inside blocks: the helper only ran the invalid sums.
+  // The reads ran inside blocks: the helper only ran the invalid sums and the two CSR writes of
+  // each pass (csrrc mstatus, csrrw fflags: inside the block too, jit/csr-leave.ts).
   const jit = machines[1].jit as Jit;
-  assert.ok(jit.helperCalls <= n / 3 + 2, `${jit.helperCalls} helper calls`);
+  assert.ok(jit.helperCalls <= n / 3 + 2 * n + 2, `${jit.helperCalls} helper calls`);
 });

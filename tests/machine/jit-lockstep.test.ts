@@ -57,7 +57,33 @@ function canCut(lines: readonly string[], i: number): boolean {
  */
 function tlbOp(r: Rng): string[] {
   const reg = r.pick(COUNT_REGS);
-  switch (r.int(8)) {
+  switch (r.int(11)) {
+    case 8:
+      // CSR writes inside blocks (jit/csr-leave.ts): the trap scratch stays in the block; SIE newly set
+      // ends the slice (the block leaves after it); SUM toggles as Linux's uaccess does; an M-mode CSR
+      // write from S-mode traps from inside the block
+      return [
+        r.pick([
+          `csrrw ${reg}, sscratch, ${reg}`,
+          `csrw sscratch, ${reg}`,
+          `csrrwi ${reg}, sscratch, 5`,
+          `csrw mscratch, ${reg}`,
+        ]),
+      ];
+    case 9:
+      return [
+        r.pick([
+          "csrsi sstatus, 2",
+          "csrci sstatus, 2",
+          `csrrci ${reg}, sstatus, 2`,
+          `csrrsi ${reg}, sstatus, 2`,
+        ]),
+      ];
+    case 10:
+      return [
+        `li ${reg}, 0x40000`,
+        r.pick([`csrs sstatus, ${reg}`, `csrc sstatus, ${reg}`, `csrrs ${reg}, sstatus, ${reg}`]),
+      ];
     case 6:
       // CSR reads run inside blocks through the exec helper: time and cycle (legal from S-mode only as
       // mcounteren allows), sstatus

@@ -156,6 +156,33 @@ int main(void) {
     assert.equal(b.jit?.fns.length, 3);
   });
 
+  test("an interrupt let in by a CSR write inside a block is taken right after that write", () => {
+    // M-mode: SSIP pending (not delegated) with mie.SSIE set; each round masks MIE, raises SSIP
+    // (a mip write ends the slice), then sets MIE in the middle of straight-line code: the block
+    // running it must leave there, so the handler (which counts, clears SSIP and records how far
+    // the round had got) sees the same count at the same pc as the interpreter.
+    const src = `${CRT}
+volatile unsigned long seen, trace;
+__asm__(".text\\n.balign 4\\ntrap_entry:\\n  csrw mscratch, t0\\n  csrw sscratch, t1\\n  la t0, seen\\n"
+        "  ld t1, 0(t0)\\n  addi t1, t1, 1\\n  sd t1, 0(t0)\\n  csrr t1, sscratch\\n  csrr t0, mscratch\\n"
+        "  csrci mip, 2\\n  mret\\n");
+int main(void) {
+  unsigned long acc = 1, n = 0;
+  __asm__ volatile("la t0, trap_entry\\n  csrw mtvec, t0\\n  li t0, 2\\n  csrs mie, t0" ::: "t0");
+  for (int i = 0; i < 3000; i++) {
+    __asm__ volatile("csrci mstatus, 8\\n  csrsi mip, 2\\n  addi %0, %0, 3\\n  csrrw %1, sscratch, %0\\n"
+                     "  csrsi mstatus, 8\\n  addi %0, %0, 5\\n  xori %0, %0, 1\\n  sd %0, trace, t1"
+                     : "+r"(acc), "+r"(n) : : "t1", "memory");
+    acc += n;
+  }
+  seen += acc;
+  return 0;
+}
+`;
+    const b = lockstep(src, {}, 3);
+    assert.ok((b.jit?.helperCalls ?? 0) > 3000, `only ${b.jit?.helperCalls} helper calls`);
+  });
+
   test("a store into translated code takes effect at once; so does a new block there after fence.i", () => {
     // get() returns an immediate from its first instruction; main() calls it until it is hot,
     // then rewrites that instruction (addi a0, zero, imm) with a new immediate, twice.

@@ -101,7 +101,9 @@ function writeMstatus(h: Hart, lo: number, hi: number): void {
   if ((v & MSTATUS_MPP) === 2 << 11) v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
   h.c[S_MSTATUS * 2] = v;
   // UXL = SXL = 2; with H, MPV and GVA are writable too.
-  const vHi = 2 | (2 << 2) | (h.hExt ? hi & (MSTATUS_HI_MPV | MSTATUS_HI_GVA) : 0);
+  // SD stored as FS says, as fpDirty() and the JIT's FP flush store it (reads derive it anyway).
+  const sd = (v & MSTATUS_FS) === MSTATUS_FS ? MSTATUS_HI_SD : 0;
+  const vHi = 2 | (2 << 2) | (h.hExt ? hi & (MSTATUS_HI_MPV | MSTATUS_HI_GVA) : 0) | sd;
   h.c[S_MSTATUS * 2 + 1] = vHi;
   const changed = old ^ v;
   // Under MPRV, MPV selects two-stage translation for M-mode data accesses.

@@ -207,6 +207,7 @@ function execute(h: Hart, budget: number): void {
               pcLo = pcw[0];
               pcHi = pcw[1];
               afterBlock = true;
+              limit = h.sliceEnd; // a CSR write in the block may have ended the slice (jit/csr-leave.ts)
               continue;
             }
           }

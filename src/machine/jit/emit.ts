@@ -73,8 +73,13 @@ import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
  */
 export const BLOCK_PARAMS = [I32, I32, I32, I32, I32, I32];
 /** Host helpers a block may import, as (name, i32 parameter count). */
-export const BLOCK_IMPORTS = [{ name: "exec", params: 6 }];
+export const BLOCK_IMPORTS = [
+  { name: "exec", params: 6 },
+  { name: "csr", params: 6, results: 1 },
+];
 const H_EXEC = 0;
+/** CSR writes: exec's, then whether the block must leave after the instruction (jit/csr-leave.ts). */
+const H_CSR = 1;
 /** Bits of a set's byte offset in a hart's jump cache. */
 const JC_SET_MASK = (JC_SETS - 1) * JC_SET_BYTES;
 const JC_SET_LOG2 = Math.log2(JC_SET_BYTES);
@@ -561,19 +566,34 @@ export class BlockEmitter {
   }
 
   /** Runs the current instruction through the host's exec helper: registers through memory, then rd reloaded. */
-  helper(): void {
+  helper(fn = H_EXEC): void {
     const c = this.c;
     const { op, insn, raw, off } = this.ins;
     this.flushWritten();
     this.flushFp(true);
     c.i32Const(op).i32Const(insn).i32Const(raw);
     c.get(P_PCLO).i32Const(~0xfff).op(Op.i32And).i32Const(off).op(Op.i32Add).get(P_PCHI);
-    c.get(P_ACC).get(this.n).op(Op.i32Add).i32Const(this.k).op(Op.i32Add).op(Op.call).u32(H_EXEC);
+    c.get(P_ACC).get(this.n).op(Op.i32Add).i32Const(this.k).op(Op.i32Add).op(Op.call).u32(fn);
     const rd = this.rd;
     if (rd !== 0 && this.regs[rd])
       c.get(P_HART)
         .mem(Op.i64Load, 3, HART_X + 8 * rd)
         .set(this.regs[rd]);
+  }
+
+  /**
+   * A CSR write through the `csr` helper; when it answers "leave" (an
+   * interrupt may be taken, translation or FP state changed), the block
+   * leaves after the instruction with a zero budget, so that it returns to
+   * the interpreter instead of chaining.
+   */
+  csrWrite(): void {
+    this.helper(H_CSR); // its answer stays on the stack below rd's reload
+    this.ifOpen();
+    this.c.i32Const(0).set(P_BUDGET);
+    this.pcConst(this.ins.off + this.ins.len);
+    this.exitWith(this.k + 1);
+    this.ifClose();
   }
 
   /**

@@ -1,3 +1,4 @@
+import { S_FCSR, S_MSTATUS } from "../cpu/csr-slots.ts";
 import { execOp } from "../cpu/exec/index.ts";
 import type { Hart } from "../cpu/hart.ts";
 import { type BlockFn, SLOT_NEVER, type Tier } from "../cpu/tier.ts";
@@ -6,6 +7,7 @@ import type { GuestMemory } from "../memory/guest-memory.ts";
 import { MAX_HARTS } from "../memory/layout.ts";
 import { batchBytes, JIT_BATCH, type Pending } from "./batch.ts";
 import { BlockUse } from "./cold.ts";
+import { csrWriteLeaves } from "./csr-leave.ts";
 import { emitBlock } from "./emit.ts";
 import { EMITTERS } from "./emitters.ts";
 import { JumpCache } from "./jump-cache.ts";
@@ -160,7 +162,8 @@ export class Jit implements Tier<Hart> {
     this.profile = profile;
     profile?.attach(hot, mem.i32);
     const exec = profile === undefined ? this.exec : this.profiledExec;
-    this.imports = { env: { memory: mem.memory, table: this.table, exec } };
+    const csr = this.csrWrite(exec);
+    this.imports = { env: { memory: mem.memory, table: this.table, exec, csr } };
     mem.code.onDrop = (page) => this.release(page);
     for (let i = 0; i < MAX_HARTS; i++) {
       this.jumpCaches.push(new JumpCache(mem.buffer, i));
@@ -387,6 +390,19 @@ export class Jit implements Tier<Hart> {
     h.insnBits = raw;
     execOp(h, op, insn);
   };
+
+  /**
+   * The `csr` import: a CSR write through `exec`, then 1 when the block must
+   * leave right after it (csr-leave.ts), else 0. A trap unwinds as exec's.
+   */
+  private csrWrite(exec: typeof this.exec) {
+    return (op: number, insn: number, raw: number, pcLo: number, pcHi: number, retired: number): number => {
+      const c = (this.hart as Hart).c;
+      const before = { statusLo: c[S_MSTATUS * 2], statusHi: c[S_MSTATUS * 2 + 1], fcsr: c[S_FCSR * 2] };
+      exec(op, insn, raw, pcLo, pcHi, retired);
+      return csrWriteLeaves(this.hart as Hart, insn >>> 20, before) ? 1 : 0;
+    };
+  }
 
   /** The `exec` import with a profile: counts the op, and what the block retired before a trap in it. */
   private readonly profiledExec = (

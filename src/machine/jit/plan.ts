@@ -79,7 +79,9 @@ export function kindOf(op: number): number {
  * write, so no side effect on the machine: a read of time, cycle or
  * sstatus, say). In a block it runs through the exec helper, which raises
  * its illegal-instruction trap if the privilege or a counter enable says
- * so; reads of the FP CSRs are inline (isFpCsrRead).
+ * so; reads of the FP CSRs are inline (isFpCsrRead). Writes go through the
+ * `csr` helper, which also says whether the block must leave after them
+ * (jit/csr-leave.ts).
  */
 export function isCsrRead(op: number, insn: number): boolean {
   if (op !== 59 /* csrrs */ && op !== 60 /* csrrc */ && op !== 62 /* csrrsi */ && op !== 63 /* csrrci */)
@@ -98,16 +100,6 @@ export function isFpCsrRead(op: number, insn: number): boolean {
   return isCsrRead(op, insn) && csr >= 0x001 && csr <= 0x003;
 }
 
-/** Ops the table stops at that are translated in some encodings (kindOfInsn: CSR reads). */
-export const PARTLY_INLINE: ReadonlySet<number> = new Set([
-  59 /* csrrs */, 60 /* csrrc */, 62 /* csrrsi */, 63 /* csrrci */,
-]);
-
-/** kindOf for one instruction: also translated where the encoding makes it so (isCsrRead). */
-export function kindOfInsn(op: number, insn: number): number {
-  return isCsrRead(op, insn) ? Kind.inline : kindOf(op);
-}
-
 /**
  * The instructions of the block starting at byte offset `start` of a decoded
  * page, whose RAM is `mem`'s; empty when none can run.
@@ -124,7 +116,7 @@ export function planBlock(
     const opw = dec[s + 1];
     if ((opw & OPW_VALID) === 0) break; // not decoded yet (or a page-straddling instruction)
     const op = opw & OP_MASK;
-    const kind = kindOfInsn(op, dec[s]);
+    const kind = kindOf(op);
     if (kind === Kind.stop) break;
     const len = opw & OPW_COMPRESSED ? 2 : 4;
     out.push({ off, op, insn: dec[s], raw: slotRawBits(dec, off, mem), len });

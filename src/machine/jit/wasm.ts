@@ -278,8 +278,8 @@ export class Code {
 export interface ModuleSpec {
   params: number[];
   results: number[];
-  /** Host functions imported as env.<name>, all of type (i32 x n) -> void. */
-  imports: { name: string; params: number }[];
+  /** Host functions imported as env.<name>, of type (i32 x params) -> void, or -> i32 with `results: 1`. */
+  imports: { name: string; params: number; results?: number }[];
   /** Import env.table, a funcref table of functions of this signature (type 0), as table 0. */
   table?: boolean;
   /** Each function: its extra locals as [count, type] runs, and its body (without the final `end`). */
@@ -298,7 +298,9 @@ function modulePrefix(spec: ModuleSpec): Uint8Array {
     for (const imp of spec.imports) {
       types.byte(0x60).u32(imp.params);
       for (let i = 0; i < imp.params; i++) types.byte(I32);
-      types.u32(0);
+      const results = imp.results ?? 0;
+      types.u32(results);
+      for (let i = 0; i < results; i++) types.byte(I32);
     }
     section(out, 1, types);
     const imports = new Code().u32(1 + spec.imports.length + (spec.table ? 1 : 0));

@@ -1,9 +1,11 @@
 (module
   (type $t0 (func (param i32 i32 i32 i32 i32 i32) (result i32)))
   (type $t1 (func (param i32 i32 i32 i32 i32 i32)))
+  (type $t2 (func (param i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "memory" (memory $env.memory 0))
   (import "env" "table" (table $env.table 0 funcref))
   (import "env" "exec" (func $env.exec (type $t1)))
+  (import "env" "csr" (func $env.csr (type $t2)))
   (func $f0 (type $t0) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (result i32)
     (local $l6 i64) (local $l7 i32) (local $l8 i64) (local $l9 i32) (local $l10 i64) (local $l11 i32) (local $l12 i64) (local $l13 f64) (local $l14 f64) (local $l15 f64) (local $l16 f64) (local $l17 f64) (local $l18 f64) (local $l19 f64) (local $l20 f64) (local $l21 i64) (local $l22 i64) (local $l23 i64) (local $l24 i64) (local $l25 i32)
     local.get $p2

@@ -50,9 +50,9 @@ test("each return from compiled code is classified once, by its cause", { skip }
   // Within a few per loop: each loop's first passes run while its blocks are being compiled.
   const near = (n: number, expected: number, what: string) =>
     assert.ok(Math.abs(n - expected) <= 20, `${what}: ${n}, not ${expected} (${JSON.stringify(data.exits)})`);
-  // Every pass of loop_stop returns before the lr.w; of loop_mem, at the misaligned load.
+  // Every pass of loop_stop returns before the fence.i; of loop_mem, at the misaligned load.
   near(data.exits.stop, PASSES, "stops");
-  near(data.stopOps["lr.w"], PASSES, "stops before lr.w");
+  near(data.stopOps["fence.i"], PASSES, "stops before fence.i");
   // loop_mem once a pass, loop_tlb3 three times (at each load: the block called after an exit starts
   // at the load that missed and, its entry refilled, runs on to the next); loop_tlb's two pages
   // sharing a TLB index stay in blocks (two ways: direct-mapped, they left twice a pass).

@@ -34,7 +34,10 @@ export function csrWriteLeaves(h: Hart, csr: number, before: CsrBefore): boolean
   if (csr !== 0x100 /* sstatus */ && csr !== 0x300 /* mstatus */) return true;
   const lo = c[S_MSTATUS * 2];
   if ((lo & MSTATUS_FS) === 0 && (before.statusLo & MSTATUS_FS) !== 0) return true;
-  return ((lo ^ before.statusLo) & TRANSLATION) !== 0 || ((c[S_MSTATUS * 2 + 1] ^ before.statusHi) & ~MSTATUS_HI_SD) !== 0;
+  return (
+    ((lo ^ before.statusLo) & TRANSLATION) !== 0 ||
+    ((c[S_MSTATUS * 2 + 1] ^ before.statusHi) & ~MSTATUS_HI_SD) !== 0
+  );
 }
 
 const FRM = 7 << 5;

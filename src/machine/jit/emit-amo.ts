@@ -1,11 +1,11 @@
-import { TLB_STORE } from "../mmu/tlb.ts";
+import { TLB_LOAD, TLB_STORE } from "../mmu/tlb.ts";
 import { type BlockEmitter, forOps, type OpEmitters } from "./emit.ts";
 import { address, probe } from "./emit-mem.ts";
 import { Op } from "./wasm.ts";
 
 /**
- * A: the AMOs inline (LR and SC stop the block: the reservation lives in
- * the interpreter). Harts run one at a time, so an AMO is a plain
+ * A: the AMOs inline, LR and SC through the exec helper behind the probe
+ * (lrsc). Harts run one at a time, so an AMO is a plain
  * read-modify-write (cpu/exec/rva.ts), here at the host address of the
  * store TLB probe: a miss, a misaligned address (which must raise
  * address-misaligned), MMIO or a page holding code leaves the block before
@@ -84,6 +84,29 @@ const amo = (e: BlockEmitter) => {
   c.get(s);
   e.setRd(e.rd);
 };
+
+/**
+ * LR and SC in blocks: the reservation (address and the value LR read:
+ * cpu/exec/rva.ts) lives in the interpreter's hart, so the exec helper runs
+ * them, but only after the TLB probe LR's load or SC's store would make
+ * (the banks the interpreter refills for a block's first access) hit: a
+ * miss, a misaligned address, MMIO or, for SC, a page holding code leaves
+ * the block before the instruction as for any access, so the helper never
+ * faults on translation or writes into decoded code.
+ */
+const lrsc = (e: BlockEmitter) => {
+  const { op, insn } = e.ins;
+  const isLr = op === 77 /* lr.w */ || op === 88 /* lr.d */;
+  address(e, 0);
+  probe(e, isLr ? TLB_LOAD : TLB_STORE, ((insn >>> 12) & 7) === 3 ? 8 : 4);
+  e.c.op(Op.drop);
+  e.helper();
+};
+
+export const LRSC_EMITTERS: OpEmitters = forOps(
+  [77 /* lr.w */, 78 /* sc.w */, 88 /* lr.d */, 89 /* sc.d */],
+  lrsc,
+);
 
 export const AMO_EMITTERS: OpEmitters = forOps(
   [

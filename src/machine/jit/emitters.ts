@@ -1,6 +1,6 @@
 import { OP_COUNT, OP_NAMES } from "../../isa/decoder.generated.ts";
 import type { OpEmit, OpEmitters } from "./emit.ts";
-import { AMO_EMITTERS } from "./emit-amo.ts";
+import { AMO_EMITTERS, LRSC_EMITTERS } from "./emit-amo.ts";
 import { BASE_EMITTERS } from "./emit-base.ts";
 import { BRANCH_EMITTERS } from "./emit-branch.ts";
 import { CSR_EMITTERS } from "./emit-csr.ts";
@@ -39,4 +39,5 @@ export const EMITTERS = emitterTable([
   FP_CVT_EMITTERS,
   CSR_EMITTERS,
   AMO_EMITTERS,
+  LRSC_EMITTERS,
 ]);

@@ -1,7 +1,7 @@
 /*
  * Known returns from compiled code, for tests/machine/jit-profile.test.ts
  * (run with every slot that runs twice compiled). Each pass of loop_stop
- * leaves compiled code once, before an lr.w (no block translates it);
+ * leaves compiled code once, before a fence.i (no block translates it);
  * each pass of loop_mem once, at a misaligned load (its TLB probe misses);
  * loop_tlb's two loads, whose pages share a TLB index (the address XOR
  * SAME_INDEX1, which the test defines from mmu/tlb.ts's index), stay in
@@ -24,7 +24,7 @@ loop_stop:
   addi t0, s1, 3
 .globl stop_insn
 stop_insn:
-  lr.w t1, (s2)
+  fence.i
   addi s0, s0, -1
   bnez s0, loop_stop
   li s0, PASSES

@@ -118,8 +118,10 @@ function writeMstatus(h: Hart, lo: number, hi: number): void {
   ) {
     h.tlb.flush();
   } else if (changed & MSTATUS_SUM && !(v & MSTATUS_SUM)) h.tlb.flushSumEntries();
-  // A newly set interrupt enable may let a pending interrupt in before the next instruction.
-  if (changed & v & (MSTATUS_SIE | MSTATUS_MIE)) h.sliceEnd = 0;
+  // A newly set interrupt enable lets a pending interrupt in before the next instruction. One that
+  // becomes pending later ends the slice where its line or mip bit changes, so with none pending now
+  // the slice (and a JIT block: jit/csr-leave.ts) goes on, as after local_irq_restore in Linux.
+  if (changed & v & (MSTATUS_SIE | MSTATUS_MIE) && h.pendingInterrupt() >= 0) h.sliceEnd = 0;
 }
 
 /**

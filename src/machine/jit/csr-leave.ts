@@ -2,13 +2,6 @@ import { MSTATUS_FS, MSTATUS_HI_SD, MSTATUS_MPP, MSTATUS_MPRV, MSTATUS_MXR } fro
 import { S_FCSR, S_MSTATUS } from "../cpu/csr-slots.ts";
 import type { Hart } from "../cpu/hart.ts";
 
-/** What a CSR write may change that a block assumed: mstatus and fcsr before it (csrWriteLeaves). */
-export interface CsrBefore {
-  statusLo: number;
-  statusHi: number;
-  fcsr: number;
-}
-
 /**
  * Whether a block must leave right after a CSR write it ran through the
  * `csr` helper (jit.ts), so that the interpreter sees its effect before the
@@ -25,19 +18,24 @@ export interface CsrBefore {
  * between Initial, Clean and Dirty (local_irq_save/restore, Linux's uaccess
  * SUM toggling, context switches): the block's TLB probes read the TLB at
  * each access, so the entries a cleared SUM drops are missed at once.
+ * statusLo/statusHi/fcsr: mstatus and fcsr before the write (plain numbers:
+ * no allocation per write).
  */
-export function csrWriteLeaves(h: Hart, csr: number, before: CsrBefore): boolean {
+export function csrWriteLeaves(
+  h: Hart,
+  csr: number,
+  statusLo: number,
+  statusHi: number,
+  fcsr: number,
+): boolean {
   if (h.sliceEnd === 0) return true;
   if (STAYS.has(csr)) return false;
   const c = h.c;
-  if (csr >= 0x001 && csr <= 0x003) return ((c[S_FCSR * 2] ^ before.fcsr) & FRM) !== 0;
+  if (csr >= 0x001 && csr <= 0x003) return ((c[S_FCSR * 2] ^ fcsr) & FRM) !== 0;
   if (csr !== 0x100 /* sstatus */ && csr !== 0x300 /* mstatus */) return true;
   const lo = c[S_MSTATUS * 2];
-  if ((lo & MSTATUS_FS) === 0 && (before.statusLo & MSTATUS_FS) !== 0) return true;
-  return (
-    ((lo ^ before.statusLo) & TRANSLATION) !== 0 ||
-    ((c[S_MSTATUS * 2 + 1] ^ before.statusHi) & ~MSTATUS_HI_SD) !== 0
-  );
+  if ((lo & MSTATUS_FS) === 0 && (statusLo & MSTATUS_FS) !== 0) return true;
+  return ((lo ^ statusLo) & TRANSLATION) !== 0 || ((c[S_MSTATUS * 2 + 1] ^ statusHi) & ~MSTATUS_HI_SD) !== 0;
 }
 
 const FRM = 7 << 5;

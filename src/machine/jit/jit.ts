@@ -398,9 +398,11 @@ export class Jit implements Tier<Hart> {
   private csrWrite(exec: typeof this.exec) {
     return (op: number, insn: number, raw: number, pcLo: number, pcHi: number, retired: number): number => {
       const c = (this.hart as Hart).c;
-      const before = { statusLo: c[S_MSTATUS * 2], statusHi: c[S_MSTATUS * 2 + 1], fcsr: c[S_FCSR * 2] };
+      const statusLo = c[S_MSTATUS * 2];
+      const statusHi = c[S_MSTATUS * 2 + 1];
+      const fcsr = c[S_FCSR * 2];
       exec(op, insn, raw, pcLo, pcHi, retired);
-      return csrWriteLeaves(this.hart as Hart, insn >>> 20, before) ? 1 : 0;
+      return csrWriteLeaves(this.hart as Hart, insn >>> 20, statusLo, statusHi, fcsr) ? 1 : 0;
     };
   }
 

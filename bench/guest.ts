@@ -7,9 +7,15 @@
  * geometric mean, and the peak RSS (VmHWM) of both host processes.
  *
  *   npm run bench:guest -- [--runs N] [--only gzip,lua] [--mem 256M] [--smp 1] [--data-mb 1]
- *                          [--virtus-args "..."]
+ *                          [--virtus-args "..."] [--against DIR]
+ *
+ * --against DIR runs another checkout's Virtus (DIR/bin/virtus.js, e.g. a worktree at main) in
+ * QEMU's place, same arguments, alternating: an A/B of two builds under the same load, which
+ * says whether a change is faster in wall time when the machine is too busy for ratios to QEMU.
  */
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { GuestSession } from "../tests/support/guest-session.ts";
 import { ensureBenchGuest } from "./guest-image.ts";
@@ -40,6 +46,7 @@ function cliValues() {
         smp: { type: "string", default: "1" },
         "data-mb": { type: "string", default: "1" },
         "virtus-args": { type: "string", default: "" },
+        against: { type: "string" },
       },
     }).values;
   } catch (e) {
@@ -59,22 +66,26 @@ try {
   fail((e as Error).message);
 }
 const extra = values["virtus-args"] ? values["virtus-args"].split(" ") : [];
+const againstBin = values.against === undefined ? undefined : resolve(values.against, "bin/virtus.js");
+if (againstBin !== undefined && !existsSync(againstBin))
+  fail(`--against takes a Virtus checkout (with bin/virtus.js and node_modules), not "${values.against}"`);
+const otherName = againstBin === undefined ? "QEMU" : "base";
 const guest = await ensureBenchGuest((l) => console.error(l));
 
 type Engine = "virtus" | "qemu";
 
 function session(engine: Engine): GuestSession {
   const { kernel, initrd } = guest;
-  if (engine === "virtus")
-    return new GuestSession([
-      ...virtusBootArgs(kernel, initrd),
-      "--mem",
-      values.mem,
-      "--smp",
-      values.smp,
-      ...VIRTUS_SAME_DEVICES,
-      ...extra,
-    ]);
+  const args = [
+    ...virtusBootArgs(kernel, initrd),
+    "--mem",
+    values.mem,
+    "--smp",
+    values.smp,
+    ...VIRTUS_SAME_DEVICES,
+  ];
+  if (engine === "virtus") return new GuestSession([...args, ...extra]);
+  if (againstBin !== undefined) return new GuestSession([againstBin, "run", ...args], process.execPath);
   return new GuestSession(qemuArgs(kernel, initrd, values.smp, values.mem), "qemu-system-riscv64");
 }
 
@@ -135,7 +146,8 @@ for (let i = 0; i < runs; i++) {
       digests.set(w.name, r.digest);
     }
     const line = workloads.map((w) => `${w.name} ${results.get(w.name)!.seconds.toFixed(2)}`).join(", ");
-    console.error(`run ${i + 1} ${engine}: ${line} s; peak RSS ${mb(peakRss)}`);
+    const label = engine === "qemu" && againstBin !== undefined ? "base" : engine;
+    console.error(`run ${i + 1} ${label}: ${line} s; peak RSS ${mb(peakRss)}`);
   }
 }
 
@@ -145,9 +157,9 @@ const rows: Row[] = workloads.map((w) => ({
   qemu: median(times.qemu.get(w.name)!),
 }));
 const qemuVersion = execFileSync("qemu-system-riscv64", ["--version"], { encoding: "utf8" }).split("\n")[0];
-console.log(formatTable(rows));
+console.log(formatTable(rows, otherName));
 console.log(
-  `\npeak RSS (VmHWM, median): virtus ${mb(median(rss.virtus))} | qemu ${mb(median(rss.qemu))}` +
+  `\npeak RSS (VmHWM, median): virtus ${mb(median(rss.virtus))} | ${otherName} ${mb(median(rss.qemu))}` +
     ` | runs ${runs}, --mem ${values.mem}, --smp ${values.smp}`,
 );
 console.log(`${qemuVersion}; node ${process.version}; initramfs ${guest.initrd}`);

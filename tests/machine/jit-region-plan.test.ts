@@ -51,6 +51,24 @@ test("an if/else: the head, both arms and the join, breadth first; the return le
   );
 });
 
+test("laid out in reverse postorder: a block comes after every block that moves to it, except along back edges", () => {
+  const { dec, mem } = page([
+    encodeB(0x20, 0, 5, 1), // 0x00 bnez t0, 0x20
+    encodeJal(12, 0), // 0x04 j 0x10
+    0,
+    0,
+    add(12, 12, 10), // 0x10
+    encodeJal(12, 0), // 0x14 j 0x20
+    0,
+    0,
+    add(12, 12, 11), // 0x20
+    encodeB(-0x24, 0, 12, 1), // 0x24 bnez a2, 0x00 (a back edge)
+    jalr(0, 1), // 0x28 ret
+  ]);
+  // Breadth first, 0x20 (the branch's target) would come before 0x10, which jumps to it.
+  assert.deepEqual(starts(planRegion(dec, 0, mem)), [0x00, 0x10, 0x20]);
+});
+
 test("a call to a leaf on the same page joins; targets on another page, undecoded or past the page do not", () => {
   const { dec, mem } = page(
     [

@@ -54,9 +54,12 @@ import { Code, F64, I32, I64, Op, VOID } from "./wasm.ts";
  * to block without returning to JavaScript (design 2.4).
  *
  * A region (region.ts) is several blocks of one page in one such function,
- * entered at its first: a loop around a br_table on the local `which`
- * runs the next one (jumpInside: a move checks that the target's pass fits
- * the budget), so registers stay in locals from block to block.
+ * entered at its first, so registers stay in locals from block to block.
+ * Its blocks are in reverse postorder: a move to a later block is a branch
+ * to the end of the wasm block just before that block's code; a back edge
+ * sets the local `which` and goes round a loop around a br_table on it.
+ * Each move first checks that a pass of the target block fits the budget
+ * (else the block leaves with pc at the target).
  *
  * Guest registers the block uses live in wasm locals and are written back
  * on the way out. Anything irregular (a TLB miss, a misaligned access,
@@ -223,6 +226,8 @@ export class BlockEmitter {
   private readonly region: RegionFrame | undefined;
   /** Dispatch blocks around the code being emitted (a region's later blocks). */
   private switchDepth = 0;
+  /** In a region: the index of the block being emitted. */
+  private blockIndex = 0;
   /** Ifs enclosing the code being emitted (for branch depths). */
   private ifs = 0;
   private endsWithJump = false;
@@ -290,6 +295,7 @@ export class BlockEmitter {
     this.open = [...new Set(this.forward.filter((t) => t >= 0))].sort((a, b) => b - a);
     this.forwardEdges += this.forward.filter((t) => t >= 0).length;
     this.switchDepth = this.region === undefined ? 0 : this.region.blocks.length - 1 - i;
+    this.blockIndex = i;
   }
 
   /**
@@ -469,11 +475,14 @@ export class BlockEmitter {
    * Jumps back to the block's first instruction from the branch at index k
    * (k + 1 instructions retired this pass), if a whole further pass (at most
    * L) fits in the budget; otherwise leaves with pc at the first instruction.
-   * In a region: to the start of its block `to` (a pass of that block must fit).
+   * In a region: to the start of its block `to` (a pass of that block must
+   * fit): a later block's code is a branch away (the end of the dispatch
+   * block just before it), an earlier one's through the dispatch loop.
    */
   private backEdge(k: number, to?: number): void {
     const c = this.c;
-    const target = to === undefined ? this.insns : (this.region as RegionFrame).blocks[to].insns;
+    const region = this.region as RegionFrame;
+    const target = to === undefined ? this.insns : region.blocks[to].insns;
     c.get(this.n)
       .i32Const(k + 1)
       .op(Op.i32Add)
@@ -483,6 +492,7 @@ export class BlockEmitter {
       .get(P_BUDGET)
       .op(Op.i32LeS);
     if (to === undefined) c.op(Op.brIf).u32(this.topDepth());
+    else if (to > this.blockIndex) c.op(Op.brIf).u32(this.ifs + this.open.length + (to - this.blockIndex - 1));
     else {
       c.op(Op.if, VOID)
         .i32Const(to)

@@ -13,6 +13,11 @@ import { type Insn, Kind, kindOf, planBlock, targetOf } from "./plan.ts";
  * way out (another page, an indirect jump, a memory miss, the budget) is
  * the block's. A block may appear in several regions, and as a block of
  * its own: regions are entered at their first block only.
+ *
+ * The blocks are laid out in reverse postorder from the first, so that
+ * every move that is not a loop's back edge goes to a later block: those
+ * are forward branches in the wasm, and only back edges pass through the
+ * dispatch loop (emit.ts).
  */
 
 /** Blocks in a region, at most. */
@@ -58,7 +63,24 @@ export function planRegion(
       total += insns.length;
     }
   }
-  return blocks;
+  return inReversePostorder(blocks);
+}
+
+/** The region's blocks in reverse postorder of a depth-first walk from the first (successors taken last to first). */
+function inReversePostorder(blocks: RegionBlock[]): RegionBlock[] {
+  const at = new Map(blocks.map((b, i) => [b.start, i]));
+  const seen = new Set<number>();
+  const post: RegionBlock[] = [];
+  const visit = (i: number) => {
+    seen.add(i);
+    const next = successors(blocks[i].insns)
+      .map((t) => at.get(t))
+      .filter((j) => j !== undefined);
+    for (const j of next.reverse()) if (!seen.has(j)) visit(j);
+    post.push(blocks[i]);
+  };
+  visit(0);
+  return post.reverse();
 }
 
 const helperOp: OpEmit = (e) => e.helper();

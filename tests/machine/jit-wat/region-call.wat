@@ -60,11 +60,7 @@
           i32.add
           local.get $p2
           i32.le_s
-          if $I5
-            i32.const 1
-            local.set $l25
-            br $L2
-          end
+          br_if $B3
           local.get $l6
           i64.const 24
           i64.add
@@ -113,7 +109,7 @@
     i64.store offset=512
     local.get $l9
     i32.eqz
-    if $I6
+    if $I5
       local.get $p5
       return
     end
@@ -136,7 +132,7 @@
     i64.load offset=7929856
     local.get $l8
     i64.ne
-    if $I7
+    if $I6
       local.get $l11
       i32.const 16
       i32.add
@@ -153,7 +149,7 @@
     local.get $p1
     i32.eq
     i32.and
-    if $I8
+    if $I7
       local.get $p0
       local.get $p1
       local.get $p2

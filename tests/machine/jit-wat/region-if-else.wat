@@ -61,11 +61,7 @@
               i32.add
               local.get $p2
               i32.le_s
-              if $I7
-                i32.const 1
-                local.set $l25
-                br $L2
-              end
+              br_if $B4
               local.get $l6
               i64.const 8
               i64.add
@@ -95,7 +91,7 @@
           local.get $l23
           i64.const 0
           i64.ne
-          if $I8
+          if $I7
             local.get $l7
             i32.const 3
             i32.add
@@ -104,11 +100,7 @@
             i32.add
             local.get $p2
             i32.le_s
-            if $I9
-              i32.const 2
-              local.set $l25
-              br $L2
-            end
+            br_if $B3
             local.get $l6
             i64.const 28
             i64.add
@@ -129,7 +121,7 @@
           i32.add
           local.get $p2
           i32.le_s
-          if $I10
+          if $I8
             i32.const 0
             local.set $l25
             br $L2
@@ -157,7 +149,7 @@
         local.get $l21
         i64.const 0
         i64.ne
-        if $I11
+        if $I9
           local.get $l7
           i32.const 4
           i32.add
@@ -166,7 +158,7 @@
           i32.add
           local.get $p2
           i32.le_s
-          if $I12
+          if $I10
             i32.const 1
             local.set $l25
             br $L2
@@ -207,7 +199,7 @@
     i64.store offset=512
     local.get $l9
     i32.eqz
-    if $I13
+    if $I11
       local.get $p5
       return
     end
@@ -230,7 +222,7 @@
     i64.load offset=7929856
     local.get $l8
     i64.ne
-    if $I14
+    if $I12
       local.get $l11
       i32.const 16
       i32.add
@@ -247,7 +239,7 @@
     local.get $p1
     i32.eq
     i32.and
-    if $I15
+    if $I13
       local.get $p0
       local.get $p1
       local.get $p2

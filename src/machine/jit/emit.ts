@@ -492,7 +492,8 @@ export class BlockEmitter {
       .get(P_BUDGET)
       .op(Op.i32LeS);
     if (to === undefined) c.op(Op.brIf).u32(this.topDepth());
-    else if (to > this.blockIndex) c.op(Op.brIf).u32(this.ifs + this.open.length + (to - this.blockIndex - 1));
+    else if (to > this.blockIndex)
+      c.op(Op.brIf).u32(this.ifs + this.open.length + (to - this.blockIndex - 1));
     else {
       c.op(Op.if, VOID)
         .i32Const(to)

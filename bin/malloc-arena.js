@@ -10,10 +10,10 @@
 
 const TUNABLE = "glibc.malloc.arena_max";
 /**
- * V8 flags the re-execution adds for the main thread, which only relays the console and commands
- * to the VM's worker (whose own young generation is set by its resourceLimits, vm-worker.ts): a 1
- * MiB semi-space instead of V8's up to 8 MiB. Measured on the default guest booted and idle
- * (docs/PERFORMANCE.md, 2026-12-04 12:25): ~7 MB less peak RSS, the boot's CPU time unchanged.
+ * V8 flags the re-execution adds for the main thread, which runs the VM (host/node/vm-in-thread.ts):
+ * a 1 MiB semi-space instead of V8's up to 8 MiB, as a daemon's VM worker has by its resourceLimits
+ * (vm-worker.ts). Measured on the default guest booted and idle (docs/PERFORMANCE.md, 2026-12-04
+ * 12:25, when the VM still had a worker): ~7 MB less peak RSS, the boot's CPU time unchanged.
  */
 const MAIN_THREAD_V8_FLAGS = ["--max-semi-space-size=1"];
 

@@ -66,8 +66,6 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
 };
 
 const named = process.argv[2];
-// The VM's worker thread boots while run's modules load (it waits for its boot request).
-if (named === "run") (await import("../host/node/vm-worker.ts")).VmWorker.prestart();
 const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
 for (const add of await Promise.all(wanted.map((name) => COMMANDS[name]()))) add(program);
 

@@ -1,6 +1,7 @@
 /**
- * `virtus run`'s side of a VM: the VM runs in a worker thread
- * (vm-worker.ts) and this process attaches it to the terminal. The one
+ * `virtus run`'s side of a VM: the VM runs on this thread behind
+ * vm-worker.ts's protocol (vm-in-thread.ts: no worker's isolate, ~15 MiB
+ * less memory) and this attaches it to the terminal. The one
  * place where console input (with QEMU's Ctrl-A escapes) goes in, guest
  * output comes out, and how the run ended becomes the exit status
  * (exit-code.ts). Reboots, the end of piped input and --exec are the
@@ -41,7 +42,7 @@ export interface SessionOptions {
   attachments?: SessionAttachment[];
 }
 
-/** Boots (or restores) the VM in a worker, runs it attached to the terminal and returns the exit code. */
+/** Boots (or restores) the VM, runs it attached to the terminal and returns the exit code. */
 export async function runSession(boot: BootRequest, opts: SessionOptions = {}): Promise<number> {
   const stdin = opts.input ?? process.stdin;
   const writeHost = opts.writeHost ?? ((t: string) => process.stderr.write(t));
@@ -51,6 +52,7 @@ export async function runSession(boot: BootRequest, opts: SessionOptions = {}): 
   let consoleIn: ConsoleInput | undefined;
   const worker = await VmWorker.start({
     boot,
+    inThread: true,
     onOutput: output,
     onInputTaken: (n) => consoleIn?.taken(n),
     onLog: (t) => writeHost(`${t}\n`),

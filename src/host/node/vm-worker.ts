@@ -4,13 +4,16 @@
  * messages, and hands back output, events and how the run ended. Nothing
  * here waits on the guest without a bound: a worker that crashes ends the
  * run as "crashed", one that stops answering fails its commands after a
- * timeout and is terminated by quit().
+ * timeout and is terminated by quit(). With `inThread` the same protocol
+ * runs over a MessageChannel to a VM on this thread (vm-in-thread.ts:
+ * `virtus run`'s), which a hung VM would hang with it.
  *
  *   const w = await VmWorker.start({ boot: { type: "boot", config }, onOutput: (b) => stdout.write(b) });
  *   w.input(bytes);
  *   const reply = await w.execute({ execute: "status" });   // {return: …} or {error: …}
  *   const outcome = await w.ended;
  */
+import { getHeapStatistics } from "node:v8";
 import { type ResourceLimits, Worker } from "node:worker_threads";
 import { VirtusError } from "../../machine/errors.ts";
 import type { VmCommand, VmEvent, VmReply, VmStatus } from "../../vm/commands.ts";
@@ -18,6 +21,7 @@ import type { VmConfig } from "../../vm/config.ts";
 import type { BootRequest, FromWorker, ToWorker } from "../../vm/protocol.ts";
 import type { RunOutcome } from "../../vm/runner.ts";
 import { traceStartup } from "./startup-trace.ts";
+import { InThreadVm, type VmThread } from "./vm-in-thread.ts";
 import type { WorkerFaults } from "./vm-worker-main.ts";
 
 /** How a worker's run ended: the VM's own outcome, or the worker died or had to be killed. */
@@ -44,6 +48,11 @@ export interface VmWorkerOptions {
    * outOfMemory set.
    */
   resourceLimits?: ResourceLimits;
+  /**
+   * Serve the VM on this thread instead of a worker (vm-in-thread.ts: `virtus run`'s one VM, ~15
+   * MiB less memory). Not with faults or resourceLimits, which are a worker's.
+   */
+  inThread?: boolean;
 }
 
 /** What a worker thread uses of the host. */
@@ -80,17 +89,8 @@ function spawnWorker(faults: WorkerFaults | undefined, resourceLimits: ResourceL
   });
 }
 
-let prestarted: Worker | undefined;
-
-function takePrestarted(): Worker | undefined {
-  const w = prestarted;
-  prestarted = undefined;
-  w?.ref();
-  return w;
-}
-
 export class VmWorker {
-  private readonly worker: Worker;
+  private readonly worker: VmThread;
   private readonly opts: VmWorkerOptions;
   private nextId = 1;
   private readonly waiting = new Map<number, (reply: VmReply) => void>();
@@ -106,20 +106,9 @@ export class VmWorker {
   private constructor(opts: VmWorkerOptions) {
     this.opts = opts;
     const plain = opts.faults === undefined && opts.resourceLimits === undefined;
-    this.worker = (plain ? takePrestarted() : undefined) ?? spawnWorker(opts.faults, opts.resourceLimits);
+    this.worker =
+      plain && opts.inThread === true ? new InThreadVm() : spawnWorker(opts.faults, opts.resourceLimits);
     this.ended = new Promise((r) => (this.settle = r));
-  }
-
-  /**
-   * Starts a worker thread now, for the next VmWorker.start without faults
-   * or heap limits (`virtus run` calls it before loading its own modules,
-   * so the thread's bootstrap overlaps them). The thread waits for its boot
-   * request; unused, it does not keep the process alive.
-   */
-  static prestart(): void {
-    if (prestarted !== undefined) return;
-    prestarted = spawnWorker(undefined, undefined);
-    prestarted.unref();
   }
 
   /**
@@ -140,6 +129,7 @@ export class VmWorker {
           resolve(w);
         } else if (m.type === "failed") {
           w.finish({ kind: "crashed", message: m.error.message });
+          void w.worker.terminate();
           reject(new VirtusError(m.error.code, m.error.message, m.error.exitCode));
         } else w.receive(m);
       });
@@ -260,6 +250,10 @@ export class VmWorker {
 
   async usage(): Promise<WorkerUsage> {
     if (this.outcome !== undefined) return { cpuMicros: 0, heapBytes: 0 };
+    if (!(this.worker instanceof Worker)) {
+      const cpu = process.threadCpuUsage();
+      return { cpuMicros: cpu.user + cpu.system, heapBytes: getHeapStatistics().used_heap_size };
+    }
     try {
       const [cpu, heap] = await Promise.all([this.worker.cpuUsage(), this.worker.getHeapStatistics()]);
       return { cpuMicros: cpu.user + cpu.system, heapBytes: heap.used_heap_size };

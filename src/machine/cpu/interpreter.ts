@@ -23,6 +23,7 @@ import {
   OPW_VALID,
   rawBits,
   SLOT_WORDS,
+  STRADDLE_PAGE,
 } from "../memory/code-cache.ts";
 import { TLB_FOLD, TLB_LOAD, TLB_MASK, TLB_STORE } from "../mmu/tlb.ts";
 import { CAUSE_BREAKPOINT, CAUSE_USER_ECALL, MSTATUS_FS } from "./constants.ts";
@@ -850,7 +851,8 @@ let lastRaw = 0;
 /**
  * First execution of a slot: fetch (may fault; a 32-bit instruction may
  * straddle into the next page), expand RVC, decode, and cache the result
- * unless it straddles a page (its upper half lives elsewhere). Pure ops
+ * unless it straddles a page (its upper half lives elsewhere: it is fetched
+ * again at every execution, and recorded for the JIT, noteStraddle). Pure ops
  * (isa/table.ts facts) that write x0, and fence, become OP_NOP. Leaves the words in lastInsn/lastRaw.
  */
 function decodeSlot(h: Hart, dec: Int32Array, s: number, pcLo: number): number {
@@ -864,9 +866,16 @@ function decodeSlot(h: Hart, dec: Int32Array, s: number, pcLo: number): number {
   if (op !== 0 && (compressed || (pcLo & 0xfff) !== 0xffe)) {
     dec[s] = insn;
     dec[s + 1] = opw | (dec[s + 1] & ~OPW_DECODED); // the JIT's count may have started
-  }
+  } else if (op !== 0 && dec[STRADDLE_PAGE] === 0) noteStraddle(h, dec, insn, opw, pcLo);
   h.insnBits = raw;
   lastInsn = insn;
   lastRaw = raw;
   return opw;
+}
+
+/** Records the straddling instruction at pc (fetched just now) in `dec` for the JIT, with the RAM page of its upper half. */
+function noteStraddle(h: Hart, dec: Int32Array, insn: number, opw: number, pcLo: number): void {
+  const lo = (pcLo + 2) | 0;
+  const upper = h.fetchLinear(lo, lo === 0 ? (h.pcHi + 1) | 0 : h.pcHi); // a TLB hit: fetch() just read it
+  h.mem.code.noteStraddle(dec, insn, opw, (upper - h.mem.ramLinear) >>> 12);
 }

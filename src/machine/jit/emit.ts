@@ -14,6 +14,7 @@ import {
   JC_SETS,
   JC_SHIFT,
 } from "../memory/layout.ts";
+import { TLB_FETCH, TLB_FOLD, TLB_MASK } from "../mmu/tlb.ts";
 import {
   FP_DYN,
   forwardTargets,
@@ -380,6 +381,7 @@ export class BlockEmitter {
       this.c.op(Op.end);
       open.pop();
     }
+    if (ins.upper !== undefined) this.straddleCheck(ins.upper, ins.off, k);
     const insn = ins.insn;
     this.ins = ins;
     this.k = k;
@@ -387,6 +389,46 @@ export class BlockEmitter {
     this.rs1 = rs1Of(insn);
     this.rs2 = rs2Of(insn);
     this.imm = immediate(ins.op, insn);
+  }
+
+  /**
+   * Before an instruction straddling the page's end (plan.ts Insn.upper),
+   * whose upper half was read from the RAM page at linear `upper`: leaves
+   * before it (k retired) unless the current TLB set's fetch bank maps the
+   * next virtual page to that page. The block is cached by physical page,
+   * and the next page's translation may change on its own (a remap, a
+   * flush), so the interpreter, which fetches both halves and raises their
+   * faults, runs it then.
+   */
+  private straddleCheck(upper: number, off: number, k: number): void {
+    const c = this.c;
+    const { va, ent } = this;
+    // The entry's byte offset as emit-mem.ts probe() computes it (fetch bank: the set's first).
+    c.get(this.page).i64Const(0x1000).op(Op.i64Add).tee(va);
+    c.op(Op.i32WrapI64)
+      .tee(ent)
+      .i32Const(12 - 4)
+      .op(Op.i32ShrU);
+    c.get(ent)
+      .i32Const(TLB_FOLD - 4)
+      .op(Op.i32ShrU, Op.i32Xor)
+      .i32Const(TLB_MASK << 4)
+      .op(Op.i32And);
+    c.get(P_TLB)
+      .op(Op.i32Add)
+      .tee(ent)
+      .mem(Op.i64Load, 3, TLB_FETCH * 16)
+      .get(va)
+      .op(Op.i64Ne);
+    c.get(ent)
+      .mem(Op.i32Load, 2, TLB_FETCH * 16 + 8)
+      .get(va)
+      .op(Op.i32WrapI64, Op.i32Add);
+    c.i32Const(upper | 0).op(Op.i32Ne, Op.i32Or);
+    this.ifOpen();
+    this.pcConst(off);
+    this.exitWith(k);
+    this.ifClose();
   }
 
   /** Falls out past the last instruction (unless it jumped), writes back, stores pc and chains. */

@@ -18,7 +18,17 @@ import {
   WRITES_RD,
 } from "../../isa/facts.ts";
 import { immB, immJ } from "../../isa/imm.ts";
-import { OP_MASK, OP_NOP, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS, slotRawBits } from "../memory/code-cache.ts";
+import {
+  OP_MASK,
+  OP_NOP,
+  OPW_COMPRESSED,
+  OPW_VALID,
+  SLOT_WORDS,
+  STRADDLE_INSN,
+  STRADDLE_OPW,
+  STRADDLE_PAGE,
+  slotRawBits,
+} from "../memory/code-cache.ts";
 
 /**
  * What a block is (design 2.4): straight-line code inside one physical
@@ -26,7 +36,9 @@ import { OP_MASK, OP_NOP, OPW_COMPRESSED, OPW_VALID, SLOT_WORDS, slotRawBits } f
  * both tiers run the same decode. It may hold conditional branches (taken
  * ones leave the block, jump forward inside it, or loop back when they
  * target its first instruction) and ends after a jump, before an
- * instruction it cannot translate, or at the page's end. The emitter
+ * instruction it cannot translate, or at the page's end, after the 32-bit
+ * instruction straddling it if one is recorded (its upper half from the
+ * next page: Insn.upper). The emitter
  * (emit.ts) turns a plan into a wasm function body.
  *
  * What the JIT does with each op is a fact of the instruction table
@@ -45,6 +57,12 @@ export interface Insn {
   insn: number;
   raw: number;
   len: number;
+  /**
+   * For a 32-bit instruction straddling the page's end (at 0xffe): the
+   * linear address of the RAM page its upper half was read from, which the
+   * next virtual page must still map when the block reaches it.
+   */
+  upper?: number;
 }
 
 /** How a block treats an op (isa/facts.ts OP_JIT). */
@@ -114,7 +132,10 @@ export function planBlock(
   while (off < 4096 && out.length < MAX_BLOCK) {
     const s = (off >> 1) * SLOT_WORDS;
     const opw = dec[s + 1];
-    if ((opw & OPW_VALID) === 0) break; // not decoded yet (or a page-straddling instruction)
+    if ((opw & OPW_VALID) === 0) {
+      if (off === 0xffe && dec[STRADDLE_PAGE] !== 0) out.push(...straddling(dec, mem.ramLinear));
+      break; // not decoded yet (or a page-straddling instruction, last)
+    }
     const op = opw & OP_MASK;
     const kind = kindOf(op);
     if (kind === Kind.stop) break;
@@ -124,6 +145,14 @@ export function planBlock(
     if (kind === Kind.end) break;
   }
   return out;
+}
+
+/** The instruction straddling decoded page `dec`'s end, as recorded (memory/code-cache.ts STRADDLE_INSN), if a block may hold it. */
+function straddling(dec: Int32Array, ramLinear: number): Insn[] {
+  const op = dec[STRADDLE_OPW] & OP_MASK;
+  if (kindOf(op) === Kind.stop) return [];
+  const insn = dec[STRADDLE_INSN];
+  return [{ off: 0xffe, op, insn, raw: insn, len: 4, upper: ramLinear + (dec[STRADDLE_PAGE] - 1) * 4096 }];
 }
 
 export const rdOf = (i: number) => (i >>> 7) & 31;

@@ -63,10 +63,23 @@ export function slotRawBits(
   return rawBits(dec[s], dec[s + 1], mem.u16, mem.ramLinear + dec[PAGE_INDEX_WORD] * 4096 + s);
 }
 
-/** Index of a decoded page's last word, which holds its RAM page's index (rawBits needs the RAM). */
+/** Index of the word after a decoded page's slots, which holds its RAM page's index (rawBits needs the RAM). */
 export const PAGE_INDEX_WORD = 2048 * SLOT_WORDS;
-/** Bytes of host memory one decoded page takes (4 per byte of guest code, and the index). */
-export const DECODED_PAGE_BYTES = (PAGE_INDEX_WORD + 1) * 4;
+/**
+ * A 32-bit instruction at byte 0xffe straddles into the next virtual page,
+ * which may map any RAM page, so its slot is never valid (the interpreter
+ * fetches it from both pages at every execution). The page's last words
+ * record it for the JIT (CodeCache.noteStraddle): its expanded bits, its op
+ * word (valid), and 1 + the index of the RAM page its upper half was read
+ * from (0: none recorded). A block ending with it checks that the next
+ * virtual page still maps that page (jit/emit.ts straddleCheck), and a
+ * change to either page drops the decoded page (CodeCache.invalidate).
+ */
+export const STRADDLE_INSN = PAGE_INDEX_WORD + 1;
+export const STRADDLE_OPW = PAGE_INDEX_WORD + 2;
+export const STRADDLE_PAGE = PAGE_INDEX_WORD + 3;
+/** Bytes of host memory one decoded page takes (4 per byte of guest code, the index and the straddle record). */
+export const DECODED_PAGE_BYTES = (STRADDLE_PAGE + 1) * 4;
 /**
  * Decoded pages kept at most (64 MiB of host memory): without a bound, a
  * guest that runs code from every page of its RAM would make the host
@@ -91,6 +104,8 @@ export class CodeCache {
   evictions = 0;
   /** Where the next eviction looks first (a clock hand over the RAM pages). */
   private hand = 0;
+  /** RAM page -> the decoded pages whose recorded straddling instruction's upper half it holds. */
+  private readonly straddlers = new Map<number, number[]>();
 
   constructor(ramSize: number, ramLinear: number, maxPages = DEFAULT_MAX_CODE_PAGES) {
     if (!Number.isInteger(maxPages) || maxPages < 1)
@@ -110,7 +125,7 @@ export class CodeCache {
     let p = this.pages[idx];
     if (p === undefined) {
       if (this.live >= this.maxPages) this.evictOther(idx);
-      p = new Int32Array(PAGE_INDEX_WORD + 1);
+      p = new Int32Array(STRADDLE_PAGE + 1);
       p[PAGE_INDEX_WORD] = idx;
       this.pages[idx] = p;
       this.live++;
@@ -134,12 +149,49 @@ export class CodeCache {
     }
   }
 
+  /**
+   * Drops RAM page `idx`'s decoded code, and that of every page whose
+   * recorded straddling instruction reads its upper half from it.
+   */
   invalidate(idx: number): void {
     const p = this.pages[idx];
     if (p === undefined) return;
     this.pages[idx] = undefined;
     this.live--;
+    const upper = p[STRADDLE_PAGE] - 1;
+    if (upper >= 0) this.unlinkStraddle(idx, upper);
     this.onDrop(p);
+    const lower = this.straddlers.get(idx);
+    if (lower === undefined) return;
+    this.straddlers.delete(idx);
+    for (const i of lower) this.invalidate(i);
+  }
+
+  /**
+   * Records, in decoded page `dec`, the instruction straddling its end (see
+   * STRADDLE_INSN): expanded bits `insn`, op word `opw`, its upper half read
+   * from RAM page `upper`. Only the first is kept (another mapping's upper
+   * page fails the blocks' check and runs interpreted), and only while both
+   * pages hold decoded code: then no store TLB maps `upper`, so a store into
+   * it takes the slow path, and invalidate() drops `dec` too.
+   */
+  noteStraddle(dec: Int32Array, insn: number, opw: number, upper: number): void {
+    const idx = dec[PAGE_INDEX_WORD];
+    if (dec[STRADDLE_PAGE] !== 0 || this.pages[idx] !== dec || this.pages[upper] === undefined) return;
+    dec[STRADDLE_INSN] = insn;
+    dec[STRADDLE_OPW] = opw;
+    dec[STRADDLE_PAGE] = upper + 1;
+    const lower = this.straddlers.get(upper);
+    if (lower === undefined) this.straddlers.set(upper, [idx]);
+    else lower.push(idx);
+  }
+
+  private unlinkStraddle(idx: number, upper: number): void {
+    const lower = this.straddlers.get(upper);
+    if (lower === undefined) return;
+    const i = lower.indexOf(idx);
+    if (i >= 0) lower.splice(i, 1);
+    if (lower.length === 0) this.straddlers.delete(upper);
   }
 
   /** Drops decoded code overlapping RAM bytes [off, off + len) (offsets from the start of RAM). */

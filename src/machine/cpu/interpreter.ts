@@ -164,7 +164,9 @@ function execute(h: Hart, budget: number): void {
           dec[s + 1] = opw + (1 << JIT_SHIFT);
         else {
           if (j < hot) j = hot;
-          if (j === hot && (opw & OPW_VALID) !== 0) {
+          // (A recorded straddling instruction is never valid, yet a block may start there: a
+          // return address after a call at 0xffa.)
+          if (j === hot && ((opw & OPW_VALID) !== 0 || (s === 0xffe && dec[STRADDLE_PAGE] !== 0))) {
             // Hot: compile, and run the block at once, so the slots after this one (just as hot
             // in straight-line code) are not reached by the interpreter and compiled one by one.
             // (With batched or background compiling, the block may come later: j is then a count.)

@@ -90,6 +90,8 @@ export interface JitProfileData {
   memory: { refills: number; uncached: number; misaligned: number; stores: number };
   /** The pcs (low words, hex) most jump-cache misses went to, with their counts: a few, often, means entries that evict each other. */
   jcMissTargets: Record<string, number>;
+  /** The pcs (low words, hex) most returns of cause "not-compiled" were at, with their counts. */
+  notCompiledAt: Record<string, number>;
   /** Host helper calls by instruction name. */
   helperOps: Record<string, number>;
   compiled: number;
@@ -113,6 +115,8 @@ export class JitProfile implements TierProfile {
   readonly exits = new Float64Array(EXIT_CAUSES.length);
   /** Jump-cache misses by the pc (low word) they went to. */
   private readonly jcMissAt = new Map<number, number>();
+  /** Returns of cause "not-compiled" by the pc (low word) they were at. */
+  private readonly notCompiledAt = new Map<number, number>();
   /** By stopKey (op, and CSR for CSR instructions). */
   readonly stopOps = new Map<number, number>();
   readonly memory = new MemoryExits(() => this.i32);
@@ -189,10 +193,13 @@ export class JitProfile implements TierProfile {
     const s = pcLo & 0xffe;
     const kind = this.i32[(hartLinear + HART_EXIT_KIND) >>> 2];
     if (kind === EXIT_KIND_MEMORY) this.memory.left(hartLinear, tlbSet, dec, s, this.interpInsns);
-    if (this.classify(dec, s, this.hot, left, kind).startsWith("jc-miss")) {
-      const pc = pcLo >>> 0;
-      this.jcMissAt.set(pc, (this.jcMissAt.get(pc) ?? 0) + 1);
-    }
+    const cause = this.classify(dec, s, this.hot, left, kind);
+    const at = cause.startsWith("jc-miss")
+      ? this.jcMissAt
+      : cause === "not-compiled"
+        ? this.notCompiledAt
+        : null;
+    if (at !== null) at.set(pcLo >>> 0, (at.get(pcLo >>> 0) ?? 0) + 1);
   }
 
   fetchFaulted(): void {
@@ -273,12 +280,8 @@ export class JitProfile implements TierProfile {
       refused: this.refused,
       exits,
       stopOps: byName(this.stopOps, stopName),
-      jcMissTargets: Object.fromEntries(
-        [...this.jcMissAt]
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 16)
-          .map(([pc, n]) => [`0x${pc.toString(16)}`, n]),
-      ),
+      jcMissTargets: topPcs(this.jcMissAt),
+      notCompiledAt: topPcs(this.notCompiledAt),
       memory: { refills, uncached, misaligned, stores },
       helperOps: byName(this.helperOps, opName),
       compiled: this.compiled,
@@ -301,6 +304,7 @@ export class JitProfile implements TierProfile {
     this.exits.fill(0);
     this.stopOps.clear();
     this.jcMissAt.clear();
+    this.notCompiledAt.clear();
     this.memory.reset();
     this.helperOps.clear();
     this.compiled = 0;
@@ -308,4 +312,14 @@ export class JitProfile implements TierProfile {
     this.sizes.fill(0);
     this.compileMs = 0;
   }
+}
+
+/** The 16 pcs with the highest counts, as hex low words. */
+function topPcs(counts: Map<number, number>): Record<string, number> {
+  return Object.fromEntries(
+    [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 16)
+      .map(([pc, n]) => [`0x${pc.toString(16)}`, n]),
+  );
 }

@@ -12,7 +12,8 @@
  *   fn2: a0 = 20; j into fn after its first instruction    -> 21 + imm
  * (fn2's jump makes a region of two blocks, the second ending with the
  * straddling instruction.) With both called from a hot loop:
- * 1. they return what hi_a says;
+ * 1. they return what hi_a says, also when called at the straddling
+ *    instruction itself (a block starts there);
  * 2. a store into hi_a's high half (imm 9), then fence.i: the new immediate;
  * 3. the second virtual page remapped to hi_b, sfence.vma naming only that
  *    page: hi_b's immediate (the first page's translation did not change);
@@ -126,6 +127,11 @@ s_main:
   CALLS_GIVE(FN_OFF, 6, 10)
   CALLS_GIVE(FN2_OFF, 26, 11)
   CALLS_GIVE(FN_OFF, 6, 12)
+  /* entered at the straddling instruction itself (a return address, say): a0 += 5 each call */
+  li a0, CALLS
+  li a1, STR_VA + 0xffe
+  call call_many
+  CHECK_IMM(a0, CALLS * CALLS + 5 * CALLS * (CALLS + 1) / 2, 13)
 
   /* ---- 2: a store into the high half ---- */
   la t0, hi_a

@@ -160,13 +160,11 @@ function execute(h: Hart, budget: number): void {
         let j = opw >> JIT_SHIFT;
         // Where a block left off is where the next block should start: such a slot compiles at
         // a fraction of the threshold (exitHot), so the code between blocks gets its own sooner.
-        if (j < hot && !(afterBlock && j >= exitHot && (opw & OPW_VALID) !== 0))
+        if (j < hot && !(afterBlock && j >= exitHot && canStart(dec, s, opw)))
           dec[s + 1] = opw + (1 << JIT_SHIFT);
         else {
           if (j < hot) j = hot;
-          // (A recorded straddling instruction is never valid, yet a block may start there: a
-          // return address after a call at 0xffa.)
-          if (j === hot && ((opw & OPW_VALID) !== 0 || (s === 0xffe && dec[STRADDLE_PAGE] !== 0))) {
+          if (j === hot && canStart(dec, s, opw)) {
             // Hot: compile, and run the block at once, so the slots after this one (just as hot
             // in straight-line code) are not reached by the interpreter and compiled one by one.
             // (With batched or background compiling, the block may come later: j is then a count.)
@@ -764,6 +762,16 @@ function execute(h: Hart, budget: number): void {
 }
 
 const EMPTY = new Int32Array(2048 * SLOT_WORDS);
+
+/**
+ * Whether a block may start at slot `s` (op word `opw`) of `dec`: it is
+ * decoded, or holds the recorded instruction straddling the page's end
+ * (never valid, yet a block may start there: a return address after a
+ * call at 0xffa).
+ */
+function canStart(dec: Int32Array, s: number, opw: number): boolean {
+  return (opw & OPW_VALID) !== 0 || (s === 0xffe && dec[STRADDLE_PAGE] !== 0);
+}
 
 /**
  * FIRST_ACCESS values: a load (I-type immediate), a store (S-type), an AMO

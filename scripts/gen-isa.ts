@@ -166,7 +166,7 @@ function renumber(src: string, file: string): { text: string; findings: Finding[
   return { text, findings };
 }
 
-/** Offsets of untagged `case N` labels whose innermost switch is over an op (`op` or `... & OP_MASK`). */
+/** Offsets of untagged `case N` labels whose innermost switch is over an op (`op`, or `... & OP_MASK` or its local copy `opMask`). */
 function opCaseLabels(src: string): number[] {
   const out: number[] = [];
   // Per open brace: null for a plain one, else whether it opens the body of a switch over an op.
@@ -174,7 +174,7 @@ function opCaseLabels(src: string): number[] {
   const re = /switch\s*\(((?:[^()]|\([^()]*\))*)\)\s*\{|\{|\}|case\s+\d+\b(?!\s*\/\*)/g;
   for (const m of src.matchAll(re)) {
     const t = m[0];
-    if (t.startsWith("switch")) braces.push(/\bop\b|OP_MASK/.test(m[1]));
+    if (t.startsWith("switch")) braces.push(/\bop\b|OP_MASK|\bopMask\b/.test(m[1]));
     else if (t === "{") braces.push(null);
     else if (t === "}") braces.pop();
     else if (braces.findLast((b) => b !== null)) out.push(m.index ?? 0);

@@ -98,6 +98,20 @@ function runWithExecTriggers(h: Hart, budget: number): void {
 }
 
 function execute(h: Hart, budget: number): void {
+  // Imported constants are live bindings: optimized code loads each one from its module's cell
+  // with a hole check at every use (several per instruction). Local copies are plain values.
+  const jitShift = JIT_SHIFT;
+  const opMask = OP_MASK;
+  const opNop = OP_NOP;
+  const opwCompressed = OPW_COMPRESSED;
+  const opwDecoded = OPW_DECODED;
+  const opwValid = OPW_VALID;
+  const tlbFold = TLB_FOLD;
+  const tlbLoad = TLB_LOAD;
+  const tlbMask = TLB_MASK;
+  const tlbStore = TLB_STORE;
+  const mstatusFs = MSTATUS_FS;
+  const firstAccess = FIRST_ACCESS;
   const x = h.x;
   const f = h.f;
   const c = h.c;
@@ -157,11 +171,11 @@ function execute(h: Hart, budget: number): void {
       const s = pcLo & 0xffe; // slot (pc/2) * SLOT_WORDS (2)
       let opw = dec[s + 1];
       if (jit !== undefined) {
-        let j = opw >> JIT_SHIFT;
+        let j = opw >> jitShift;
         // Where a block left off is where the next block should start: such a slot compiles at
         // a fraction of the threshold (exitHot), so the code between blocks gets its own sooner.
         if (j < hot && !(afterBlock && j >= exitHot && canStart(dec, s, opw)))
-          dec[s + 1] = opw + (1 << JIT_SHIFT);
+          dec[s + 1] = opw + (1 << jitShift);
         else {
           if (j < hot) j = hot;
           if (j === hot && canStart(dec, s, opw)) {
@@ -169,7 +183,7 @@ function execute(h: Hart, budget: number): void {
             // in straight-line code) are not reached by the interpreter and compiled one by one.
             // (With batched or background compiling, the block may come later: j is then a count.)
             j = jit.compile(dec, pcLo & 0xfff);
-            dec[s + 1] = (dec[s + 1] & OPW_DECODED) | (j << JIT_SHIFT);
+            dec[s + 1] = (dec[s + 1] & opwDecoded) | (j << jitShift);
           }
           if (j > hot && limit - icount >= maxBlock) {
             // A compiled block starts here. It retires nothing when it cannot make progress. (With
@@ -179,7 +193,7 @@ function execute(h: Hart, budget: number): void {
               prof.interpInsns += icount - since;
               since = icount;
             }
-            const first = FIRST_ACCESS[dec[s + 1] & OP_MASK];
+            const first = firstAccess[dec[s + 1] & opMask];
             if (first !== 0 && refillFirstAccess(h, dec[s], first, prof)) {
               limit = 0; // the refill dropped decoded code (a store into its page): end the slice
               continue;
@@ -217,7 +231,7 @@ function execute(h: Hart, budget: number): void {
       afterBlock = false;
       let insn = dec[s];
       let raw = 0;
-      if ((opw & OPW_VALID) === 0) {
+      if ((opw & opwValid) === 0) {
         h.pcLo = pcLo;
         h.pcHi = pcHi;
         h.icount = icount;
@@ -225,10 +239,10 @@ function execute(h: Hart, budget: number): void {
         insn = lastInsn;
         raw = lastRaw;
       }
-      let nLo = (pcLo + (opw & OPW_COMPRESSED ? 2 : 4)) | 0;
+      let nLo = (pcLo + (opw & opwCompressed ? 2 : 4)) | 0;
       let nHi = nLo >>> 0 < pcLo >>> 0 ? (pcHi + 1) | 0 : pcHi;
-      switch (opw & OP_MASK) {
-        case OP_NOP:
+      switch (opw & opMask) {
+        case opNop:
           break;
         case 1 /* lui */:
           {
@@ -319,7 +333,7 @@ function execute(h: Hart, budget: number): void {
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
             const rd = (insn >>> 6) & 62;
-            const t = (tb + TLB_LOAD + (((lo >>> 12) ^ (lo >>> TLB_FOLD)) & TLB_MASK)) << 2;
+            const t = (tb + tlbLoad + (((lo >>> 12) ^ (lo >>> tlbFold)) & tlbMask)) << 2;
             let vLo: number;
             let vHi: number;
             if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & 7) === 0) {
@@ -355,7 +369,7 @@ function execute(h: Hart, budget: number): void {
             const f3 = (insn >>> 12) & 7;
             const size = 1 << (f3 & 3);
             const rd = (insn >>> 6) & 62;
-            const t = (tb + TLB_LOAD + (((lo >>> 12) ^ (lo >>> TLB_FOLD)) & TLB_MASK)) << 2;
+            const t = (tb + tlbLoad + (((lo >>> 12) ^ (lo >>> tlbFold)) & tlbMask)) << 2;
             let vLo: number;
             let vHi: number;
             if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & (size - 1)) === 0) {
@@ -416,7 +430,7 @@ function execute(h: Hart, budget: number): void {
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
             const f3 = (insn >>> 12) & 3;
             const size = 1 << f3;
-            const t = (tb + TLB_STORE + (((lo >>> 12) ^ (lo >>> TLB_FOLD)) & TLB_MASK)) << 2;
+            const t = (tb + tlbStore + (((lo >>> 12) ^ (lo >>> tlbFold)) & tlbMask)) << 2;
             // The store TLB never maps code pages or MMIO, so a hit is a plain RAM write.
             if (tw[t] === (lo & ~0xfff) && tw[t + 1] === hi && (lo & (size - 1)) === 0) {
               const at = (tu[t + 2] + lo) >>> 0;
@@ -676,9 +690,9 @@ function execute(h: Hart, budget: number): void {
             const a = x[rs1];
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-            const t = (tb + TLB_LOAD + (((lo >>> 12) ^ (lo >>> TLB_FOLD)) & TLB_MASK)) << 2;
+            const t = (tb + tlbLoad + (((lo >>> 12) ^ (lo >>> tlbFold)) & tlbMask)) << 2;
             if (
-              (st & MSTATUS_FS) === 0 ||
+              (st & mstatusFs) === 0 ||
               tw[t] !== (lo & ~0xfff) ||
               tw[t + 1] !== hi ||
               (lo & (dbl ? 7 : 3)) !== 0
@@ -691,7 +705,7 @@ function execute(h: Hart, budget: number): void {
             const rd = (insn >>> 6) & 62;
             f[rd] = i32[w];
             f[rd + 1] = dbl ? i32[w + 1] : -1; // singles are NaN-boxed
-            if ((st & MSTATUS_FS) !== MSTATUS_FS) h.fpDirty();
+            if ((st & mstatusFs) !== mstatusFs) h.fpDirty();
             break;
           }
         case 140 /* fsw */:
@@ -704,9 +718,9 @@ function execute(h: Hart, budget: number): void {
             const a = x[rs1];
             const lo = (a + imm) | 0;
             const hi = (x[rs1 + 1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-            const t = (tb + TLB_STORE + (((lo >>> 12) ^ (lo >>> TLB_FOLD)) & TLB_MASK)) << 2;
+            const t = (tb + tlbStore + (((lo >>> 12) ^ (lo >>> tlbFold)) & tlbMask)) << 2;
             if (
-              (c[S_MSTATUS * 2] & MSTATUS_FS) === 0 ||
+              (c[S_MSTATUS * 2] & mstatusFs) === 0 ||
               tw[t] !== (lo & ~0xfff) ||
               tw[t + 1] !== hi ||
               (lo & (dbl ? 7 : 3)) !== 0

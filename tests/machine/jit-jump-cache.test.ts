@@ -100,6 +100,29 @@ describe("jump-cache contents (link and the flushes)", () => {
     assert.deepEqual(entry(1, b, 0), [b | 0, 0, SET_A, 2]);
   });
 
+  test("flushes write nothing into a cache nothing was linked into since the last (other harts' stay untouched pages)", () => {
+    const { jit, words } = setup();
+    // A sentinel where no link put anything: a flush that wrote its zeros would erase it.
+    words(1).fill(0x5a5a5a5a);
+    jit.flushJumpCache(1);
+    jit.flushJumpCacheRegion(1, (BASE + 0x1000) | 0, 0, 30);
+    assert.equal(
+      words(1).findIndex((w) => w !== 0x5a5a5a5a),
+      -1,
+      "hart 1's memory was not written",
+    );
+    jit.link(1, a | 0, 0, SET_A, 1);
+    jit.flushJumpCache(1);
+    assert.equal(
+      words(1).findIndex((w) => w !== 0),
+      -1,
+      "once linked, the flush empties it",
+    );
+    words(1).fill(0x5a5a5a5a);
+    jit.flushJumpCache(1);
+    assert.equal(words(1)[0], 0x5a5a5a5a, "and the next flush, with nothing linked since, writes nothing");
+  });
+
   test("a page's flush empties that page's entries in either way, nothing else", () => {
     const { jit, entry } = setup();
     jit.link(0, a | 0, 0, SET_A, 1); // page 0x1000, way 1 once b is in

@@ -31,6 +31,14 @@ export class JumpCache {
   /** Bit (page & PAGE_MASK): an entry of such a page may be in the cache. */
   readonly pages = new Uint32Array((1 << PAGE_BITS) >>> 5);
 
+  /**
+   * Whether an entry may be non-empty (a link since the last flush). A flush of a cache that
+   * holds none writes nothing: flushes of every hart's cache (jit.ts, on code changes) would
+   * otherwise write the zeros of the 7 harts a 1-hart guest never runs into 896 KiB of pages
+   * the host then holds (docs/PERFORMANCE.md, memory of a booted idle guest).
+   */
+  private used = false;
+
   constructor(buffer: ArrayBufferLike, hartId: number) {
     this.words = new Int32Array(buffer, JC_LINEAR + hartId * JC_STRIDE, JC_STRIDE / 4);
   }
@@ -54,11 +62,14 @@ export class JumpCache {
     jc[e + 1] = pcHi;
     jc[e + 2] = tlbSet;
     jc[e + 3] = id;
+    this.used = true;
     this.mark(pcLo);
   }
 
   /** Empties every entry. */
   flush(): void {
+    if (!this.used) return;
+    this.used = false;
     this.words.fill(JC_EMPTY);
     this.pages.fill(0);
   }
@@ -72,6 +83,7 @@ export class JumpCache {
    * filter says the page may have entries.
    */
   flushRegion(vaLo: number, vaHi: number, shift: number): void {
+    if (!this.used) return;
     const jc = this.words;
     if (shift > 12) {
       this.pages.fill(0);

@@ -655,11 +655,13 @@ export class BlockEmitter {
    * (layout.ts: at JC_LINEAR + (hart << JC_SHIFT), set jcSetOffset, two ways
    * of 16 bytes: pc i64, TLB set i32, table index i32) and tail-call the
    * block found, passing on the budget left and the count retired;
-   * otherwise return the count. The probe moves to way 1 unless way 0 holds
-   * the pc (link() never puts one pc in both ways), then checks that way's
-   * pc and TLB set. The move is a branch: computed (set + 16 * (pc !=
-   * way 0's)), the second load waited for the first, and a chain-bound
-   * loop took 30% more CPU time than with one way; branched, the same.
+   * otherwise return the count. Way 0's pc is compared first, way 1's only
+   * when it differs (link() never puts one pc in both ways); the way that
+   * holds the pc gives its TLB set and table index as one i64 (set low,
+   * index high), so each way's words are loaded once. The choice of way is
+   * a branch, not arithmetic, so that the CPU predicts it and loads from the
+   * way it guessed at once instead of waiting for way 0's pc (computed, a
+   * chain-bound loop took 30% more CPU time than with one way).
    */
   private chain(): void {
     const c = this.c;
@@ -677,19 +679,17 @@ export class BlockEmitter {
       .i32Const(JC_SET_MASK)
       .op(Op.i32And);
     c.get(P_HART).i32Const(JC_SHIFT).op(Op.i32Shl, Op.i32Add).tee(ent);
-    // Way 1 unless way 0 holds the pc: a branch, not arithmetic, so that the CPU predicts it and
-    // loads from the way it guessed at once instead of waiting for way 0's pc.
-    c.mem(Op.i64Load, 3, JC_LINEAR).get(exitPc).op(Op.i64Ne, Op.if, VOID);
-    c.get(ent).i32Const(JC_ENTRY_BYTES).op(Op.i32Add).set(ent).op(Op.end);
-    c.get(ent);
-    // Two loads: the pc, then the TLB set and the table index as one i64 (set low, index high).
-    c.mem(Op.i64Load, 3, JC_LINEAR).get(exitPc).op(Op.i64Eq);
+    c.mem(Op.i64Load, 3, JC_LINEAR).get(exitPc).op(Op.i64Eq, Op.if, I64);
+    c.get(ent).mem(Op.i64Load, 3, JC_LINEAR + 8);
+    c.op(Op.else);
     c.get(ent)
-      .mem(Op.i64Load, 3, JC_LINEAR + 8)
-      .tee(t)
-      .op(Op.i32WrapI64)
-      .get(P_TLB)
-      .op(Op.i32Eq, Op.i32And, Op.if, VOID);
+      .mem(Op.i64Load, 3, JC_LINEAR + JC_ENTRY_BYTES)
+      .get(exitPc)
+      .op(Op.i64Ne, Op.if, VOID);
+    c.get(P_ACC).get(exitN).op(Op.i32Add, Op.return, Op.end); // in neither way
+    c.get(ent).mem(Op.i64Load, 3, JC_LINEAR + JC_ENTRY_BYTES + 8);
+    c.op(Op.end);
+    c.tee(t).op(Op.i32WrapI64).get(P_TLB).op(Op.i32Eq, Op.if, VOID);
     if (this.profile)
       c.get(P_HART)
         .get(P_HART)

@@ -131,25 +131,29 @@
     local.tee $l11
     i64.load offset=7929856
     local.get $l8
-    i64.ne
-    if $I6
-      local.get $l11
-      i32.const 16
-      i32.add
-      local.set $l11
-    end
-    local.get $l11
-    i64.load offset=7929856
-    local.get $l8
     i64.eq
-    local.get $l11
-    i64.load offset=7929864
+    if $I6 (result i64)
+      local.get $l11
+      i64.load offset=7929864
+    else
+      local.get $l11
+      i64.load offset=7929872
+      local.get $l8
+      i64.ne
+      if $I7
+        local.get $p5
+        local.get $l9
+        i32.add
+        return
+      end
+      local.get $l11
+      i64.load offset=7929880
+    end
     local.tee $l12
     i32.wrap_i64
     local.get $p1
     i32.eq
-    i32.and
-    if $I7
+    if $I8
       local.get $p0
       local.get $p1
       local.get $p2

@@ -73,6 +73,35 @@ test("a straddling instruction runs in compiled code; stores into its second pag
     }
 });
 
+test("in lockstep with the interpreter, compared after every step (a block's check, its exits, the faults)", {
+  skip,
+}, () => {
+  const source = readFileSync(join(import.meta.dirname, "../asm/priv/jit-straddle.S"), "utf8");
+  const elf = parseElf(buildElf(source));
+  const machines = [false, true].map((jit) => {
+    const m = new Machine({ ramSize: 8 << 20, jit, jitHot: jit ? 20 : undefined });
+    loadElf(m, elf, "jit-straddle");
+    return m;
+  });
+  const [a, b] = machines;
+  const tohost = a.mem.ramOffset(elf.symbols.get("tohost") as number, 8) >>> 2;
+  const steps = [1, 7, 100, 3, 37, 5000];
+  for (let i = 0; a.mem.i32[tohost] === 0; i++) {
+    assert.ok(i < 100_000, "the program did not finish");
+    const n = steps[i % steps.length];
+    a.run(n);
+    b.run(n);
+    const [ha, hb] = [a.harts[0], b.harts[0]];
+    assert.equal(hb.icount, ha.icount, `retired count after step ${i}`);
+    assert.equal(hb.pcLo >>> 0, ha.pcLo >>> 0, `pc after step ${i}`);
+    assert.deepEqual(Array.from(hb.x), Array.from(ha.x), `x registers after step ${i}`);
+    assert.deepEqual(Array.from(hb.c), Array.from(ha.c), `CSRs after step ${i}`);
+  }
+  assert.equal(a.mem.i32[tohost], 1, "the program failed");
+  assert.equal(b.mem.i32[tohost], 1);
+  assert.ok((b.jit?.compiled ?? 0) > 5);
+});
+
 test("the planner ends a block with the recorded straddling instruction, and only with one recorded", () => {
   const mem = new GuestMemory(1 << 20);
   const dec = mem.code.page(4);

@@ -183,6 +183,30 @@ int main(void) {
     assert.ok((b.jit?.helperCalls ?? 0) > 3000, `only ${b.jit?.helperCalls} helper calls`);
   });
 
+  test("sstatus SIE clears and SUM sets run inside blocks, without the helper, as the interpreter runs them", () => {
+    // Linux's local_irq_save and uaccess pattern (jit/emit-csr.ts sstatusInline), in M-mode: rd gets
+    // sstatus before each write; SIE starts set, so the first clear changes it and later ones do not.
+    const src = `${CRT}
+volatile unsigned long out;
+int main(void) {
+  unsigned long flags = 0, acc = 0;
+  __asm__ volatile("csrsi sstatus, 2" ::: "memory");
+  for (int i = 0; i < 3000; i++) {
+    __asm__ volatile("csrrci %0, sstatus, 2\\n  li t1, 0x40000\\n  csrrs t2, sstatus, t1\\n  add %1, %1, %0\\n"
+                     "  add %1, %1, t2\\n  xori %1, %1, 3"
+                     : "+r"(flags), "+r"(acc) : : "t1", "t2", "memory");
+  }
+  out = acc;
+  return 0;
+}
+`;
+    const b = lockstep(src, {}, 2);
+    assert.ok(
+      (b.jit?.helperCalls ?? 0) < 100,
+      `${b.jit?.helperCalls} helper calls: the writes left the block`,
+    );
+  });
+
   test("a store into translated code takes effect at once; so does a new block there after fence.i", () => {
     // get() returns an immediate from its first instruction; main() calls it until it is hot,
     // then rewrites that instruction (addi a0, zero, imm) with a new immediate, twice.

@@ -75,8 +75,8 @@ const MISA_HI = 2 << 30;
 /** mstatus bits software may write (low word). */
 const MSTATUS_W = 0x007e19aa | MSTATUS_FS; // SIE MIE SPIE MPIE SPP MPP FS MPRV SUM MXR TVM TW TSR
 /** sstatus view of mstatus (priv spec 4.1.1): SIE SPIE SPP VS FS XS SUM MXR; UXL and SD in the high word. */
-const SSTATUS_R = 0x000de722;
-const SSTATUS_W = 0x000c6122;
+export const SSTATUS_R = 0x000de722;
+export const SSTATUS_W = 0x000c6122;
 /** Delegable: all synchronous exceptions except ecall from M (11); interrupts: S-level only. */
 const MEDELEG_W = 0xb3ff;
 /** With H also ecall from VS (10), guest-page faults (20, 21, 23) and virtual instruction (22). */

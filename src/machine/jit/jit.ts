@@ -13,7 +13,7 @@ import { EMITTERS } from "./emitters.ts";
 import { JumpCache } from "./jump-cache.ts";
 import { MAX_BLOCK, planBlock } from "./plan.ts";
 import type { JitProfile } from "./profile.ts";
-import { emitRegion, planRegion } from "./region.ts";
+import { emitRegion, MAX_REGION_INSNS, planRegion, REENTRY_REGION_INSNS } from "./region.ts";
 
 /**
  * Executions of a slot before a block is compiled there (the slot word's
@@ -123,6 +123,9 @@ export class Jit implements Tier<Hart> {
   /** The most instructions a hart had retired when it entered a block: the sweeps' clock. */
   private retiredSeen = 0;
 
+  /** Per decoded page, its slots already compiled into some block or region (1), which later regions start at. */
+  private readonly covered = new WeakMap<Int32Array, Uint8Array>();
+
   /** Blocks released because they went cold (statistics and tests). */
   released = 0;
   private readonly use: BlockUse;
@@ -207,7 +210,11 @@ export class Jit implements Tier<Hart> {
     if (this.liveBlocks() + this.batch.length + this.sending >= this.maxBlocks) return SLOT_NEVER;
     if (this.batch.length >= JIT_BATCH) return this.slotWord(dec, off); // async, MAX_IN_FLIGHT sent: later
     const t0 = this.profile?.now() ?? 0;
-    const region = this.regions ? planRegion(dec, off, this.mem) : [];
+    // A slot already compiled into another function (entered here after a return to JavaScript)
+    // gets a small region: a large one would mostly be a copy (REENTRY_REGION_INSNS).
+    const covered = this.covered.get(dec)?.[off >> 1] === 1;
+    const limit = covered ? REENTRY_REGION_INSNS : MAX_REGION_INSNS;
+    const region = this.regions ? planRegion(dec, off, this.mem, limit) : [];
     const insns = region.length > 0 ? region[0].insns : planBlock(dec, off, this.mem);
     if (insns.length === 0) return SLOT_NEVER;
     const profiled = this.profile !== undefined;
@@ -218,6 +225,7 @@ export class Jit implements Tier<Hart> {
       this.regionBlocks += region.length;
     }
     this.forwardEdges += code.forwardEdges;
+    this.cover(dec, region.length > 0 ? region : [{ start: off, insns }]);
     const last = insns[insns.length - 1];
     const ms = this.profile === undefined ? 0 : this.profile.now() - t0;
     this.batch.push({ dec, off, end: last.off + last.len, len: insns.length, ms, code, cancelled: false });
@@ -230,6 +238,16 @@ export class Jit implements Tier<Hart> {
     }
     if (this.batch.length >= JIT_BATCH || (this.async && this.inFlight.length === 0)) this.flush();
     return this.slotWord(dec, off);
+  }
+
+  /** Marks the slots of `blocks` (of decoded page `dec`) as compiled into some function. */
+  private cover(dec: Int32Array, blocks: readonly { insns: readonly { off: number }[] }[]): void {
+    let marks = this.covered.get(dec);
+    if (marks === undefined) {
+      marks = new Uint8Array(2048);
+      this.covered.set(dec, marks);
+    }
+    for (const b of blocks) for (const ins of b.insns) marks[ins.off >> 1] = 1;
   }
 
   /** The word for a slot whose block was queued: its block's if installed, else a wait below hot. */

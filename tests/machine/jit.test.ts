@@ -183,9 +183,9 @@ int main(void) {
     assert.ok((b.jit?.helperCalls ?? 0) > 3000, `only ${b.jit?.helperCalls} helper calls`);
   });
 
-  test("sstatus SIE clears and SUM sets run inside blocks, without the helper, as the interpreter runs them", () => {
-    // Linux's local_irq_save and uaccess pattern (jit/emit-csr.ts sstatusInline), in M-mode: rd gets
-    // sstatus before each write; SIE starts set, so the first clear changes it and later ones do not.
+  test("sstatus SIE and SUM toggles run inside blocks, without the helper, as the interpreter runs them", () => {
+    // Linux's local_irq_save/restore and uaccess pattern (jit/emit-csr.ts sstatusInline), in M-mode
+    // with no interrupt pending: rd gets sstatus before each write; the restore sets SIE again.
     const src = `${CRT}
 volatile unsigned long out;
 int main(void) {
@@ -193,7 +193,7 @@ int main(void) {
   __asm__ volatile("csrsi sstatus, 2" ::: "memory");
   for (int i = 0; i < 3000; i++) {
     __asm__ volatile("csrrci %0, sstatus, 2\\n  li t1, 0x40000\\n  csrrs t2, sstatus, t1\\n  add %1, %1, %0\\n"
-                     "  add %1, %1, t2\\n  xori %1, %1, 3"
+                     "  add %1, %1, t2\\n  xori %1, %1, 3\\n  andi t2, %0, 2\\n  csrs sstatus, t2"
                      : "+r"(flags), "+r"(acc) : : "t1", "t2", "memory");
   }
   out = acc;
@@ -205,6 +205,31 @@ int main(void) {
       (b.jit?.helperCalls ?? 0) < 100,
       `${b.jit?.helperCalls} helper calls: the writes left the block`,
     );
+  });
+
+  test("an sstatus SIE set inside a block with an interrupt pending leaves the block, and the interrupt is taken there", () => {
+    // S-mode (PMP open, SSI delegated and enabled): each round masks SIE (inline), makes SSIP pending
+    // (a sip write: the block leaves), then sets SIE in straight-line code: that write must go through
+    // the helper and end the block, so the handler sees the same count at the same pc as the interpreter.
+    const src = `${CRT}
+volatile unsigned long seen, trace;
+__asm__(".text\\n.balign 4\\nstrap:\\n  csrw sscratch, t0\\n  la t0, seen\\n  ld t0, 0(t0)\\n  addi t0, t0, 1\\n"
+        "  sd t0, seen, a7\\n  csrci sip, 2\\n  csrr t0, sscratch\\n  sret\\n");
+int main(void) {
+  unsigned long acc = 1;
+  __asm__ volatile("li t0, -1\\n  csrw pmpaddr0, t0\\n  li t0, 0x1f\\n  csrw pmpcfg0, t0\\n  la t0, strap\\n"
+                   "  csrw stvec, t0\\n  li t0, 2\\n  csrs mideleg, t0\\n  csrs mie, t0\\n  li t0, 0x1800\\n"
+                   "  csrc mstatus, t0\\n  li t0, 0x800\\n  csrs mstatus, t0\\n  la t0, 1f\\n  csrw mepc, t0\\n"
+                   "  mret\\n1:" ::: "t0", "memory");
+  for (int i = 0; i < 3000; i++) {
+    __asm__ volatile("csrci sstatus, 2\\n  csrsi sip, 2\\n  addi %0, %0, 3\\n  csrsi sstatus, 2\\n"
+                     "  addi %0, %0, 5\\n  xori %0, %0, 1\\n  sd %0, trace, t1"
+                     : "+r"(acc) : : "t1", "a7", "memory");
+  }
+  return seen == 3000 ? 0 : 1;
+}
+`;
+    lockstep(src, {}, 2);
   });
 
   test("a store into translated code takes effect at once; so does a new block there after fence.i", () => {

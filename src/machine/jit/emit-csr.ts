@@ -1,6 +1,6 @@
 import { MSTATUS_FS, MSTATUS_SIE, MSTATUS_SUM } from "../cpu/constants.ts";
 import { SSTATUS_R, SSTATUS_W } from "../cpu/csr.ts";
-import { S_MSTATUS, S_PRIV } from "../cpu/csr-slots.ts";
+import { S_MIE, S_MIP, S_MIP_HW, S_MSTATUS, S_PRIV } from "../cpu/csr-slots.ts";
 import { HART_CSR } from "../memory/layout.ts";
 import { type BlockEmitter, forOps, type OpEmitters, P_HART } from "./emit.ts";
 import { isCsrRead, isFpCsrRead } from "./plan.ts";
@@ -13,7 +13,7 @@ import { Op } from "./wasm.ts";
  * whose privilege and counter-enable checks may trap. Writes through the
  * `csr` helper, after which the block leaves when the write has an effect
  * the interpreter must see before the next instruction (csr-leave.ts);
- * but the kernel's sstatus SIE clears and SUM sets run inline (sstatusInline).
+ * but the kernel's sstatus SIE and SUM toggles run inline (sstatusInline).
  */
 const zicsr = (e: BlockEmitter) => {
   const { op, insn } = e.ins;
@@ -43,6 +43,9 @@ const sstatusSetOrClear = (op: number, insn: number) =>
 
 const MSTATUS = HART_CSR + 8 * S_MSTATUS;
 const PRIV = HART_CSR + 8 * S_PRIV;
+const MIP = HART_CSR + 8 * S_MIP;
+const MIP_HW = HART_CSR + 8 * S_MIP_HW;
+const MIE = HART_CSR + 8 * S_MIE;
 /** Writable sstatus bits whose change inline code may skip the helper for: clearing SIE, setting SUM. */
 const CLEAR_INLINE = MSTATUS_SIE;
 const SET_INLINE = MSTATUS_SUM | MSTATUS_SIE;
@@ -51,14 +54,15 @@ const SET_INLINE = MSTATUS_SUM | MSTATUS_SIE;
  * csrrs/csrrc(i) on sstatus as Linux uses them around every critical
  * section and user copy (local_irq_save/disable: csrrci sstatus, SIE;
  * local_irq_restore: csrs sstatus, flags & SIE; uaccess: csrs sstatus, SUM),
- * inline when at run time the write only clears SIE, sets SUM, or sets an
- * SIE that is already set, in S or M: then mstatus's low word changes as
- * the interpreter's writeMstatus would change it, with nothing else to do
- * (no TLB flush, no interrupt newly enabled: csr-leave.ts stays). rd gets
- * sstatus as read before the write (csr.ts: SSTATUS_R, UXL, SD from FS).
- * Anything else (a U-mode access that must trap, SIE newly set, SUM
- * cleared, other bits) goes through the csr helper as before. Blocks with
- * FP ops are left to the helper: their FS may be pending (emit.ts flushFp).
+ * inline when at run time the write only clears SIE, sets SUM, or sets SIE
+ * while it is set already or no interrupt is pending, in S or M: then
+ * mstatus's low word changes as the interpreter's writeMstatus would change
+ * it, with nothing else to do (no TLB flush, no interrupt let in:
+ * csr-leave.ts stays). rd gets sstatus as read before the write (csr.ts:
+ * SSTATUS_R, UXL, SD from FS). Anything else (a U-mode access that must
+ * trap, SIE newly set with an interrupt pending, SUM cleared, other bits)
+ * goes through the csr helper as before. Blocks with FP ops are left to the
+ * helper: their FS may be pending (emit.ts flushFp).
  */
 function sstatusInline(e: BlockEmitter, set: boolean, imm: boolean): void {
   const c = e.c;
@@ -73,15 +77,19 @@ function sstatusInline(e: BlockEmitter, set: boolean, imm: boolean): void {
   c.get(v)
     .i32Const(SSTATUS_W & ~(set ? SET_INLINE : CLEAR_INLINE))
     .op(Op.i32And, Op.i32Eqz, Op.i32And);
-  // ... and a set SIE was set already (no interrupt newly enabled).
-  if (set)
+  // ... and SIE, if set, was set already or lets in nothing: no interrupt pending and enabled at all
+  // (mip | hardware lines) & mie = 0, so writeMstatus's pendingInterrupt() check finds none either.
+  if (set) {
     c.get(v)
       .get(old)
       .op(Op.i32WrapI64)
       .i32Const(-1)
       .op(Op.i32Xor, Op.i32And)
       .i32Const(MSTATUS_SIE)
-      .op(Op.i32And, Op.i32Eqz, Op.i32And);
+      .op(Op.i32And, Op.i32Eqz);
+    c.get(P_HART).mem(Op.i32Load, 2, MIP).get(P_HART).mem(Op.i32Load, 2, MIP_HW).op(Op.i32Or);
+    c.get(P_HART).mem(Op.i32Load, 2, MIE).op(Op.i32And, Op.i32Eqz, Op.i32Or, Op.i32And);
+  }
   e.ifOpen();
   // rd = sstatus before: the readable low bits, UXL, and SD when FS is Dirty.
   c.get(old)

@@ -99,18 +99,19 @@ function runWithExecTriggers(h: Hart, budget: number): void {
 
 function execute(h: Hart, budget: number): void {
   // Imported constants are live bindings: optimized code loads each one from its module's cell
-  // with a hole check at every use (several per instruction). Local copies are plain values.
-  const jitShift = JIT_SHIFT;
-  const opMask = OP_MASK;
-  const opNop = OP_NOP;
-  const opwCompressed = OPW_COMPRESSED;
-  const opwDecoded = OPW_DECODED;
-  const opwValid = OPW_VALID;
-  const tlbFold = TLB_FOLD;
-  const tlbLoad = TLB_LOAD;
-  const tlbMask = TLB_MASK;
-  const tlbStore = TLB_STORE;
-  const mstatusFs = MSTATUS_FS;
+  // with a hole check at every use (several per instruction). Local copies are plain values, and
+  // `| 0` makes them int32s to V8, so no use checks for a small integer and untags it.
+  const jitShift = JIT_SHIFT | 0;
+  const opMask = OP_MASK | 0;
+  const opNop = OP_NOP | 0;
+  const opwCompressed = OPW_COMPRESSED | 0;
+  const opwDecoded = OPW_DECODED | 0;
+  const opwValid = OPW_VALID | 0;
+  const tlbFold = TLB_FOLD | 0;
+  const tlbLoad = TLB_LOAD | 0;
+  const tlbMask = TLB_MASK | 0;
+  const tlbStore = TLB_STORE | 0;
+  const mstatusFs = MSTATUS_FS | 0;
   const firstAccess = FIRST_ACCESS;
   const x = h.x;
   const f = h.f;

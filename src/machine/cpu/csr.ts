@@ -225,12 +225,14 @@ function writeSatp(h: Hart, lo: number, hi: number): void {
   const mode = hi >>> 28;
   // Unsupported modes leave satp unchanged (priv spec 4.1.11). ASIDLEN = 16.
   if (mode !== 0 && mode !== 8 && mode !== 9 && mode !== 10) return;
-  // The TLB holds one address space's entries (no ASID tags): a new root, ASID or mode empties it;
-  // rewriting the same value keeps it (software's sfence.vma orders page-table edits).
+  // The TLB keeps the U and S translations of a few satp values (mmu/tlb.ts switchSpace): a new
+  // value selects its own sets, so translations cached under one root and ASID never serve
+  // another; rewriting the same value keeps them (software's sfence.vma orders page-table edits).
   if (h.c[S_SATP * 2] === lo && h.c[S_SATP * 2 + 1] === hi) return;
   h.c[S_SATP * 2] = lo;
   h.c[S_SATP * 2 + 1] = hi;
-  h.tlb.flush();
+  if (h.tlb.switchSpace(lo, hi)) h.tlb.onFlush();
+  else h.sliceEnd = 0; // the interpreter holds the current set in a local
 }
 
 const defs: CsrDef[] = [

@@ -1,8 +1,7 @@
 import { PMP_COUNT } from "../mmu/pmp.ts";
-import { PRIV_STRIDE, tlbSet } from "../mmu/tlb.ts";
 import { expectInt32Array, expectNumber, expectVersion, StateError } from "../snapshot/state.ts";
 import { PRV_M, PRV_S, PRV_U } from "./constants.ts";
-import { CSR_SLOTS, S_PRIV, S_VIRT } from "./csr-slots.ts";
+import { CSR_SLOTS, S_PRIV, S_SATP, S_VIRT } from "./csr-slots.ts";
 import type { Hart } from "./hart.ts";
 
 /** A hart as plain data: registers and CSR slots are copies of its linear-memory block. */
@@ -89,6 +88,7 @@ export function restoreHartState(h: Hart, s: HartState): void {
   h.resHi = r.hi;
   h.resValLo = r.valLo;
   h.resValHi = r.valHi;
-  h.tlb.base = tlbSet(priv, csr[S_VIRT * 2]) * PRIV_STRIDE;
+  h.tlb.select(priv, csr[S_VIRT * 2]);
+  h.tlb.resetSpaces(csr[S_SATP * 2], csr[S_SATP * 2 + 1]);
   h.tlb.flush();
 }

@@ -11,7 +11,7 @@ import {
   TLB_STRIDE,
 } from "../memory/layout.ts";
 import { Pmp } from "../mmu/pmp.ts";
-import { PRIV_STRIDE, TLB_FETCH, TLB_LOAD, TLB_STORE, Tlb, tlbSet } from "../mmu/tlb.ts";
+import { TLB_FETCH, TLB_LOAD, TLB_STORE, Tlb } from "../mmu/tlb.ts";
 import { guestFault, type TwoStageRegs, translateTwoStage } from "../mmu/two-stage.ts";
 import { lastLeaf, SATP_BARE, walk } from "../mmu/walker.ts";
 import {
@@ -244,7 +244,8 @@ export class Hart {
     this.f.fill(0);
     this.c.fill(0);
     this.c[S_PRIV * 2] = PRV_M;
-    this.tlb.base = PRV_M * PRIV_STRIDE;
+    this.tlb.select(PRV_M, 0);
+    this.tlb.resetSpaces(0, 0);
     this.c[S_HSTATUS * 2 + 1] = HSTATUS_HI_VSXL;
     this.c[S_VSSTATUS * 2 + 1] = 2; // UXL = 64-bit
     this.c[S_MHARTID * 2] = this.id;
@@ -420,7 +421,7 @@ export class Hart {
       c[S_MFS_SAVE * 2] = 0;
     }
     c[S_VIRT * 2] = v;
-    this.tlb.base = tlbSet(c[S_PRIV * 2], v) * PRIV_STRIDE;
+    this.tlb.select(c[S_PRIV * 2], v);
     this.sliceEnd = 0;
   }
 
@@ -454,7 +455,7 @@ export class Hart {
   setPriv(p: number): void {
     if (this.c[S_PRIV * 2] !== p) {
       this.c[S_PRIV * 2] = p;
-      this.tlb.base = tlbSet(p, this.c[S_VIRT * 2]) * PRIV_STRIDE;
+      this.tlb.select(p, this.c[S_VIRT * 2]);
       this.sliceEnd = 0;
     }
   }

@@ -12,7 +12,12 @@
  * There is one set of banks per privilege level, so a trap or return (a
  * privilege change) switches sets instead of flushing: `base` selects the
  * current one (PRIV_STRIDE * set, set = privilege for U, S, M, and 4 + privilege
- * for VU and VS with the H extension: tlbSet()). Entry i of bank k of the current
+ * for VU and VS with the H extension: tlbSet()). U and S have such a pair
+ * of sets for each of SPACES address spaces (satp values): a satp write
+ * switches to the pair of its value if one holds it, else empties the
+ * least recently used pair for it (switchSpace), so two processes taking
+ * turns (a pipe: bzip2 -d | wc) keep their translations instead of
+ * walking their pages again after every switch. Entry i of bank k of the current
  * set is entry number n = base + k * TLB_SIZE + i (banks: fetch, load,
  * store, load way 1, store way 1). The entries live in the
  * machine's linear memory (layout.ts, TLB_LINEAR) so JIT-generated
@@ -48,14 +53,28 @@ export const TLB_STORE = 2 * TLB_SIZE;
 export const TLB_WAY = 2 * TLB_SIZE;
 /** Entries per privilege level's set of banks. */
 export const PRIV_STRIDE = 5 * TLB_SIZE;
-/** Sets: U 0, S 1, (2 unused), M 3, VU 4, VS 5. */
-export const TLB_SETS = 6;
+/**
+ * Address spaces (satp values) whose U and S translations are kept at once.
+ * The bench guest's `bzip2 -dc | wc -c` switched satp ~1,000 times in 1.4 s,
+ * each switch a flush followed by ~280 page walks (2026-12-04).
+ */
+export const SPACES = 4;
+/** Sets: U 0, S 1, (2 unused), M 3, VU 4, VS 5, then U and S of spaces 1 .. SPACES - 1. */
+export const TLB_SETS = 6 + 2 * (SPACES - 1);
+/** The first sets: space 0's U and S, M, VU, VS (filled at construction; the others when first used). */
+const BASE_SETS = 6;
 /** Bytes of one hart's TLB in linear memory. */
 export const TLB_BYTES = TLB_SETS * PRIV_STRIDE * 16;
 
-/** The set for a privilege level and virtualization mode V (the TLB's `base` is this * PRIV_STRIDE). */
-export function tlbSet(priv: number, virt: number): number {
-  return virt !== 0 ? 4 + priv : priv;
+/**
+ * The set for a privilege level and virtualization mode V in address space
+ * `space` (the TLB's `base` is this * PRIV_STRIDE): M, VU and VS have one set
+ * each; U and S one per space.
+ */
+export function tlbSet(priv: number, virt: number, space = 0): number {
+  if (virt !== 0) return 4 + priv;
+  if (priv > 1 || space === 0) return priv;
+  return BASE_SETS + 2 * (space - 1) + priv;
 }
 /**
  * An empty entry's tag: its bit 11 is never set in a page base, nor in a
@@ -119,6 +138,18 @@ export class Tlb {
 
   /** Called after every flush (the interpreter ends its slice: it caches the current fetch page). */
   onFlush: () => void = () => {};
+
+  /** The privilege level and V whose set `base` selects (select()). */
+  private priv = 3;
+  private virt = 0;
+  /** The address space whose U and S sets are in use, and each space's satp value (lo, hi) and last use. */
+  private space = 0;
+  private readonly spaceLo = new Int32Array(SPACES);
+  private readonly spaceHi = new Int32Array(SPACES);
+  private readonly spaceUsed = new Float64Array(SPACES);
+  private spaceClock = 0;
+  /** Spaces whose sets were ever emptied (the others hold zeros, not TLB_EMPTY: never probed before). */
+  private spacesReady = 1;
   /** Called after a page flush of the `shift`-sized region around (vaLo, vaHi): only its jumps are stale. */
   onFlushPage: (vaLo: number, vaHi: number, shift: number) => void = () => {};
 
@@ -127,7 +158,68 @@ export class Tlb {
     this.linear = linear;
     this.w = new Int32Array(buffer, linear, TLB_BYTES / 4);
     this.u = new Uint32Array(buffer, linear, TLB_BYTES / 4);
-    this.w.fill(TLB_EMPTY);
+    this.w.fill(TLB_EMPTY, 0, BASE_SETS * PRIV_STRIDE * 4);
+  }
+
+  /** Selects the set of privilege `priv` and virtualization mode `virt` in the current address space. */
+  select(priv: number, virt: number): void {
+    this.priv = priv;
+    this.virt = virt;
+    this.base = tlbSet(priv, virt, this.space) * PRIV_STRIDE;
+  }
+
+  /**
+   * satp changed to (lo, hi): U and S translations come from the space that
+   * holds this value, or from the least recently used one, emptied for it.
+   * The M set is emptied too (with MPRV its entries came through satp);
+   * VU and VS depend on vsatp and hgatp only. Returns whether a space was
+   * emptied or M's entries dropped (chained jumps keyed by their sets are
+   * stale then); onFlush is not called, the caller ends the slice.
+   */
+  switchSpace(lo: number, hi: number): boolean {
+    let k = 0;
+    while (k < SPACES && !(this.spaceLo[k] === lo && this.spaceHi[k] === hi && this.spacesReady & (1 << k)))
+      k++;
+    let stale = this.clearSet(3);
+    if (k === SPACES) {
+      k = 0;
+      for (let i = 1; i < SPACES; i++) if (this.spaceUsed[i] < this.spaceUsed[k]) k = i;
+      this.spaceLo[k] = lo;
+      this.spaceHi[k] = hi;
+      const ready = (this.spacesReady & (1 << k)) !== 0;
+      this.spacesReady |= 1 << k;
+      stale = this.clearSet(tlbSet(0, 0, k), !ready) || stale;
+      stale = this.clearSet(tlbSet(1, 0, k), !ready) || stale;
+    }
+    this.spaceUsed[k] = ++this.spaceClock;
+    this.space = k;
+    this.select(this.priv, this.virt);
+    return stale;
+  }
+
+  /** Forgets every address space but the current one, whose satp value is now (lo, hi) (reset, restore). */
+  resetSpaces(lo: number, hi: number): void {
+    this.space = 0;
+    this.spaceLo[0] = lo;
+    this.spaceHi[0] = hi;
+    this.spacesReady &= 1;
+    this.spaceUsed.fill(0);
+    this.select(this.priv, this.virt);
+  }
+
+  /** Whether some address space's satp value has ASID `asid` (its translations may be cached). */
+  holdsAsid(asid: number): boolean {
+    for (let k = 0; k < SPACES; k++)
+      if (this.spacesReady & (1 << k) && ((this.spaceHi[k] >>> 12) & 0xffff) === asid) return true;
+    return false;
+  }
+
+  /** Empties set `set` if it holds entries (or `always`); true when it did. */
+  private clearSet(set: number, always = false): boolean {
+    if (!always && (this.used & (1 << set)) === 0) return false;
+    this.w.fill(TLB_EMPTY, set * PRIV_STRIDE * 4, (set + 1) * PRIV_STRIDE * 4);
+    this.used &= ~(1 << set);
+    return true;
   }
 
   /** Bit s set: set s may hold entries (filled since the last flush); a flush empties only those. */
@@ -267,8 +359,9 @@ export class Tlb {
   /** Drops the store entries (both ways) that map to linear page `pageLinear` (it now holds decoded code). */
   flushLinearPage(pageLinear: number): void {
     for (let set = 0; set < TLB_SETS * PRIV_STRIDE; set += PRIV_STRIDE)
-      for (let bank = TLB_STORE; bank <= TLB_STORE + TLB_WAY; bank += TLB_WAY)
-        for (let n = (set + bank) << 2; n < (set + bank + TLB_SIZE) << 2; n += 4)
-          if ((this.u[n + 2] + this.w[n]) >>> 0 === pageLinear) this.w[n] = TLB_EMPTY;
+      if (this.used & (1 << (set / PRIV_STRIDE)))
+        for (let bank = TLB_STORE; bank <= TLB_STORE + TLB_WAY; bank += TLB_WAY)
+          for (let n = (set + bank) << 2; n < (set + bank + TLB_SIZE) << 2; n += 4)
+            if ((this.u[n + 2] + this.w[n]) >>> 0 === pageLinear) this.w[n] = TLB_EMPTY;
   }
 }

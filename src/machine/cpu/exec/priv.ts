@@ -20,17 +20,7 @@ import {
   PRV_S,
   PRV_U,
 } from "../constants.ts";
-import {
-  S_HSTATUS,
-  S_MEPC,
-  S_MSTATUS,
-  S_SATP,
-  S_SEPC,
-  S_VIRT,
-  S_VSATP,
-  S_VSEPC,
-  S_VSSTATUS,
-} from "../csr-slots.ts";
+import { S_HSTATUS, S_MEPC, S_MSTATUS, S_SEPC, S_VIRT, S_VSATP, S_VSEPC, S_VSSTATUS } from "../csr-slots.ts";
 import type { Hart } from "../hart.ts";
 
 /**
@@ -124,9 +114,9 @@ export function execPriv(h: Hart, op: number, insn: number): void {
 /**
  * sfence.vma (priv spec 4.2.1; in V=1 it names VS-level translations):
  * with rs1 an address, that page's translations go (TLB and chained JIT
- * jumps); with only rs2, an ASID: the TLB holds entries of the current
- * (v)satp's ASID alone (changing satp flushes it), so another ASID has
- * nothing to drop, and global pages may stay; else everything.
+ * jumps); with only rs2, an ASID: everything, if an address space the TLB
+ * keeps (mmu/tlb.ts switchSpace; with V=1 the current vsatp) has that ASID,
+ * else nothing (global pages may stay); with neither, everything.
  */
 function sfenceVma(h: Hart, insn: number, virt: boolean): void {
   const x = h.x;
@@ -136,10 +126,13 @@ function sfenceVma(h: Hart, insn: number, virt: boolean): void {
   else if (rs2 === 0 || holdsAsid(h, virt, x[rs2], x[rs2 + 1])) h.tlb.flush();
 }
 
-/** Whether ASID value (lo, hi) may have TLB entries: it is the current one, or not a valid 16-bit ASID. */
+/**
+ * Whether ASID value (lo, hi) may have TLB entries: an address space the
+ * TLB keeps has it (with V=1: the current vsatp's), or it is not a valid 16-bit ASID.
+ */
 function holdsAsid(h: Hart, virt: boolean, lo: number, hi: number): boolean {
-  const atpHi = h.c[(virt ? S_VSATP : S_SATP) * 2 + 1];
-  return hi !== 0 || lo >>> 16 !== 0 || lo === ((atpHi >>> 12) & 0xffff);
+  if (hi !== 0 || lo >>> 16 !== 0) return true;
+  return virt ? lo === ((h.c[S_VSATP * 2 + 1] >>> 12) & 0xffff) : h.tlb.holdsAsid(lo);
 }
 
 export function virtualInstruction(h: Hart): never {

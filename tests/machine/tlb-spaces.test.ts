@@ -140,3 +140,20 @@ test("a hart's satp write switches spaces without a flush; sfence.vma with a kep
   sfenceAsid(2);
   assert.equal(h.tlb.flushes, before + 1, "the ASID of a space kept but not current: flushed");
 });
+
+test("sets first selected later hold empty entries, not zeros (which would map page 0 to linear 0)", () => {
+  const t = tlb();
+  const zeroPageHit = () => t.lookup(TLB_LOAD, 0x10, 0) !== -1 || t.lookup(TLB_STORE, 0x10, 0) !== -1;
+  t.select(S, 1); // VS
+  assert.equal(zeroPageHit(), false, "VS");
+  t.select(U, 1); // VU
+  assert.equal(zeroPageHit(), false, "VU");
+  t.select(U, 0);
+  for (let k = 1; k < SPACES; k++) {
+    t.switchSpace(0x100 + k, satpHi(k));
+    assert.equal(zeroPageHit(), false, `U of space ${k}`);
+    t.select(S, 0);
+    assert.equal(zeroPageHit(), false, `S of space ${k}`);
+    t.select(U, 0);
+  }
+});

@@ -30,7 +30,13 @@
  *               offset (read unsigned: RAM may pass 2 GiB)
  *   +12 unused
  */
-export const TLB_BITS = 11;
+/**
+ * Entries per bank: 2^TLB_BITS (two ways for loads and stores: 32 MiB of
+ * pages each). At 2^11 xz -3 (a 32 MiB match finder) missed the TLB all
+ * along: 45% of its returns to JavaScript were refills; at 2^12 10%, the
+ * same as at 2^13 (bench:profile, 2026-12-04). A set takes 320 KiB.
+ */
+export const TLB_BITS = 12;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 /**
@@ -61,8 +67,10 @@ export const PRIV_STRIDE = 5 * TLB_SIZE;
 export const SPACES = 4;
 /** Sets: U 0, S 1, (2 unused), M 3, VU 4, VS 5, then U and S of spaces 1 .. SPACES - 1. */
 export const TLB_SETS = 6 + 2 * (SPACES - 1);
-/** The first sets: space 0's U and S, M, VU, VS (filled at construction; the others when first used). */
+/** The sets after M, VU and VS: U and S of spaces 1 .. SPACES - 1. */
 const BASE_SETS = 6;
+/** Sets filled with empty entries at construction (U and S of space 0, M); the others when first selected. */
+const FILLED_FIRST = (1 << 0) | (1 << 1) | (1 << 3);
 /** Bytes of one hart's TLB in linear memory. */
 export const TLB_BYTES = TLB_SETS * PRIV_STRIDE * 16;
 
@@ -148,8 +156,14 @@ export class Tlb {
   private readonly spaceHi = new Int32Array(SPACES);
   private readonly spaceUsed = new Float64Array(SPACES);
   private spaceClock = 0;
-  /** Spaces whose sets were ever emptied (the others hold zeros, not TLB_EMPTY: never probed before). */
-  private spacesReady = 1;
+  /** Spaces holding a satp value (bit k). */
+  private spaceValid = 1;
+  /**
+   * Sets filled with empty entries (bit s); the others hold zeros, which
+   * would map page 0, and are filled when first selected, so that a guest's
+   * memory holds only the sets it uses.
+   */
+  private ready = FILLED_FIRST;
   /** Called after a page flush of the `shift`-sized region around (vaLo, vaHi): only its jumps are stale. */
   onFlushPage: (vaLo: number, vaHi: number, shift: number) => void = () => {};
 
@@ -158,14 +172,21 @@ export class Tlb {
     this.linear = linear;
     this.w = new Int32Array(buffer, linear, TLB_BYTES / 4);
     this.u = new Uint32Array(buffer, linear, TLB_BYTES / 4);
-    this.w.fill(TLB_EMPTY, 0, BASE_SETS * PRIV_STRIDE * 4);
+    for (let set = 0; set < TLB_SETS; set++)
+      if (FILLED_FIRST & (1 << set))
+        this.w.fill(TLB_EMPTY, set * PRIV_STRIDE * 4, (set + 1) * PRIV_STRIDE * 4);
   }
 
   /** Selects the set of privilege `priv` and virtualization mode `virt` in the current address space. */
   select(priv: number, virt: number): void {
     this.priv = priv;
     this.virt = virt;
-    this.base = tlbSet(priv, virt, this.space) * PRIV_STRIDE;
+    const set = tlbSet(priv, virt, this.space);
+    if ((this.ready & (1 << set)) === 0) {
+      this.w.fill(TLB_EMPTY, set * PRIV_STRIDE * 4, (set + 1) * PRIV_STRIDE * 4);
+      this.ready |= 1 << set;
+    }
+    this.base = set * PRIV_STRIDE;
   }
 
   /**
@@ -178,7 +199,7 @@ export class Tlb {
    */
   switchSpace(lo: number, hi: number): boolean {
     let k = 0;
-    while (k < SPACES && !(this.spaceLo[k] === lo && this.spaceHi[k] === hi && this.spacesReady & (1 << k)))
+    while (k < SPACES && !(this.spaceLo[k] === lo && this.spaceHi[k] === hi && this.spaceValid & (1 << k)))
       k++;
     let stale = this.clearSet(3);
     if (k === SPACES) {
@@ -186,10 +207,9 @@ export class Tlb {
       for (let i = 1; i < SPACES; i++) if (this.spaceUsed[i] < this.spaceUsed[k]) k = i;
       this.spaceLo[k] = lo;
       this.spaceHi[k] = hi;
-      const ready = (this.spacesReady & (1 << k)) !== 0;
-      this.spacesReady |= 1 << k;
-      stale = this.clearSet(tlbSet(0, 0, k), !ready) || stale;
-      stale = this.clearSet(tlbSet(1, 0, k), !ready) || stale;
+      this.spaceValid |= 1 << k;
+      stale = this.clearSet(tlbSet(0, 0, k)) || stale;
+      stale = this.clearSet(tlbSet(1, 0, k)) || stale;
     }
     this.spaceUsed[k] = ++this.spaceClock;
     this.space = k;
@@ -202,7 +222,7 @@ export class Tlb {
     this.space = 0;
     this.spaceLo[0] = lo;
     this.spaceHi[0] = hi;
-    this.spacesReady &= 1;
+    this.spaceValid = 1;
     this.spaceUsed.fill(0);
     this.select(this.priv, this.virt);
   }
@@ -210,13 +230,13 @@ export class Tlb {
   /** Whether some address space's satp value has ASID `asid` (its translations may be cached). */
   holdsAsid(asid: number): boolean {
     for (let k = 0; k < SPACES; k++)
-      if (this.spacesReady & (1 << k) && ((this.spaceHi[k] >>> 12) & 0xffff) === asid) return true;
+      if (this.spaceValid & (1 << k) && ((this.spaceHi[k] >>> 12) & 0xffff) === asid) return true;
     return false;
   }
 
-  /** Empties set `set` if it holds entries (or `always`); true when it did. */
-  private clearSet(set: number, always = false): boolean {
-    if (!always && (this.used & (1 << set)) === 0) return false;
+  /** Empties set `set` if it holds entries; true when it did. */
+  private clearSet(set: number): boolean {
+    if ((this.used & (1 << set)) === 0) return false;
     this.w.fill(TLB_EMPTY, set * PRIV_STRIDE * 4, (set + 1) * PRIV_STRIDE * 4);
     this.used &= ~(1 << set);
     return true;

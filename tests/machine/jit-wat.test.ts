@@ -16,6 +16,7 @@ import { after, before, test } from "node:test";
 import wabtInit from "wabt";
 import { encodeB, encodeI, encodeJal, encodeR, encodeS } from "../../src/isa/encode.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
+import { HART_PC, HART_X } from "../../src/machine/memory/layout.ts";
 
 const GOLDEN_DIR = join(import.meta.dirname, "jit-wat");
 const UPDATE = process.env.VIRTUS_UPDATE_GOLDENS === "1";
@@ -197,3 +198,16 @@ function firstDifference(want: string, got: string): string {
   const show = (lines: string[]) => lines.slice(Math.max(0, at - 3), at + 4).join("\n");
   return `at line ${at + 1}:\n--- golden\n${show(a)}\n--- now\n${show(b)}`;
 }
+
+test("registers a block writes go to the hart once, before the next instruction that may leave, not after $exit", async () => {
+  const lines = (await watOf(PROGRAMS["int-loop"])).split("\n").map((l) => l.trim());
+  const backEdge = lines.indexOf("br_if $L2");
+  const pcStore = lines.indexOf(`i64.store offset=${HART_PC}`);
+  assert.ok(backEdge > 0 && pcStore > backEdge, "no loop back edge or pc store found");
+  // a3 is written twice in the body (xor, slli), a0, a2 and a1 once each: one store each per pass.
+  for (const r of [A0, A1, A2, A3]) {
+    const at = lines.flatMap((l, i) => (l === `i64.store offset=${HART_X + 8 * r}` ? [i] : []));
+    assert.equal(at.length, 1, `x${r} stored ${at.length} times`);
+    assert.ok(at[0] < backEdge, `x${r} is stored after the loop's branch (line ${at[0]}), not before it`);
+  }
+});

@@ -33,7 +33,7 @@ export const BRANCH_EMITTERS: OpEmitters = {
     const imm = e.imm;
     if (e.rd !== 0) {
       e.pcConst(off + len);
-      e.c.set(e.reg(e.rd));
+      e.setRd(e.rd);
     }
     if (!e.jumpInside(e.k, off + imm)) {
       e.pcConst(off + imm);
@@ -46,7 +46,7 @@ export const BRANCH_EMITTERS: OpEmitters = {
     e.val(e.rs1).i64Const(e.imm).op(Op.i64Add).i64Const(-2).op(Op.i64And).set(e.t);
     if (e.rd !== 0) {
       e.pcConst(off + len);
-      e.c.set(e.reg(e.rd));
+      e.setRd(e.rd);
     }
     e.c.get(e.t);
     e.exitWith(e.k + 1, EXIT_KIND_INDIRECT);

@@ -213,7 +213,22 @@ export class BlockEmitter {
   /** Guest register -> its local (0: not cached). */
   private readonly regs: number[] = [];
   private readonly cached: number[] = [];
-  private readonly written = new Set<number>();
+  /**
+   * Registers written since the hart last got their values, in order. They
+   * are stored just before the next instruction that may leave the block
+   * (an exit, a helper call, a move to another block): on the main path,
+   * so that a register's local lives from its definition to that point and
+   * to the block's reads of it, not to every later exit, and the exits and
+   * the epilogue write nothing back (TurboFan's register allocation and
+   * the merge at $exit in large regions).
+   */
+  private dirty: number[] = [];
+  /** Registers the current instruction wrote (stored by its own exits). */
+  private own: number[] = [];
+  /** Byte offset in `c` where the current instruction's code begins (-1: none open). */
+  private insnStart = -1;
+  /** The current instruction may leave the block, call a helper or move to another block. */
+  private leaves = false;
   private usesFp = false;
   /** Inline FP with rm = dyn: frm must be RNE. */
   private dynamicRm = false;
@@ -257,7 +272,6 @@ export class BlockEmitter {
     for (const ins of insns) {
       const { reads, writes } = regsOf(ins);
       for (const r of [...reads, ...writes]) if (!this.cached.includes(r)) this.cached.push(r);
-      for (const r of writes) this.written.add(r);
       if (isFp(ins.op) || isFpCsrRead(ins.op, ins.insn)) this.usesFp = true;
       if (fpInline(ins.op, (ins.insn >>> 12) & 7) === FP_DYN) this.dynamicRm = true;
     }
@@ -304,6 +318,9 @@ export class BlockEmitter {
    * dispatch block whose br_table label is i, opens its forward-target blocks).
    */
   beginBlock(i: number): void {
+    this.endInsn();
+    // Every way into a block start (the dispatch, moves from other blocks: backEdge) has stored all.
+    this.dirty = [];
     this.useBlock(i);
     this.c.op(Op.end);
     for (let j = 0; j < this.open.length; j++) this.c.op(Op.block, VOID);
@@ -376,11 +393,13 @@ export class BlockEmitter {
 
   /** Moves to instruction k: closes the forward-target blocks that end before it, decodes its fields. */
   at(ins: Insn, k: number): void {
+    this.endInsn();
     const open = this.open;
     while (open.length > 0 && open[open.length - 1] === k) {
       this.c.op(Op.end);
       open.pop();
     }
+    this.insnStart = this.c.length;
     if (ins.upper !== undefined) this.straddleCheck(ins.upper, ins.off, k);
     const insn = ins.insn;
     this.ins = ins;
@@ -439,9 +458,9 @@ export class BlockEmitter {
       this.pcConst(last.off + last.len);
       this.exitWith(this.insns.length, EXIT_KIND_END);
     }
+    this.endInsn();
     if (this.loops) c.op(Op.end);
     c.op(Op.end); // $exit
-    this.flushWritten();
     this.flushFp();
     c.get(P_HART).get(this.exitPc).mem(Op.i64Store, 3, HART_PC);
     this.chain();
@@ -462,6 +481,7 @@ export class BlockEmitter {
 
   /** Opens an `if` (condition on the stack) whose body may exit or branch; `type` is its result (VOID, I32...). */
   ifOpen(type: number = VOID): void {
+    this.leaves = true;
     this.c.op(Op.if, type);
     this.ifs++;
   }
@@ -482,15 +502,52 @@ export class BlockEmitter {
     return r === 0 ? this.c.i64Const(0) : this.c.get(this.regs[r]);
   }
 
-  /** Pops the value into guest register rd (dropped for x0). */
+  /** Pops the value into guest register rd (dropped for x0); the hart gets it later (`dirty`). */
   setRd(rd: number): void {
-    if (rd === 0) this.c.op(Op.drop);
-    else this.c.set(this.regs[rd]);
+    if (rd === 0) {
+      this.c.op(Op.drop);
+      return;
+    }
+    this.c.set(this.regs[rd]);
+    if (!this.own.includes(rd)) this.own.push(rd);
   }
 
-  /** The local caching guest register r (r != 0, used by the block). */
-  reg(r: number): number {
-    return this.regs[r];
+  /** Stores registers `regs` from their locals into the hart, in `code`. */
+  private storeRegs(code: Code, regs: readonly number[]): void {
+    for (const r of regs)
+      code
+        .get(P_HART)
+        .get(this.regs[r])
+        .mem(Op.i64Store, 3, HART_X + 8 * r);
+  }
+
+  /**
+   * Ends the current instruction: if it may leave, the registers dirty
+   * before it are stored at its start (inserted there now that that is
+   * known; its own writes went out with its exits), else its writes join
+   * `dirty`. Forward edges only skip instructions, so `dirty` in emission
+   * order holds every register a path may have written; a path that did
+   * not write one stores its local's value, which the prologue loaded.
+   */
+  private endInsn(): void {
+    if (this.insnStart < 0) return;
+    if (this.leaves) {
+      if (this.dirty.length > 0) {
+        const stores = new Code();
+        this.storeRegs(stores, this.dirty);
+        this.c.insert(this.insnStart, stores.result());
+      }
+      this.dirty = this.own;
+    } else for (const r of this.own) if (!this.dirty.includes(r)) this.dirty.push(r);
+    this.own = [];
+    this.leaves = false;
+    this.insnStart = -1;
+  }
+
+  /** The current instruction leaves (or may): its writes so far go to the hart on this path. */
+  private leaving(): void {
+    this.leaves = true;
+    this.storeRegs(this.c, this.own);
   }
 
   /** Pushes the virtual address of byte `off` of the block's page. */
@@ -503,7 +560,9 @@ export class BlockEmitter {
    * pass retired; `kind` what the profile calls this way out (EXIT_KIND_*).
    */
   exitWith(k: number, kind = EXIT_KIND_NONE): void {
-    this.c.set(this.exitPc).get(this.n).i32Const(k).op(Op.i32Add).set(this.exitN);
+    this.c.set(this.exitPc);
+    this.leaving();
+    this.c.get(this.n).i32Const(k).op(Op.i32Add).set(this.exitN);
     this.exitKind(kind);
     this.c.op(Op.br).u32(this.exitDepth());
   }
@@ -525,6 +584,7 @@ export class BlockEmitter {
     const c = this.c;
     const region = this.region as RegionFrame;
     const target = to === undefined ? this.insns : region.blocks[to].insns;
+    this.leaving();
     c.get(this.n)
       .i32Const(k + 1)
       .op(Op.i32Add)
@@ -560,6 +620,7 @@ export class BlockEmitter {
    * (exits count n + their index).
    */
   forwardEdge(k: number, t: number): void {
+    this.leaves = true;
     this.c
       .get(this.n)
       .i32Const(k + 1 - t)
@@ -609,20 +670,11 @@ export class BlockEmitter {
     c.op(Op.end);
   }
 
-  /** Writes the registers the block writes back to the hart. */
-  private flushWritten(): void {
-    for (const r of this.written)
-      this.c
-        .get(P_HART)
-        .get(this.regs[r])
-        .mem(Op.i64Store, 3, HART_X + 8 * r);
-  }
-
   /** Runs the current instruction through the host's exec helper: registers through memory, then rd reloaded. */
   helper(fn = H_EXEC): void {
     const c = this.c;
     const { op, insn, raw, off } = this.ins;
-    this.flushWritten();
+    this.leaving();
     this.flushFp(true);
     c.i32Const(op).i32Const(insn).i32Const(raw);
     c.get(P_PCLO).i32Const(~0xfff).op(Op.i32And).i32Const(off).op(Op.i32Add).get(P_PCHI);

@@ -272,6 +272,16 @@ export class Code {
   result(): Uint8Array {
     return this.buf.subarray(0, this.length);
   }
+
+  /** Inserts `b` at byte `pos` (no greater than length), moving what follows. */
+  insert(pos: number, b: Uint8Array): this {
+    if (pos < 0 || pos > this.length) throw new RangeError(`Code.insert at ${pos} of ${this.length} bytes`);
+    this.reserve(b.length);
+    this.buf.copyWithin(pos + b.length, pos, this.length);
+    this.buf.set(b, pos);
+    this.length += b.length;
+    return this;
+  }
 }
 
 /** The function bodies of one module and the shape they share. */

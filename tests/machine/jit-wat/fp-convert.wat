@@ -62,22 +62,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 19
+        i32.const 20
         i32.shr_u
         i32.xor
-        i32.const 32752
+        i32.const 65520
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=32768
+        i64.load offset=65536
         local.get $l10
         i64.const -4089
         i64.and
         i64.ne
         if $I4 (result i32)
           local.get $l11
-          i64.load offset=98304
+          i64.load offset=196608
           local.get $l10
           i64.const -4089
           i64.and
@@ -94,10 +94,10 @@
             br $B2
           end
           local.get $l11
-          i32.load offset=98312
+          i32.load offset=196616
         else
           local.get $l11
-          i32.load offset=32776
+          i32.load offset=65544
         end
         local.get $l10
         i32.wrap_i64
@@ -171,6 +171,9 @@
         i32.const 256
         i32.or
         local.set $l21
+        local.get $p0
+        local.get $l23
+        i64.store offset=80
         block $B6
           block $B7
             local.get $p0
@@ -195,17 +198,8 @@
             br $B6
           end
           local.get $p0
-          local.get $l23
-          i64.store offset=80
-          local.get $p0
           local.get $l24
           i64.store offset=96
-          local.get $p0
-          local.get $l25
-          i64.store offset=104
-          local.get $p0
-          local.get $l26
-          i64.store offset=88
           local.get $l21
           if $I8
             local.get $p0
@@ -247,6 +241,12 @@
         local.get $p0
         i64.load offset=280
         local.set $l25
+        local.get $p0
+        local.get $l24
+        i64.store offset=96
+        local.get $p0
+        local.get $l25
+        i64.store offset=104
         local.get $l22
         i64.const 8
         i64.add
@@ -257,22 +257,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 19
+        i32.const 20
         i32.shr_u
         i32.xor
-        i32.const 32752
+        i32.const 65520
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=65536
+        i64.load offset=131072
         local.get $l10
         i64.const -4089
         i64.and
         i64.ne
         if $I9 (result i32)
           local.get $l11
-          i64.load offset=131072
+          i64.load offset=262144
           local.get $l10
           i64.const -4089
           i64.and
@@ -289,10 +289,10 @@
             br $B2
           end
           local.get $l11
-          i32.load offset=131080
+          i32.load offset=262152
         else
           local.get $l11
-          i32.load offset=65544
+          i32.load offset=131080
         end
         local.get $l10
         i32.wrap_i64
@@ -304,6 +304,9 @@
         i64.const -1
         i64.add
         local.set $l26
+        local.get $p0
+        local.get $l26
+        i64.store offset=88
         local.get $l26
         i64.const 0
         i64.ne
@@ -336,18 +339,6 @@
         br $B2
       end
     end
-    local.get $p0
-    local.get $l23
-    i64.store offset=80
-    local.get $p0
-    local.get $l24
-    i64.store offset=96
-    local.get $p0
-    local.get $l25
-    i64.store offset=104
-    local.get $p0
-    local.get $l26
-    i64.store offset=88
     local.get $l21
     if $I12
       local.get $p0
@@ -390,15 +381,15 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=7929856
+    i64.load offset=31522816
     local.get $l8
     i64.eq
     if $I14 (result i64)
       local.get $l11
-      i64.load offset=7929864
+      i64.load offset=31522824
     else
       local.get $l11
-      i64.load offset=7929872
+      i64.load offset=31522832
       local.get $l8
       i64.ne
       if $I15
@@ -408,7 +399,7 @@
         return
       end
       local.get $l11
-      i64.load offset=7929880
+      i64.load offset=31522840
     end
     local.tee $l12
     i32.wrap_i64

@@ -61,22 +61,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 19
+        i32.const 20
         i32.shr_u
         i32.xor
-        i32.const 32752
+        i32.const 65520
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=32768
+        i64.load offset=65536
         local.get $l10
         i64.const -4089
         i64.and
         i64.ne
         if $I5 (result i32)
           local.get $l11
-          i64.load offset=98304
+          i64.load offset=196608
           local.get $l10
           i64.const -4089
           i64.and
@@ -93,10 +93,10 @@
             br $B3
           end
           local.get $l11
-          i32.load offset=98312
+          i32.load offset=196616
         else
           local.get $l11
-          i32.load offset=32776
+          i32.load offset=65544
         end
         local.get $l10
         i32.wrap_i64
@@ -154,9 +154,6 @@
             local.set $l21
             br $B7
           end
-          local.get $p0
-          local.get $l23
-          i64.store offset=88
           local.get $l21
           if $I9
             local.get $p0
@@ -315,9 +312,6 @@
             local.set $l21
             br $B10
           end
-          local.get $p0
-          local.get $l23
-          i64.store offset=88
           local.get $l21
           if $I13
             local.get $p0
@@ -363,22 +357,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 19
+        i32.const 20
         i32.shr_u
         i32.xor
-        i32.const 32752
+        i32.const 65520
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=65536
+        i64.load offset=131072
         local.get $l10
         i64.const -4089
         i64.and
         i64.ne
         if $I14 (result i32)
           local.get $l11
-          i64.load offset=131072
+          i64.load offset=262144
           local.get $l10
           i64.const -4089
           i64.and
@@ -395,10 +389,10 @@
             br $B3
           end
           local.get $l11
-          i32.load offset=131080
+          i32.load offset=262152
         else
           local.get $l11
-          i32.load offset=65544
+          i32.load offset=131080
         end
         local.get $l10
         i32.wrap_i64
@@ -410,6 +404,9 @@
         i64.const -1
         i64.add
         local.set $l23
+        local.get $p0
+        local.get $l23
+        i64.store offset=88
         local.get $l23
         i64.const 0
         i64.ne
@@ -442,9 +439,6 @@
         br $B3
       end
     end
-    local.get $p0
-    local.get $l23
-    i64.store offset=88
     local.get $l21
     if $I17
       local.get $p0
@@ -487,15 +481,15 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=7929856
+    i64.load offset=31522816
     local.get $l8
     i64.eq
     if $I19 (result i64)
       local.get $l11
-      i64.load offset=7929864
+      i64.load offset=31522824
     else
       local.get $l11
-      i64.load offset=7929872
+      i64.load offset=31522832
       local.get $l8
       i64.ne
       if $I20
@@ -505,7 +499,7 @@
         return
       end
       local.get $l11
-      i64.load offset=7929880
+      i64.load offset=31522840
     end
     local.tee $l12
     i32.wrap_i64

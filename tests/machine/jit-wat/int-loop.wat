@@ -63,6 +63,18 @@
         i64.const -1
         i64.add
         local.set $l24
+        local.get $p0
+        local.get $l21
+        i64.store offset=96
+        local.get $p0
+        local.get $l22
+        i64.store offset=80
+        local.get $p0
+        local.get $l23
+        i64.store offset=104
+        local.get $p0
+        local.get $l24
+        i64.store offset=88
         local.get $l24
         i64.const 0
         i64.ne
@@ -96,18 +108,6 @@
       end
     end
     local.get $p0
-    local.get $l21
-    i64.store offset=96
-    local.get $p0
-    local.get $l22
-    i64.store offset=80
-    local.get $p0
-    local.get $l23
-    i64.store offset=104
-    local.get $p0
-    local.get $l24
-    i64.store offset=88
-    local.get $p0
     local.get $l8
     i64.store offset=512
     local.get $l9
@@ -132,15 +132,15 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=7929856
+    i64.load offset=31522816
     local.get $l8
     i64.eq
     if $I5 (result i64)
       local.get $l11
-      i64.load offset=7929864
+      i64.load offset=31522824
     else
       local.get $l11
-      i64.load offset=7929872
+      i64.load offset=31522832
       local.get $l8
       i64.ne
       if $I6
@@ -150,7 +150,7 @@
         return
       end
       local.get $l11
-      i64.load offset=7929880
+      i64.load offset=31522840
     end
     local.tee $l12
     i32.wrap_i64

@@ -49,22 +49,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 19
+        i32.const 20
         i32.shr_u
         i32.xor
-        i32.const 32752
+        i32.const 65520
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=32768
+        i64.load offset=65536
         local.get $l10
         i64.const -4089
         i64.and
         i64.ne
         if $I3 (result i32)
           local.get $l11
-          i64.load offset=98304
+          i64.load offset=196608
           local.get $l10
           i64.const -4089
           i64.and
@@ -81,10 +81,10 @@
             br $B1
           end
           local.get $l11
-          i32.load offset=98312
+          i32.load offset=196616
         else
           local.get $l11
-          i32.load offset=32776
+          i32.load offset=65544
         end
         local.get $l10
         i32.wrap_i64
@@ -95,6 +95,9 @@
         local.get $l23
         i64.add
         local.set $l22
+        local.get $p0
+        local.get $l22
+        i64.store offset=40
         local.get $l21
         i64.const 8
         i64.add
@@ -105,22 +108,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 19
+        i32.const 20
         i32.shr_u
         i32.xor
-        i32.const 32752
+        i32.const 65520
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=65536
+        i64.load offset=131072
         local.get $l10
         i64.const -4089
         i64.and
         i64.ne
         if $I5 (result i32)
           local.get $l11
-          i64.load offset=131072
+          i64.load offset=262144
           local.get $l10
           i64.const -4089
           i64.and
@@ -137,10 +140,10 @@
             br $B1
           end
           local.get $l11
-          i32.load offset=131080
+          i32.load offset=262152
         else
           local.get $l11
-          i32.load offset=65544
+          i32.load offset=131080
         end
         local.get $l10
         i32.wrap_i64
@@ -157,22 +160,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 19
+        i32.const 20
         i32.shr_u
         i32.xor
-        i32.const 32752
+        i32.const 65520
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=32768
+        i64.load offset=65536
         local.get $l10
         i64.const -4093
         i64.and
         i64.ne
         if $I7 (result i32)
           local.get $l11
-          i64.load offset=98304
+          i64.load offset=196608
           local.get $l10
           i64.const -4093
           i64.and
@@ -189,16 +192,19 @@
             br $B1
           end
           local.get $l11
-          i32.load offset=98312
+          i32.load offset=196616
         else
           local.get $l11
-          i32.load offset=32776
+          i32.load offset=65544
         end
         local.get $l10
         i32.wrap_i64
         i32.add
         i64.load32_s align=1
         local.set $l24
+        local.get $p0
+        local.get $l24
+        i64.store offset=48
         local.get $l21
         i64.const 17
         i64.add
@@ -209,22 +215,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 19
+        i32.const 20
         i32.shr_u
         i32.xor
-        i32.const 32752
+        i32.const 65520
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=65536
+        i64.load offset=131072
         local.get $l10
         i64.const -4096
         i64.and
         i64.ne
         if $I9 (result i32)
           local.get $l11
-          i64.load offset=131072
+          i64.load offset=262144
           local.get $l10
           i64.const -4096
           i64.and
@@ -241,10 +247,10 @@
             br $B1
           end
           local.get $l11
-          i32.load offset=131080
+          i32.load offset=262152
         else
           local.get $l11
-          i32.load offset=65544
+          i32.load offset=131080
         end
         local.get $l10
         i32.wrap_i64
@@ -261,22 +267,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 19
+        i32.const 20
         i32.shr_u
         i32.xor
-        i32.const 32752
+        i32.const 65520
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=32768
+        i64.load offset=65536
         local.get $l10
         i64.const -4095
         i64.and
         i64.ne
         if $I11 (result i32)
           local.get $l11
-          i64.load offset=98304
+          i64.load offset=196608
           local.get $l10
           i64.const -4095
           i64.and
@@ -293,10 +299,10 @@
             br $B1
           end
           local.get $l11
-          i32.load offset=98312
+          i32.load offset=196616
         else
           local.get $l11
-          i32.load offset=32776
+          i32.load offset=65544
         end
         local.get $l10
         i32.wrap_i64
@@ -307,6 +313,12 @@
         i64.const -1
         i64.add
         local.set $l23
+        local.get $p0
+        local.get $l24
+        i64.store offset=48
+        local.get $p0
+        local.get $l23
+        i64.store offset=88
         local.get $l23
         i64.const 0
         i64.ne
@@ -340,15 +352,6 @@
       end
     end
     local.get $p0
-    local.get $l22
-    i64.store offset=40
-    local.get $p0
-    local.get $l24
-    i64.store offset=48
-    local.get $p0
-    local.get $l23
-    i64.store offset=88
-    local.get $p0
     local.get $l8
     i64.store offset=512
     local.get $l9
@@ -373,15 +376,15 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=7929856
+    i64.load offset=31522816
     local.get $l8
     i64.eq
     if $I15 (result i64)
       local.get $l11
-      i64.load offset=7929864
+      i64.load offset=31522824
     else
       local.get $l11
-      i64.load offset=7929872
+      i64.load offset=31522832
       local.get $l8
       i64.ne
       if $I16
@@ -391,7 +394,7 @@
         return
       end
       local.get $l11
-      i64.load offset=7929880
+      i64.load offset=31522840
     end
     local.tee $l12
     i32.wrap_i64

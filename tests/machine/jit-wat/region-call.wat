@@ -48,10 +48,16 @@
           i64.const 3
           i64.add
           local.set $l21
+          local.get $p0
+          local.get $l21
+          i64.store offset=80
           local.get $l6
           i64.const 12
           i64.add
           local.set $l22
+          local.get $p0
+          local.get $l22
+          i64.store offset=8
           local.get $l7
           i32.const 2
           i32.add
@@ -77,6 +83,12 @@
         i64.const 2
         i64.shl
         local.set $l24
+        local.get $p0
+        local.get $l23
+        i64.store offset=96
+        local.get $p0
+        local.get $l24
+        i64.store offset=104
         local.get $l22
         i64.const 0
         i64.add
@@ -92,18 +104,6 @@
         br $B1
       end
     end
-    local.get $p0
-    local.get $l21
-    i64.store offset=80
-    local.get $p0
-    local.get $l22
-    i64.store offset=8
-    local.get $p0
-    local.get $l23
-    i64.store offset=96
-    local.get $p0
-    local.get $l24
-    i64.store offset=104
     local.get $p0
     local.get $l8
     i64.store offset=512
@@ -129,15 +129,15 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=7929856
+    i64.load offset=31522816
     local.get $l8
     i64.eq
     if $I6 (result i64)
       local.get $l11
-      i64.load offset=7929864
+      i64.load offset=31522824
     else
       local.get $l11
-      i64.load offset=7929872
+      i64.load offset=31522832
       local.get $l8
       i64.ne
       if $I7
@@ -147,7 +147,7 @@
         return
       end
       local.get $l11
-      i64.load offset=7929880
+      i64.load offset=31522840
     end
     local.tee $l12
     i32.wrap_i64

@@ -49,6 +49,9 @@
             i64.const -1
             i64.add
             local.set $l21
+            local.get $p0
+            local.get $l21
+            i64.store offset=88
             local.get $l21
             i64.const 0
             i64.ne
@@ -88,6 +91,12 @@
           i64.const 1
           i64.and
           local.set $l23
+          local.get $p0
+          local.get $l22
+          i64.store offset=80
+          local.get $p0
+          local.get $l23
+          i64.store offset=40
           local.get $l23
           i64.const 0
           i64.ne
@@ -113,6 +122,9 @@
           local.get $l22
           i64.add
           local.set $l24
+          local.get $p0
+          local.get $l24
+          i64.store offset=96
           local.get $l7
           i32.const 5
           i32.add
@@ -146,6 +158,12 @@
         i64.const -1
         i64.add
         local.set $l21
+        local.get $p0
+        local.get $l24
+        i64.store offset=96
+        local.get $p0
+        local.get $l21
+        i64.store offset=88
         local.get $l21
         i64.const 0
         i64.ne
@@ -183,18 +201,6 @@
       end
     end
     local.get $p0
-    local.get $l21
-    i64.store offset=88
-    local.get $p0
-    local.get $l22
-    i64.store offset=80
-    local.get $p0
-    local.get $l23
-    i64.store offset=40
-    local.get $p0
-    local.get $l24
-    i64.store offset=96
-    local.get $p0
     local.get $l8
     i64.store offset=512
     local.get $l9
@@ -219,15 +225,15 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=7929856
+    i64.load offset=31522816
     local.get $l8
     i64.eq
     if $I12 (result i64)
       local.get $l11
-      i64.load offset=7929864
+      i64.load offset=31522824
     else
       local.get $l11
-      i64.load offset=7929872
+      i64.load offset=31522832
       local.get $l8
       i64.ne
       if $I13
@@ -237,7 +243,7 @@
         return
       end
       local.get $l11
-      i64.load offset=7929880
+      i64.load offset=31522840
     end
     local.tee $l12
     i32.wrap_i64

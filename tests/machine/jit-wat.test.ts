@@ -211,3 +211,11 @@ test("registers a block writes go to the hart once, before the next instruction 
     assert.ok(at[0] < backEdge, `x${r} is stored after the loop's branch (line ${at[0]}), not before it`);
   }
 });
+
+test("the prologue loads the registers a block reads before writing them, not those it writes first", async () => {
+  const lines = (await watOf(PROGRAMS["int-loop"])).split("\n").map((l) => l.trim());
+  const loads = (r: number) => lines.filter((l) => l === `i64.load offset=${HART_X + 8 * r}`).length;
+  // add a2, a2, a0 and addi a0/a1 read their registers first; xor a3 writes a3 before slli reads it.
+  for (const r of [A0, A1, A2]) assert.equal(loads(r), 1, `x${r} loaded ${loads(r)} times`);
+  assert.equal(loads(A3), 0, "x13 is loaded although the block writes it before reading it");
+});

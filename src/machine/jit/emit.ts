@@ -210,9 +210,12 @@ export class BlockEmitter {
   readonly fpFlags: number;
   /** First of I64_SCRATCH i64 scratch locals, allocated by the first i64Scratch() (-1: none yet). */
   private scratch64 = -1;
-  /** Guest register -> its local (0: not cached). */
+  /** Guest register -> its local (undefined: the block does not use it). */
   private readonly regs: number[] = [];
+  /** The registers the block uses (reads or writes), in order of their locals. */
   private readonly cached: number[] = [];
+  /** Those of them the prologue loads (entryRegs). */
+  private readonly loaded: Set<number>;
   /**
    * Registers written since the hart last got their values, in order. They
    * are stored just before the next instruction that may leave the block
@@ -280,6 +283,7 @@ export class BlockEmitter {
     this.cached.forEach((r, i) => {
       this.regs[r] = first + i;
     });
+    this.loaded = entryRegs(region === undefined ? [insns] : region.map((b) => b.insns));
     this.loops = insns.some((ins) => targetOf(ins) === start);
     this.forward = forwardTargets(insns);
     // One wasm block per forward target, the farthest outermost, each ended just before its target.
@@ -374,9 +378,10 @@ export class BlockEmitter {
     c.get(P_PCHI).op(Op.i64ExtendI32U).i64Const(32).op(Op.i64Shl);
     c.get(P_PCLO).i32Const(~0xfff).op(Op.i32And, Op.i64ExtendI32U, Op.i64Or).set(this.page);
     for (const r of this.cached)
-      c.get(P_HART)
-        .mem(Op.i64Load, 3, HART_X + 8 * r)
-        .set(this.regs[r]);
+      if (this.loaded.has(r))
+        c.get(P_HART)
+          .mem(Op.i64Load, 3, HART_X + 8 * r)
+          .set(this.regs[r]);
     c.op(Op.block, VOID); // $exit
     if (this.loops) c.op(Op.loop, VOID); // $top
     if (this.region !== undefined) {
@@ -757,6 +762,35 @@ export class BlockEmitter {
     c.op(Op.end);
     c.get(P_ACC).get(exitN).op(Op.i32Add);
   }
+}
+
+/**
+ * The registers whose value at entry the code of `blocks` (a block, or a
+ * region's blocks) may use, so the prologue loads them: those read where
+ * the block has not surely written them since its start (any block of a
+ * region may be entered from the others), and those written where a
+ * forward edge may jump over the write (a later store of the register,
+ * BlockEmitter.endInsn, then stores the local's earlier value). A forward
+ * edge's target ends what is surely written, conservatively.
+ */
+export function entryRegs(blocks: readonly (readonly Insn[])[]): Set<number> {
+  const out = new Set<number>();
+  for (const insns of blocks) {
+    const forward = forwardTargets([...insns]);
+    const targets = new Set(forward.filter((t) => t >= 0));
+    const skippable = insns.map((_, j) => forward.some((t, b) => b < j && j < t));
+    const sure = new Set<number>();
+    insns.forEach((ins, k) => {
+      if (targets.has(k)) sure.clear();
+      const { reads, writes } = regsOf(ins);
+      for (const r of reads) if (!sure.has(r)) out.add(r);
+      for (const r of writes) {
+        if (skippable[k]) out.add(r);
+        sure.add(r);
+      }
+    });
+  }
+  return out;
 }
 
 /**

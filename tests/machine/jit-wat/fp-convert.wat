@@ -38,15 +38,6 @@
     i64.load offset=64
     local.set $l22
     local.get $p0
-    i64.load offset=80
-    local.set $l23
-    local.get $p0
-    i64.load offset=96
-    local.set $l24
-    local.get $p0
-    i64.load offset=104
-    local.set $l25
-    local.get $p0
     i64.load offset=88
     local.set $l26
     block $B2

@@ -29,14 +29,8 @@
     i64.load offset=64
     local.set $l21
     local.get $p0
-    i64.load offset=40
-    local.set $l22
-    local.get $p0
     i64.load offset=88
     local.set $l23
-    local.get $p0
-    i64.load offset=48
-    local.set $l24
     block $B1
       loop $L2
         local.get $l21

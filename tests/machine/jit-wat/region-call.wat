@@ -34,9 +34,6 @@
     local.get $p0
     i64.load offset=96
     local.set $l23
-    local.get $p0
-    i64.load offset=104
-    local.set $l24
     block $B1
       loop $L2
         block $B3

@@ -32,9 +32,6 @@
     i64.load offset=80
     local.set $l22
     local.get $p0
-    i64.load offset=40
-    local.set $l23
-    local.get $p0
     i64.load offset=96
     local.set $l24
     block $B1

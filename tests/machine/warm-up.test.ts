@@ -13,6 +13,7 @@ import { RVC_EXPANSION } from "../../src/isa/rvc.ts";
 import { INSTRUCTIONS } from "../../src/isa/table.ts";
 import { Machine } from "../../src/machine/board/machine.ts";
 import { warmedUp, warmUpInterpreter, warmUpProgram } from "../../src/machine/board/warm-up.ts";
+import { Jit } from "../../src/machine/jit/jit.ts";
 
 const RAM_BASE = 0x8000_0000;
 const TRAPS = 27; // the handler's counter
@@ -57,8 +58,23 @@ test("one pass round the loop takes exactly the ecall and ebreak traps, and come
   assert.equal(h.priv, 3, "still in M-mode");
 });
 
-test("the warm-up runs once per process, and its JIT part compiles a block", () => {
+test("the warm-up runs once per process; its JIT part compiles a block and, first, enters blocks in many slices", () => {
   const installs: number[] = [];
+  // Which machine enters blocks, in order: the JIT part must come before the interpreted program
+  // (V8 builds the interpreter's optimized code from the feedback it has during the long part), and
+  // enter blocks from more than V8's first ~8 calls of the interpreter, which record no feedback.
+  const enters: boolean[] = [];
+  const realEnter = Jit.prototype.enter;
+  Jit.prototype.enter = function (this: Jit, h, icount) {
+    enters.push(true);
+    return realEnter.call(this, h, icount);
+  };
+  const realRun = Machine.prototype.run;
+  let jitlessRuns = 0;
+  Machine.prototype.run = function (this: Machine, budget: number) {
+    if (this.jit === undefined && enters.length === 0) jitlessRuns++;
+    return realRun.call(this, budget);
+  };
   const RealInstance = WebAssembly.Instance;
   WebAssembly.Instance = class extends RealInstance {
     constructor(mod: WebAssembly.Module, imports?: WebAssembly.Imports) {
@@ -71,7 +87,11 @@ test("the warm-up runs once per process, and its JIT part compiles a block", () 
     assert.ok(ran > 5000, `ran ${ran} instructions`);
     assert.ok(installs.length >= 1, "no block was compiled");
     assert.equal(warmUpInterpreter(), 0, "a second warm-up");
+    assert.equal(jitlessRuns, 0, "the interpreted program ran before the JIT part");
+    assert.ok(enters.length >= 8, `blocks entered from the interpreter ${enters.length} times`);
   } finally {
     WebAssembly.Instance = RealInstance;
+    Jit.prototype.enter = realEnter;
+    Machine.prototype.run = realRun;
   }
 });

@@ -23,6 +23,20 @@ export function readInputFile(path: string, what: string): Uint8Array {
   }
 }
 
+/**
+ * Frees the memory of `data` at once when it is the whole of an ArrayBuffer
+ * (what readInputFile returns for a file larger than Node's 4 KiB buffer
+ * pool): transfer(0) detaches the buffer and V8 frees its bytes without
+ * waiting for a garbage collection. A view into a shared or pooled buffer is
+ * left alone.
+ */
+export function releaseInputFile(data: Uint8Array): void {
+  const buffer = data.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  if (!(buffer instanceof ArrayBuffer) || typeof buffer.transfer !== "function") return;
+  if (data.byteOffset !== 0 || data.byteLength !== buffer.byteLength) return;
+  buffer.transfer(0);
+}
+
 function openShare(share: ShareConfig) {
   let backend: NodeFsBackend;
   try {
@@ -40,11 +54,8 @@ export function nodeHostServices(
   log: (message: string) => void = (m) => process.stderr.write(`virtus: ${m}\n`),
 ): VmHostServices {
   return {
-    // No `release`: freeing a boot file at once means detaching its buffer (transfer(0), or a
-    // resizable buffer's resize(0)), and one detach anywhere in the isolate costs every later
-    // typed-array access a detached check (V8's ArrayBufferDetaching protector; the VM's
-    // interpreter and MMU are typed-array accesses throughout). The files wait for a GC.
     readFile: readInputFile,
+    release: releaseInputFile,
     openDisk,
     openShare,
     openNetwork,

@@ -59,9 +59,10 @@ export function serveVm(port: VmPort, opts: ServeOptions = {}): void {
     ((e: unknown) => {
       throw e;
     });
-  // Copied, never transferred: a transfer detaches the bytes' buffer in this (the VM's) isolate,
-  // and after one detach V8 checks for detached buffers at every typed-array access (services.ts).
-  const post = (message: FromWorker): void => port.postMessage(message);
+  const post = (message: FromWorker): void => {
+    if (message.type === "output") port.postMessage(message, [message.bytes.buffer as ArrayBuffer]);
+    else port.postMessage(message);
+  };
   const env: RunnerEnv = {
     yieldNow: () => yieldToEventLoop(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),

@@ -150,9 +150,8 @@ export class VmWorker {
 
   private post(m: ToWorker): void {
     if (this.outcome !== undefined) return;
-    // Copied, not transferred: a VM on this thread (inThread) shares this isolate, where a detached
-    // buffer would cost its typed-array accesses a check each (services.ts).
-    this.worker.postMessage(m);
+    if (m.type === "input") this.worker.postMessage(m, [m.bytes.buffer as ArrayBuffer]);
+    else this.worker.postMessage(m);
   }
 
   private receive(m: FromWorker): void {

@@ -70,9 +70,9 @@ test("the warm-up runs once per process; its JIT part compiles a block and, firs
     return realEnter.call(this, h, icount);
   };
   const realRun = Machine.prototype.run;
-  let jitlessRuns = 0;
+  let interpretedFirst = 0; // instructions of the interpreted program before the first block
   Machine.prototype.run = function (this: Machine, budget: number) {
-    if (this.jit === undefined && enters.length === 0) jitlessRuns++;
+    if (this.jit === undefined && enters.length === 0) interpretedFirst += budget;
     return realRun.call(this, budget);
   };
   const RealInstance = WebAssembly.Instance;
@@ -87,7 +87,8 @@ test("the warm-up runs once per process; its JIT part compiles a block and, firs
     assert.ok(ran > 5000, `ran ${ran} instructions`);
     assert.ok(installs.length >= 1, "no block was compiled");
     assert.equal(warmUpInterpreter(), 0, "a second warm-up");
-    assert.equal(jitlessRuns, 0, "the interpreted program ran before the JIT part");
+    // Only V8's first, unrecorded calls: single steps of the set-up.
+    assert.ok(interpretedFirst <= 16, `${interpretedFirst} interpreted instructions before the JIT part`);
     assert.ok(enters.length >= 8, `blocks entered from the interpreter ${enters.length} times`);
   } finally {
     WebAssembly.Instance = RealInstance;

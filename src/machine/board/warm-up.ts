@@ -183,26 +183,39 @@ let warm = false;
 /**
  * V8 allocates a function's feedback vector (where its type feedback goes)
  * only at about its 8th call (`--invocation-count-for-feedback-allocation`):
- * what the first calls run teaches it nothing. The JIT's part starts with
- * this many one-instruction slices (its set-up), so that its calls into
- * blocks are recorded.
+ * what the first calls run teaches it nothing. The warm-up starts with this
+ * many one-instruction slices of the interpreted program's set-up, so that
+ * all of the JIT part (compiling, calls into blocks) is recorded.
  */
 const FEEDBACK_CALLS = 12;
 /** The JIT part's slices: at least MAX_BLOCK (jit/plan.ts), so the interpreter enters blocks in each. */
 const JIT_SLICE = 100;
 
+/** A scratch machine with `program` at RAM_BASE and pc there. */
+function scratchMachine(program: readonly number[], jit: boolean): Machine {
+  const m = new Machine({ ramSize: 1 << 16, jit, jitHot: 2 });
+  m.mem.writePhys(RAM_BASE, new Uint8Array(new Int32Array(program).buffer));
+  m.harts[0].setPc(RAM_BASE | 0, 0);
+  return m;
+}
+
+/** Runs `m` until it retired `insns`, `slice` at a time (default: all that is left; sfence.vma ends a slice). */
+function runUntil(m: Machine, insns: number, slice?: number): void {
+  for (let i = 0; i < 64 && m.retired() < insns; i++) m.run(slice ?? insns - m.retired());
+}
+
 /**
- * Runs the warm-up once per process; later calls return at once. First a
- * small loop with the JIT compiling at the second execution, in many short
- * slices, so that the interpreter's calls into blocks are in its feedback;
- * then the program's loop `passes` times, interpreted. That order matters:
- * V8 asks for the interpreter's optimized code during the long interpreted
- * part, with the feedback it has then. When the JIT part came second, the
- * code was built without the block-calling paths and the boot's first call
- * into a block threw it away (2026-12-04, `--trace-deopt`: the boot then
- * started in V8's bytecode interpreter, its first 1M instructions taking
- * 240-610 ms against 75-140 ms after the change, load 5-7). Returns the
- * instructions it ran.
+ * Runs the warm-up once per process; later calls return at once. After
+ * FEEDBACK_CALLS single steps, a small loop with the JIT compiling at the
+ * second execution, in short slices, so that the interpreter's calls into
+ * blocks are in its feedback; then the program's loop `passes` times,
+ * interpreted. That order matters: V8 asks for the interpreter's optimized
+ * code during the long interpreted part, with the feedback it has then.
+ * When the JIT part came second, the code was built without the
+ * block-calling paths and the boot's first call into a block threw it away
+ * (2026-12-04, `--trace-deopt`: the boot then started in V8's bytecode
+ * interpreter, its first 2M instructions taking 350-770 ms against 205-355
+ * ms after the change, load 5-6). Returns the instructions it ran.
  */
 export function warmUpInterpreter(passes = 4): number {
   if (warm) return 0;
@@ -210,19 +223,10 @@ export function warmUpInterpreter(passes = 4): number {
   const { words, loop, end } = warmUpProgram();
   if (words.length * 4 > DATA_OFFSET)
     throw new Error(`the warm-up program outgrew its pages: ${words.length} words`);
-  const data = words.slice(0, 3);
-  let ran = 0;
-  for (const [program, jit, insns] of [
-    [[...data, ...JIT_LOOP], true, 1000],
-    [words, false, loop + passes * (end - loop)],
-  ] as const) {
-    const m = new Machine({ ramSize: 1 << 16, jit, jitHot: 2 });
-    m.mem.writePhys(RAM_BASE, new Uint8Array(new Int32Array(program).buffer));
-    m.harts[0].setPc(RAM_BASE | 0, 0);
-    if (jit) for (let i = 0; i < FEEDBACK_CALLS; i++) m.run(1);
-    // Each sfence.vma ends a slice, and run() bounds its rounds: call it until the passes are done.
-    for (let i = 0; i < 64 && m.retired() < insns; i++) m.run(jit ? JIT_SLICE : insns - m.retired());
-    ran += m.retired();
-  }
-  return ran;
+  const interpreted = scratchMachine(words, false);
+  for (let i = 0; i < FEEDBACK_CALLS; i++) interpreted.run(1);
+  const jitted = scratchMachine([...words.slice(0, 3), ...JIT_LOOP], true);
+  runUntil(jitted, 1000, JIT_SLICE);
+  runUntil(interpreted, loop + passes * (end - loop));
+  return jitted.retired() + interpreted.retired();
 }

@@ -31,12 +31,14 @@
  *   +12 unused
  */
 /**
- * Entries per bank: 2^TLB_BITS (two ways for loads and stores: 32 MiB of
- * pages each). At 2^11 xz -3 (a 32 MiB match finder) missed the TLB all
- * along: 45% of its returns to JavaScript were refills; at 2^12 10%, the
- * same as at 2^13 (bench:profile, 2026-12-04). A set takes 320 KiB.
+ * Entries per bank: 2^TLB_BITS (two ways for loads and stores: 16 MiB of
+ * pages each). xz -3 (a 32 MiB match finder) misses it all along: 45% of
+ * its returns to JavaScript are refills; at 2^12 10% (2^13 the same), but
+ * the VM thread's CPU time did not move (xz alone, four alternating pairs,
+ * medians 3.96 s at 2^12 against 3.88 s, load ~3.8, 2026-12-04) while each
+ * set doubles to 320 KiB of the guest's memory.
  */
-export const TLB_BITS = 12;
+export const TLB_BITS = 11;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 /**

@@ -61,22 +61,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 20
+        i32.const 19
         i32.shr_u
         i32.xor
-        i32.const 65520
+        i32.const 32752
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=65536
+        i64.load offset=32768
         local.get $l10
         i64.const -4089
         i64.and
         i64.ne
         if $I5 (result i32)
           local.get $l11
-          i64.load offset=196608
+          i64.load offset=98304
           local.get $l10
           i64.const -4089
           i64.and
@@ -93,10 +93,10 @@
             br $B3
           end
           local.get $l11
-          i32.load offset=196616
+          i32.load offset=98312
         else
           local.get $l11
-          i32.load offset=65544
+          i32.load offset=32776
         end
         local.get $l10
         i32.wrap_i64
@@ -357,22 +357,22 @@
         i32.const 8
         i32.shr_u
         local.get $l11
-        i32.const 20
+        i32.const 19
         i32.shr_u
         i32.xor
-        i32.const 65520
+        i32.const 32752
         i32.and
         local.get $p1
         i32.add
         local.tee $l11
-        i64.load offset=131072
+        i64.load offset=65536
         local.get $l10
         i64.const -4089
         i64.and
         i64.ne
         if $I14 (result i32)
           local.get $l11
-          i64.load offset=262144
+          i64.load offset=131072
           local.get $l10
           i64.const -4089
           i64.and
@@ -389,10 +389,10 @@
             br $B3
           end
           local.get $l11
-          i32.load offset=262152
+          i32.load offset=131080
         else
           local.get $l11
-          i32.load offset=131080
+          i32.load offset=65544
         end
         local.get $l10
         i32.wrap_i64
@@ -481,15 +481,15 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=31522816
+    i64.load offset=15794176
     local.get $l8
     i64.eq
     if $I19 (result i64)
       local.get $l11
-      i64.load offset=31522824
+      i64.load offset=15794184
     else
       local.get $l11
-      i64.load offset=31522832
+      i64.load offset=15794192
       local.get $l8
       i64.ne
       if $I20
@@ -499,7 +499,7 @@
         return
       end
       local.get $l11
-      i64.load offset=31522840
+      i64.load offset=15794200
     end
     local.tee $l12
     i32.wrap_i64

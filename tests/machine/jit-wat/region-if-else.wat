@@ -222,15 +222,15 @@
     i32.shl
     i32.add
     local.tee $l11
-    i64.load offset=31522816
+    i64.load offset=15794176
     local.get $l8
     i64.eq
     if $I12 (result i64)
       local.get $l11
-      i64.load offset=31522824
+      i64.load offset=15794184
     else
       local.get $l11
-      i64.load offset=31522832
+      i64.load offset=15794192
       local.get $l8
       i64.ne
       if $I13
@@ -240,7 +240,7 @@
         return
       end
       local.get $l11
-      i64.load offset=31522840
+      i64.load offset=15794200
     end
     local.tee $l12
     i32.wrap_i64

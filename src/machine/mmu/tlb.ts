@@ -174,9 +174,7 @@ export class Tlb {
     this.linear = linear;
     this.w = new Int32Array(buffer, linear, TLB_BYTES / 4);
     this.u = new Uint32Array(buffer, linear, TLB_BYTES / 4);
-    for (let set = 0; set < TLB_SETS; set++)
-      if (FILLED_FIRST & (1 << set))
-        this.w.fill(TLB_EMPTY, set * PRIV_STRIDE * 4, (set + 1) * PRIV_STRIDE * 4);
+    for (let set = 0; set < TLB_SETS; set++) if (FILLED_FIRST & (1 << set)) this.emptySet(set);
   }
 
   /** Selects the set of privilege `priv` and virtualization mode `virt` in the current address space. */
@@ -185,7 +183,7 @@ export class Tlb {
     this.virt = virt;
     const set = tlbSet(priv, virt, this.space);
     if ((this.ready & (1 << set)) === 0) {
-      this.w.fill(TLB_EMPTY, set * PRIV_STRIDE * 4, (set + 1) * PRIV_STRIDE * 4);
+      this.emptySet(set);
       this.ready |= 1 << set;
     }
     this.base = set * PRIV_STRIDE;
@@ -239,7 +237,7 @@ export class Tlb {
   /** Empties set `set` if it holds entries; true when it did. */
   private clearSet(set: number): boolean {
     if ((this.used & (1 << set)) === 0) return false;
-    this.w.fill(TLB_EMPTY, set * PRIV_STRIDE * 4, (set + 1) * PRIV_STRIDE * 4);
+    this.emptySet(set);
     this.used &= ~(1 << set);
     return true;
   }
@@ -247,10 +245,14 @@ export class Tlb {
   /** Bit s set: set s may hold entries (filled since the last flush); a flush empties only those. */
   private used = 0;
 
-  /** Empties every entry of the sets in use (filling whole entries, not just tags, is one native fill each). */
+  /** Writes an empty entry into every slot of set `set` (whole entries, not just tags: one native fill). */
+  private emptySet(set: number): void {
+    this.w.fill(TLB_EMPTY, set * PRIV_STRIDE * 4, (set + 1) * PRIV_STRIDE * 4);
+  }
+
+  /** Empties every entry of the sets in use. */
   private clear(): void {
-    for (let set = 0; set < TLB_SETS; set++)
-      if (this.used & (1 << set)) this.w.fill(TLB_EMPTY, set * PRIV_STRIDE * 4, (set + 1) * PRIV_STRIDE * 4);
+    for (let set = 0; set < TLB_SETS; set++) if (this.used & (1 << set)) this.emptySet(set);
     this.used = 0;
   }
 
